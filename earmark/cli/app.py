@@ -1,0 +1,68 @@
+"""The Typer app every command module registers on, and what they share: settings, the library,
+JSON output, and turning EarmarkError into a one-line message instead of a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from earmark.config import Settings
+from earmark.errors import EarmarkError
+from earmark.models import as_dict
+from earmark.store.library import Library
+
+
+class EarmarkGroup(TyperGroup):
+    def invoke(self, ctx) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EarmarkError as exc:
+            err_console.print(f"[red]Error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=EarmarkGroup,
+    help="Earmark: a local-first, AI-powered podcast player.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+
+
+def open_library() -> tuple[Settings, Library]:
+    settings = Settings.load()
+    return settings, Library(settings.db_path)
+
+
+def print_json(value: Any) -> None:
+    """Records, lists of records or plain data as JSON on stdout."""
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, list):
+            return [convert(i) for i in item]
+        if hasattr(item, "__dataclass_fields__"):
+            return as_dict(item)
+        return item
+
+    sys.stdout.write(json.dumps(convert(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def duration(seconds: int | None) -> str:
+    if not seconds:
+        return "–"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -1,0 +1,35 @@
+import asyncio
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
+from earmark.feeds.refresh import refresh_many
+
+
+@app.command()
+def refresh(
+    podcast_id: int | None = typer.Argument(None, help="Refresh only this podcast (default: all)."),
+    json: bool = JSON_OPTION,
+) -> None:
+    """Check feeds for new episodes."""
+    settings, library = open_library()
+    ids = [library.podcast(podcast_id).id] if podcast_id is not None else [p.id for p in library.podcasts()]
+    with Progress(
+        TextColumn("Refreshing"), BarColumn(), MofNCompleteColumn(), console=err_console, disable=json
+    ) as bar:
+        task = bar.add_task("refresh", total=len(ids))
+        results = asyncio.run(refresh_many(library, settings, ids, progress=lambda _: bar.advance(task)))
+    if json:
+        print_json(results)
+    else:
+        titles = {p.id: p.title for p in library.podcasts()}
+        for r in results:
+            if r.status == "error":
+                console.print(f"[red]✗[/] {titles.get(r.podcast_id, r.url)}: {r.error}")
+            elif r.new_episodes or r.updated_episodes:
+                console.print(f"[green]✓[/] {titles[r.podcast_id]}: {r.new_episodes} new, {r.updated_episodes} updated")
+        failed = sum(r.status == "error" for r in results)
+        console.print(f"{len(results)} checked, {failed} failed.")
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,57 @@
+"""One settings object. ``EARMARK_HOME`` relocates all state; ``settings.toml`` in it overrides defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from earmark import __version__
+from earmark.errors import ConfigError
+
+USER_AGENT = f"Earmark/{__version__} (podcast player; python-httpx)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    downloads_dir: Path = field(default=None)  # type: ignore[assignment]  # derived from home
+    user_agent: str = USER_AGENT
+    http_timeout: float = 30.0
+    max_feed_bytes: int = 64 * 1024 * 1024
+    max_redirects: int = 10
+    refresh_concurrency: int = 16
+    download_concurrency: int = 3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home))
+        if self.downloads_dir is None:
+            object.__setattr__(self, "downloads_dir", self.home / "downloads")
+        else:
+            object.__setattr__(self, "downloads_dir", Path(self.downloads_dir))
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "library.sqlite3"
+
+    @classmethod
+    def load(cls, home: str | os.PathLike | None = None, **overrides) -> Settings:
+        """Settings from EARMARK_HOME (or the platform data dir), its settings.toml, then ``overrides``."""
+        home = Path(home or os.environ.get("EARMARK_HOME") or platformdirs.user_data_dir("earmark"))
+        values: dict = {}
+        toml_path = home / "settings.toml"
+        if toml_path.exists():
+            try:
+                values = tomllib.loads(toml_path.read_text("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{toml_path}: {exc}") from exc
+        values.update(overrides)
+        known = {f.name for f in dataclasses.fields(cls)} - {"home"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) in {toml_path}: {', '.join(unknown)}")
+        return cls(home=home, **values)

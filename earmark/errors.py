@@ -1,0 +1,30 @@
+"""Errors users can catch. They subclass builtins so callers may catch either; the CLI and web
+edges turn them into messages."""
+
+
+class EarmarkError(Exception):
+    """Base of every error Earmark raises on purpose."""
+
+
+class ConfigError(EarmarkError, ValueError):
+    """A setting is wrong."""
+
+
+class FeedError(EarmarkError, ValueError):
+    """A feed could not be fetched or understood. The message says what and where."""
+
+
+class FetchError(FeedError):
+    """The feed's host could not be reached or answered with an error."""
+
+
+class DownloadError(EarmarkError, OSError):
+    """An episode's audio could not be downloaded completely."""
+
+
+class NotFound(EarmarkError, LookupError):
+    """No podcast / episode with that id."""
+
+
+class OPMLError(EarmarkError, ValueError):
+    """An OPML file could not be read."""

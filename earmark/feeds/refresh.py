@@ -1,0 +1,101 @@
+"""Subscribing and refreshing: fetch → parse → store, each podcast on its own.
+
+Fetches run concurrently (bounded by ``refresh_concurrency``); parsing and the store's writes
+happen on the event loop thread, one podcast at a time, so there is a single writer. A failure is
+recorded on its podcast and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable
+
+import httpx
+
+from earmark.config import Settings
+from earmark.errors import EarmarkError, FeedError
+from earmark.feeds.fetch import fetch_feed, make_client, normalize_url
+from earmark.feeds.parse import parse_feed
+from earmark.models import Podcast, RefreshResult
+from earmark.store.library import Library
+
+Progress = Callable[[RefreshResult], None]
+
+
+async def refresh_podcast(
+    library: Library, settings: Settings, client: httpx.AsyncClient, podcast_id: int
+) -> RefreshResult:
+    state = library.fetch_state(podcast_id)
+    try:
+        fetched = await fetch_feed(
+            client, state.url, settings, etag=state.etag, last_modified=state.last_modified
+        )
+        if fetched.not_modified:
+            library.record_unchanged(podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified)
+            return RefreshResult(podcast_id, fetched.url, "not-modified")
+        digest = hashlib.sha256(fetched.content).hexdigest()
+        if digest == state.content_hash:
+            # The server has no validators but sent the same bytes: nothing to parse.
+            library.record_unchanged(podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified)
+            return RefreshResult(podcast_id, fetched.url, "unchanged")
+        feed = parse_feed(fetched.content, fetched.url)
+        url = fetched.url
+        if feed.new_url and feed.new_url != url:
+            try:
+                url = normalize_url(feed.new_url)  # itunes:new-feed-url: the publisher moved the feed
+            except FeedError:
+                pass  # a broken new-feed-url is ignored, as other players do
+        new, updated = library.save_feed(
+            podcast_id,
+            feed,
+            url=url,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            content_hash=digest,
+        )
+        return RefreshResult(podcast_id, url, "updated", new_episodes=new, updated_episodes=updated)
+    except EarmarkError as exc:
+        library.record_error(podcast_id, str(exc))
+        return RefreshResult(podcast_id, state.url, "error", error=str(exc))
+
+
+async def refresh_many(
+    library: Library,
+    settings: Settings,
+    podcast_ids: Iterable[int] | None = None,
+    *,
+    progress: Progress | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> list[RefreshResult]:
+    """Refresh the given podcasts (default: all), at most ``refresh_concurrency`` at a time."""
+    ids = list(podcast_ids) if podcast_ids is not None else [p.id for p in library.podcasts()]
+    semaphore = asyncio.Semaphore(settings.refresh_concurrency)
+
+    async def one(podcast_id: int, http: httpx.AsyncClient) -> RefreshResult:
+        async with semaphore:
+            result = await refresh_podcast(library, settings, http, podcast_id)
+        if progress:
+            progress(result)
+        return result
+
+    if client is not None:
+        return list(await asyncio.gather(*(one(i, client) for i in ids)))
+    async with make_client(settings) as http:
+        return list(await asyncio.gather(*(one(i, http) for i in ids)))
+
+
+async def subscribe(library: Library, settings: Settings, url: str) -> tuple[Podcast, RefreshResult]:
+    """Subscribe to a feed and load its episodes. If the first fetch fails, nothing is kept and
+    the FeedError says why; subscribing twice returns the existing podcast."""
+    url = normalize_url(url)
+    existing = library.podcast_by_url(url)
+    if existing is not None:
+        return existing, RefreshResult(existing.id, url, "exists")
+    podcast, _ = library.add_podcast(url)
+    async with make_client(settings) as client:
+        result = await refresh_podcast(library, settings, client, podcast.id)
+    if result.status == "error":
+        library.remove_podcast(podcast.id)
+        raise FeedError(result.error)
+    return library.podcast(podcast.id), result

@@ -1,0 +1,191 @@
+"""Typed records passed between the feed parser, the store, the CLI and the web app."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+
+@dataclass(slots=True)
+class Person:
+    """``podcast:person``. Role and group are lower-cased, defaulting to host / cast as the spec says."""
+
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    img: str | None = None
+    href: str | None = None
+
+
+@dataclass(slots=True)
+class TranscriptLink:
+    """One ``podcast:transcript``; an episode may offer several formats."""
+
+    url: str
+    type: str
+    language: str | None = None
+    rel: str | None = None
+
+
+@dataclass(slots=True)
+class ChaptersLink:
+    """``podcast:chapters``: a JSON chapters document fetched later."""
+
+    url: str
+    type: str
+
+
+@dataclass(slots=True)
+class Chapter:
+    start: float  # seconds
+    title: str
+    href: str | None = None
+    image: str | None = None
+
+
+@dataclass(slots=True)
+class Soundbite:
+    start: float
+    duration: float
+    title: str | None = None
+
+
+@dataclass(slots=True)
+class Funding:
+    url: str
+    text: str = ""
+
+
+@dataclass(slots=True)
+class AlternateEnclosure:
+    type: str
+    sources: list[str] = field(default_factory=list)
+    length: int | None = None
+    bitrate: float | None = None
+    height: int | None = None
+    lang: str | None = None
+    title: str | None = None
+    rel: str | None = None
+    default: bool = False
+
+
+@dataclass(slots=True)
+class Episode:
+    guid: str
+    title: str
+    published: datetime | None = None  # UTC
+    duration: int | None = None  # seconds
+    description: str = ""  # plain text
+    description_html: str = ""  # raw from the feed; sanitized only when shown
+    link: str | None = None
+    enclosure_url: str | None = None
+    enclosure_type: str | None = None
+    enclosure_length: int | None = None
+    image: str | None = None
+    season: int | None = None
+    number: int | None = None
+    episode_type: str | None = None  # full / trailer / bonus
+    explicit: bool | None = None
+    transcripts: list[TranscriptLink] = field(default_factory=list)
+    chapters_link: ChaptersLink | None = None
+    chapters: list[Chapter] = field(default_factory=list)  # Podlove psc:chapters in the feed
+    persons: list[Person] = field(default_factory=list)
+    soundbites: list[Soundbite] = field(default_factory=list)
+    funding: list[Funding] = field(default_factory=list)
+    alternate_enclosures: list[AlternateEnclosure] = field(default_factory=list)
+    # Set by the store:
+    id: int | None = None
+    podcast_id: int | None = None
+    first_seen: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Podcast:
+    url: str
+    title: str = ""
+    author: str = ""
+    description: str = ""
+    link: str | None = None
+    image: str | None = None
+    language: str | None = None
+    categories: list[str] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    funding: list[Funding] = field(default_factory=list)
+    podcast_guid: str | None = None
+    explicit: bool | None = None
+    locked: bool | None = None
+    # Set by the store:
+    id: int | None = None
+    added_at: datetime | None = None
+    status: str = "new"  # new / ok / error
+    error: str | None = None
+    last_checked: datetime | None = None
+    last_success: datetime | None = None
+    episode_count: int = 0
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """What one feed document says. ``new_url`` is ``itunes:new-feed-url`` when present."""
+
+    podcast: Podcast
+    episodes: list[Episode]
+    new_url: str | None = None
+
+
+@dataclass(slots=True)
+class Download:
+    episode_id: int
+    path: str
+    status: str  # done (only after the file is complete and verified)
+    size: int
+    finished_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class RefreshResult:
+    podcast_id: int
+    url: str
+    status: str  # updated / not-modified / unchanged / error
+    new_episodes: int = 0
+    updated_episodes: int = 0
+    error: str | None = None
+
+
+T = TypeVar("T")
+
+
+def to_json(value: Any) -> str | None:
+    """Serialize a record or list of records for a JSON column."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
+    return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
+
+
+def from_json_list(cls: type[T], text: str | None) -> list[T]:
+    return [cls(**item) for item in json.loads(text)] if text else []
+
+
+def from_json_one(cls: type[T], text: str | None) -> T | None:
+    return cls(**json.loads(text)) if text else None
+
+
+def as_dict(record: Any) -> dict:
+    """A JSON-ready dict of a record (datetimes as ISO 8601 strings)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(dataclasses.asdict(record))

@@ -1,0 +1,336 @@
+"""The library: podcasts, episodes and downloads in SQLite.
+
+Every write is one transaction, so a crash mid-refresh leaves the previous state. Callers hand in
+and get back typed records from ``earmark.models``; SQL stays in this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Iterator
+
+from earmark.errors import NotFound
+from earmark.models import (
+    AlternateEnclosure,
+    Chapter,
+    ChaptersLink,
+    Download,
+    Episode,
+    Funding,
+    ParsedFeed,
+    Person,
+    Podcast,
+    Soundbite,
+    TranscriptLink,
+    from_json_list,
+    from_json_one,
+    to_json,
+)
+from earmark.store.db import connect
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value else None
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+# Episode columns that come from the feed, in storage order. The content hash covers exactly these.
+_EPISODE_COLUMNS = (
+    "title published duration description description_html link enclosure_url enclosure_type "
+    "enclosure_length image season number episode_type explicit transcripts chapters_link chapters "
+    "persons soundbites funding alternate_enclosures"
+).split()
+_JSON_FIELDS = {"transcripts", "chapters_link", "chapters", "persons", "soundbites", "funding", "alternate_enclosures"}
+
+
+def _episode_values(episode: Episode) -> list:
+    values = []
+    for name in _EPISODE_COLUMNS:
+        value = getattr(episode, name)
+        if name in _JSON_FIELDS:
+            value = to_json(value)
+        elif name == "published":
+            value = _ts(value)
+        values.append(value)
+    return values
+
+
+def _hash(values: list) -> str:
+    return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+def _episode(row: sqlite3.Row) -> Episode:
+    return Episode(
+        id=row["id"],
+        podcast_id=row["podcast_id"],
+        guid=row["guid"],
+        title=row["title"],
+        published=_dt(row["published"]),
+        duration=row["duration"],
+        description=row["description"],
+        description_html=row["description_html"],
+        link=row["link"],
+        enclosure_url=row["enclosure_url"],
+        enclosure_type=row["enclosure_type"],
+        enclosure_length=row["enclosure_length"],
+        image=row["image"],
+        season=row["season"],
+        number=row["number"],
+        episode_type=row["episode_type"],
+        explicit=_bool(row["explicit"]),
+        transcripts=from_json_list(TranscriptLink, row["transcripts"]),
+        chapters_link=from_json_one(ChaptersLink, row["chapters_link"]),
+        chapters=from_json_list(Chapter, row["chapters"]),
+        persons=from_json_list(Person, row["persons"]),
+        soundbites=from_json_list(Soundbite, row["soundbites"]),
+        funding=from_json_list(Funding, row["funding"]),
+        alternate_enclosures=from_json_list(AlternateEnclosure, row["alternate_enclosures"]),
+        first_seen=_dt(row["first_seen"]),
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+def _podcast(row: sqlite3.Row) -> Podcast:
+    return Podcast(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        author=row["author"],
+        description=row["description"],
+        link=row["link"],
+        image=row["image"],
+        language=row["language"],
+        categories=json.loads(row["categories"]) if row["categories"] else [],
+        persons=from_json_list(Person, row["persons"]),
+        funding=from_json_list(Funding, row["funding"]),
+        podcast_guid=row["podcast_guid"],
+        explicit=_bool(row["explicit"]),
+        locked=_bool(row["locked"]),
+        added_at=_dt(row["added_at"]),
+        status=row["status"],
+        error=row["error"],
+        last_checked=_dt(row["last_checked"]),
+        last_success=_dt(row["last_success"]),
+        episode_count=row["episode_count"],
+    )
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """What a conditional GET needs from the last successful fetch."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+
+
+_PODCAST_SELECT = """
+    SELECT p.*, (SELECT count(*) FROM episodes e WHERE e.podcast_id = p.id) AS episode_count
+    FROM podcasts p
+"""
+
+
+class Library:
+    """One connection; writes are serialized by a lock so threads may share it."""
+
+    def __init__(self, path: Path | str):
+        self.path = path
+        self.conn = connect(path)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- podcasts -----------------------------------------------------------------------------
+
+    def add_podcast(self, url: str) -> tuple[Podcast, bool]:
+        """Subscribe to ``url``; returns (podcast, created). An existing subscription is returned as is."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id FROM podcasts WHERE url = ?", (url,)).fetchone()
+            if row:
+                podcast_id, created = row["id"], False
+            else:
+                podcast_id = conn.execute(
+                    "INSERT INTO podcasts (url, title, added_at) VALUES (?, ?, ?)", (url, url, time.time())
+                ).lastrowid
+                created = True
+        return self.podcast(podcast_id), created
+
+    def podcast(self, podcast_id: int) -> Podcast:
+        row = self.conn.execute(_PODCAST_SELECT + " WHERE p.id = ?", (podcast_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no podcast with id {podcast_id}")
+        return _podcast(row)
+
+    def podcast_by_url(self, url: str) -> Podcast | None:
+        row = self.conn.execute(_PODCAST_SELECT + " WHERE p.url = ?", (url,)).fetchone()
+        return _podcast(row) if row else None
+
+    def podcasts(self) -> list[Podcast]:
+        rows = self.conn.execute(_PODCAST_SELECT + " ORDER BY lower(p.title), p.id").fetchall()
+        return [_podcast(row) for row in rows]
+
+    def remove_podcast(self, podcast_id: int) -> list[str]:
+        """Unsubscribe; returns the paths of its downloaded files for the caller to delete."""
+        self.podcast(podcast_id)
+        with self.transaction() as conn:
+            paths = [
+                row["path"]
+                for row in conn.execute(
+                    "SELECT d.path FROM downloads d JOIN episodes e ON e.id = d.episode_id WHERE e.podcast_id = ?",
+                    (podcast_id,),
+                )
+            ]
+            conn.execute("DELETE FROM podcasts WHERE id = ?", (podcast_id,))
+        return paths
+
+    def fetch_state(self, podcast_id: int) -> FetchState:
+        row = self.conn.execute(
+            "SELECT url, etag, last_modified, content_hash FROM podcasts WHERE id = ?", (podcast_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no podcast with id {podcast_id}")
+        return FetchState(row["url"], row["etag"], row["last_modified"], row["content_hash"])
+
+    def record_error(self, podcast_id: int, message: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE podcasts SET status = 'error', error = ?, last_checked = ? WHERE id = ?",
+                (message, time.time(), podcast_id),
+            )
+
+    def record_unchanged(self, podcast_id: int, *, url: str, etag: str | None, last_modified: str | None) -> None:
+        """A 304, or the same bytes as last time: only the check time and validators change."""
+        now = time.time()
+        with self.transaction() as conn:
+            self._set_url(conn, podcast_id, url)
+            conn.execute(
+                "UPDATE podcasts SET status = 'ok', error = NULL, last_checked = ?, last_success = ?,"
+                " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+                (now, now, etag, last_modified, podcast_id),
+            )
+
+    @staticmethod
+    def _set_url(conn: sqlite3.Connection, podcast_id: int, url: str) -> None:
+        # A moved feed whose new address is already another subscription keeps its old address.
+        taken = conn.execute("SELECT 1 FROM podcasts WHERE url = ? AND id != ?", (url, podcast_id)).fetchone()
+        if not taken:
+            conn.execute("UPDATE podcasts SET url = ? WHERE id = ?", (url, podcast_id))
+
+    def save_feed(
+        self,
+        podcast_id: int,
+        feed: ParsedFeed,
+        *,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        content_hash: str | None,
+    ) -> tuple[int, int]:
+        """Store a parsed feed atomically. Episodes are matched by GUID: new ones are inserted,
+        changed ones updated in place, unchanged ones left alone. Returns (new, updated)."""
+        p = feed.podcast
+        now = time.time()
+        rows = [(episode, _episode_values(episode)) for episode in feed.episodes]
+        new = updated = 0
+        with self.transaction() as conn:
+            self._set_url(conn, podcast_id, url)
+            conn.execute(
+                """UPDATE podcasts SET title = ?, author = ?, description = ?, link = ?, image = ?,
+                   language = ?, categories = ?, persons = ?, funding = ?, podcast_guid = ?, explicit = ?,
+                   locked = ?, status = 'ok', error = NULL, last_checked = ?, last_success = ?, etag = ?,
+                   last_modified = ?, content_hash = ? WHERE id = ?""",
+                (
+                    p.title or url, p.author, p.description, p.link, p.image, p.language,
+                    json.dumps(p.categories, ensure_ascii=False), to_json(p.persons), to_json(p.funding), p.podcast_guid,
+                    p.explicit, p.locked, now, now, etag, last_modified, content_hash, podcast_id,
+                ),
+            )
+            known = dict(conn.execute("SELECT guid, content_hash FROM episodes WHERE podcast_id = ?", (podcast_id,)))
+            inserts, updates = [], []
+            for episode, values in rows:
+                digest = _hash(values)
+                old = known.get(episode.guid)
+                if old is None:
+                    inserts.append((podcast_id, episode.guid, *values, digest, now, now))
+                elif old != digest:
+                    updates.append((*values, digest, now, podcast_id, episode.guid))
+            columns = ", ".join(_EPISODE_COLUMNS)
+            conn.executemany(
+                f"INSERT INTO episodes (podcast_id, guid, {columns}, content_hash, first_seen, updated_at)"
+                f" VALUES ({', '.join('?' * (len(_EPISODE_COLUMNS) + 5))})",
+                inserts,
+            )
+            assignments = ", ".join(f"{name} = ?" for name in _EPISODE_COLUMNS)
+            conn.executemany(
+                f"UPDATE episodes SET {assignments}, content_hash = ?, updated_at = ? WHERE podcast_id = ? AND guid = ?",
+                updates,
+            )
+            new, updated = len(inserts), len(updates)
+        return new, updated
+
+    # -- episodes -----------------------------------------------------------------------------
+
+    def episodes(self, podcast_id: int, *, limit: int | None = None, offset: int = 0) -> list[Episode]:
+        """A podcast's episodes, newest first (undated ones last)."""
+        self.podcast(podcast_id)
+        rows = self.conn.execute(
+            "SELECT * FROM episodes WHERE podcast_id = ? ORDER BY published IS NULL, published DESC, id"
+            " LIMIT ? OFFSET ?",
+            (podcast_id, -1 if limit is None else limit, offset),
+        ).fetchall()
+        return [_episode(row) for row in rows]
+
+    def episode(self, episode_id: int) -> Episode:
+        row = self.conn.execute("SELECT * FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no episode with id {episode_id}")
+        return _episode(row)
+
+    # -- downloads ----------------------------------------------------------------------------
+
+    def download(self, episode_id: int) -> Download | None:
+        row = self.conn.execute("SELECT * FROM downloads WHERE episode_id = ?", (episode_id,)).fetchone()
+        if row is None:
+            return None
+        return Download(row["episode_id"], row["path"], "done", row["size"], _dt(row["finished_at"]))
+
+    def record_download(self, episode_id: int, path: str, size: int) -> Download:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO downloads (episode_id, path, size, finished_at) VALUES (?, ?, ?, ?)",
+                (episode_id, path, size, time.time()),
+            )
+        return self.download(episode_id)  # type: ignore[return-value]
+
+    def forget_download(self, episode_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM downloads WHERE episode_id = ?", (episode_id,))
+
