@@ -1,6 +1,6 @@
 """``earmark`` command line: one module per command, all registered on ``earmark.cli.app.app``."""
 
-from earmark.cli import add, episodes, podcasts, refresh, remove, serve  # noqa: F401  (register commands)
+from earmark.cli import add, download, episodes, opml, podcasts, refresh, remove, serve  # noqa: F401  (register)
 from earmark.cli.app import app
 
 

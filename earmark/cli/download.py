@@ -1,0 +1,1 @@
+"""`earmark download EPISODE_ID` (to be filled in)."""
