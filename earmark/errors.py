@@ -28,3 +28,11 @@ class NotFound(EarmarkError, LookupError):
 
 class OPMLError(EarmarkError, ValueError):
     """An OPML file could not be read."""
+
+
+class TranscriptError(EarmarkError, ValueError):
+    """A transcript document could not be read. The message says what is wrong with it."""
+
+
+class ChaptersError(EarmarkError, ValueError):
+    """A chapters document could not be read."""

@@ -189,3 +189,29 @@ def as_dict(record: Any) -> dict:
         return value
 
     return convert(dataclasses.asdict(record))
+
+
+@dataclass(slots=True)
+class Word:
+    start: float  # seconds
+    end: float
+    text: str
+
+
+@dataclass(slots=True)
+class Segment:
+    """One stretch of speech: a cue, a paragraph or a sentence, with its words when known."""
+
+    start: float  # seconds
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Transcript:
+    segments: list[Segment]
+    source: str  # "publisher" | "asr"
+    format: str  # what it was read from: srt / vtt / json / podlove / html / text / asr
+    language: str | None = None

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from earmark.config import Settings
@@ -22,7 +23,8 @@ class EarmarkGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except EarmarkError as exc:
-            err_console.print(f"[red]Error:[/] {exc}", highlight=False)
+            # Escaped: messages quote feed text and URLs ("[SSL: …]"); soft_wrap keeps it one line.
+            err_console.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 

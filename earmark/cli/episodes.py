@@ -1,4 +1,5 @@
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from earmark.cli.app import JSON_OPTION, app, console, duration, open_library, print_json, when
@@ -17,7 +18,7 @@ def episodes(
     if json:
         print_json(items)
         return
-    table = Table("ID", "Published", "Length", "Title", title=f"{podcast.title} ({podcast.episode_count} episodes)")
+    table = Table("ID", "Published", "Length", "Title", title=f"{escape(podcast.title)} ({podcast.episode_count} episodes)")
     for e in items:
-        table.add_row(str(e.id), when(e.published), duration(e.duration), e.title)
+        table.add_row(str(e.id), when(e.published), duration(e.duration), escape(e.title))
     console.print(table)

@@ -1,3 +1,4 @@
+from rich.markup import escape
 from rich.table import Table
 
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json, when
@@ -16,6 +17,7 @@ def podcasts(json: bool = JSON_OPTION) -> None:
         return
     table = Table("ID", "Title", "Episodes", "Last checked", "Status")
     for p in items:
-        status = "[green]ok[/]" if p.status == "ok" else f"[red]{p.status}[/]: {p.error}" if p.error else p.status
-        table.add_row(str(p.id), p.title, str(p.episode_count), when(p.last_checked), status)
+        # Titles and errors come from feeds and servers: escaped so "[...]" is not read as markup.
+        status = "[green]ok[/]" if p.status == "ok" else f"[red]{p.status}[/]: {escape(p.error)}" if p.error else p.status
+        table.add_row(str(p.id), escape(p.title), str(p.episode_count), when(p.last_checked), status)
     console.print(table)

@@ -1,6 +1,7 @@
 import asyncio
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
@@ -26,9 +27,11 @@ def refresh(
         titles = {p.id: p.title for p in library.podcasts()}
         for r in results:
             if r.status == "error":
-                console.print(f"[red]✗[/] {titles.get(r.podcast_id, r.url)}: {r.error}")
+                console.print(f"[red]✗[/] {escape(titles.get(r.podcast_id, r.url))}: {escape(r.error or '')}")
             elif r.new_episodes or r.updated_episodes:
-                console.print(f"[green]✓[/] {titles[r.podcast_id]}: {r.new_episodes} new, {r.updated_episodes} updated")
+                console.print(
+                    f"[green]✓[/] {escape(titles.get(r.podcast_id, r.url))}: {r.new_episodes} new, {r.updated_episodes} updated"
+                )
         failed = sum(r.status == "error" for r in results)
         console.print(f"{len(results)} checked, {failed} failed.")
     if any(r.status == "error" for r in results):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 import podcastparser
@@ -26,12 +29,33 @@ class FetchedFeed:
         return self.content is None
 
 
+# "feed:https://host/x" wraps a whole URL; podcastparser would turn it into "http:///https://…".
+_WRAPPED = re.compile(r"^(?:feed|itpc|pcast|podcast):(?://)?(https?://.+)$", re.IGNORECASE)
+
+
 def normalize_url(url: str) -> str:
-    """``feed://``, ``itpc://``, a missing scheme and stray spaces → a plain http(s) URL."""
-    normalized = podcastparser.normalize_feed_url(url.strip())
-    if not normalized or not normalized.startswith(("http://", "https://")):
-        raise FeedError(f"{url!r} is not a feed address (expected an http:// or https:// URL)")
-    return normalized
+    """``feed://``, ``feed:https://``, ``itpc://``, a missing scheme and stray spaces → a plain
+    http(s) URL. Raises FeedError for anything that is not a usable http(s) address."""
+    text = url.strip()
+    if match := _WRAPPED.match(text):
+        text = match.group(1)
+    problem = "expected an http:// or https:// URL"
+    try:
+        normalized = podcastparser.normalize_feed_url(text)
+    except ValueError as exc:  # urlsplit: "Invalid IPv6 URL" and the like
+        normalized, problem = None, str(exc)
+    if normalized and normalized.startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(normalized)
+            parts.port  # raises ValueError when out of range or not a number
+            httpx.URL(normalized)
+        except (ValueError, httpx.InvalidURL) as exc:
+            problem = str(exc)
+        else:
+            if parts.hostname:
+                return normalized
+            problem = "no host name"
+    raise FeedError(f"{url!r} is not a feed address ({problem})")
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
@@ -54,6 +78,15 @@ def _moved_to(url: str, response: httpx.Response) -> str:
     return url
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current = exc.__cause__ or exc.__context__
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def describe_http_error(url: str, exc: Exception, timeout: float) -> str:
     """One line saying what went wrong talking to ``url``."""
     if isinstance(exc, httpx.TimeoutException):
@@ -61,11 +94,17 @@ def describe_http_error(url: str, exc: Exception, timeout: float) -> str:
     if isinstance(exc, httpx.TooManyRedirects):
         return f"{url}: too many redirects"
     if isinstance(exc, httpx.ConnectError):
-        cause = exc.__cause__ or exc.__context__
-        text = str(exc) or str(cause)
-        if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
-            return f"{url}: TLS error: {text}"
-        return f"{url}: cannot connect: {text or 'connection refused'}"
+        causes = _causes(exc)
+        text = str(exc) or next((str(c) for c in causes if str(c)), "")
+        tls = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
+        if tls is not None or "SSL" in text or "CERTIFICATE" in text.upper():
+            return f"{url}: TLS error: {tls or text}"
+        # httpx often says only "All connection attempts failed"; the OSError beneath says why.
+        if any(isinstance(c, ConnectionRefusedError) for c in causes):
+            return f"{url}: cannot connect: connection refused"
+        if lookup := next((c for c in causes if isinstance(c, socket.gaierror)), None):
+            return f"{url}: cannot connect: host not found ({lookup.strerror or lookup})"
+        return f"{url}: cannot connect: {text or 'connection failed'}"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{url}: the server closed the connection mid-response ({exc})"
     if isinstance(exc, httpx.UnsupportedProtocol):
@@ -110,3 +149,5 @@ async def fetch_feed(
             return FetchedFeed(final_url, b"".join(chunks), new_etag, new_last_modified)
     except httpx.HTTPError as exc:
         raise FetchError(describe_http_error(url, exc, settings.http_timeout)) from exc
+    except httpx.InvalidURL as exc:  # not an HTTPError; e.g. a redirect to a malformed address
+        raise FetchError(f"{url}: not a valid address ({exc})") from exc

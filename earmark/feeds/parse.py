@@ -3,25 +3,31 @@
 podcastparser (gPodder's SAX parser) does the work; this module teaches its handler the tags it
 lacks (every ``podcast:transcript``, person, soundbite, funding, guid, alternateEnclosure …),
 runs it on defusedxml's expat so entity bombs are refused, and salvages broken-but-readable
-documents (see ``salvage``).
+documents (see ``salvage``). Where podcastparser's own handling is wrong for a player that keys
+episodes by GUID and must not crash on one bad value, its targets are replaced here (GUIDs,
+dates, empty enclosure URLs) and a malformed element is skipped rather than failing the feed.
 """
 
 from __future__ import annotations
 
+import calendar
 import io
 import logging
+import math
 import mimetypes
 import posixpath
 from datetime import UTC, datetime
+from email.utils import parsedate_tz
 from urllib.parse import urlparse
+from xml.sax import SAXParseException
+from xml.sax.handler import feature_external_ges, feature_external_pes
 
 import podcastparser as pp
 from defusedxml import DefusedXmlException
-from defusedxml.sax import make_parser
-from xml.sax import SAXParseException
+from defusedxml.expatreader import DefusedExpatParser
 
 from earmark.errors import FeedError
-from earmark.feeds.salvage import looks_like_html, salvage
+from earmark.feeds.salvage import declares_entities, looks_like_html, repairs
 from earmark.models import (
     AlternateEnclosure,
     Chapter,
@@ -37,6 +43,7 @@ from earmark.models import (
 
 # podcastparser logs a warning per undeclared prefix; thousands per corpus refresh are noise.
 logging.getLogger("podcastparser").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
 class _Namespace(pp.Namespace):
@@ -49,16 +56,51 @@ class _Namespace(pp.Namespace):
     }
 
 
+# Feed numbers beyond this are garbage, and SQLite's INTEGER overflows at 2**63.
+_MAX_INT = 2**53
+# Unix times a datetime can hold (years 1-9999); others would sort first, then fail to convert.
+_TIME_RANGE = range(-62135596800, 253402300800)
+
+
 def _float(value: str | None) -> float | None:
     try:
-        return float(value) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    # "nan" / "inf" / "1e999" parse as floats but are no time or size.
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _int(value: str | None) -> int | None:
     number = _float(value)
-    return int(number) if number is not None else None
+    return int(number) if number is not None and abs(number) < _MAX_INT else None
+
+
+def _count(value) -> int | None:
+    """A positive int in range (durations, sizes, season/episode numbers), else None."""
+    return value if isinstance(value, int) and 0 < value < _MAX_INT else None
+
+
+def _pubdate(text: str) -> int:
+    """Unix time of an RFC 822 or ISO 8601 date, 0 when unreadable.
+
+    podcastparser reads a zone-less or fractional-second ISO date ("…T05:00:00.000Z", common in
+    Atom) as the machine's local time; here a date without a zone is UTC, wherever we run.
+    """
+    text = text.strip()
+    if not text:
+        return 0
+    try:
+        if (parsed := parsedate_tz(text)) is not None:
+            seconds = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
+        else:
+            value = datetime.fromisoformat(text)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            seconds = int(value.timestamp())
+    except (OverflowError, ValueError, OSError):
+        return 0
+    return seconds if seconds in _TIME_RANGE else 0
 
 
 # Targets below keep their state on the handler's current episode, never on self: the target
@@ -191,6 +233,73 @@ class _PodcastText(pp.Target):
             owner.setdefault(self.key, value)
 
 
+class _Guid(pp.Target):
+    """``<guid>``, kept verbatim: it is the episode's identity in the store. podcastparser resolves
+    an isPermaLink GUID against the feed URL, so "4r06Zy:_ddVRA" became "https://host/4r06Zy:_ddVRA"
+    and every episode would change identity when the feed moves (redirect, new-feed-url)."""
+
+    WANT_TEXT = True
+
+    def start(self, handler, attrs):
+        handler.episodes[-1]["_guid_is_permalink"] = attrs.get("isPermaLink", "true").strip().lower() == "true"
+
+    def end(self, handler, text):
+        entry = handler.episodes[-1]
+        if (guid := text.strip()) or entry.get("guid") is None:
+            entry["guid"] = guid
+
+
+class _Enclosure(pp.Enclosure):
+    # podcastparser joins url="" with the feed URL, making the feed itself the episode's audio
+    # (and, for GUID-less items, every episode the same one).
+    def start(self, handler, attrs):
+        if (attrs.get("url") or "").strip():
+            super().start(handler, attrs)
+
+
+class _AtomLink(pp.AtomLink):
+    def start(self, handler, attrs):
+        if (attrs.get("href") or "").strip():  # as _Enclosure: no href is no link, not the feed URL
+            super().start(handler, attrs)
+
+
+class _AtomContent(pp.Target):
+    """podcastparser's AtomContent, with the content type kept on the entry, not on the shared target."""
+
+    WANT_TEXT = True
+
+    def start(self, handler, attrs):
+        handler.episodes[-1]["_atom_content_type"] = attrs.get("type", "text")
+
+    def end(self, handler, text):
+        kind = handler.episodes[-1].pop("_atom_content_type", "text")
+        if kind == "html":
+            handler.set_episode_attr("description_html", text)
+        elif kind == "text":
+            handler.set_episode_attr("description", pp.squash_whitespace_not_nl(text))
+
+
+class _Category(pp.Target):
+    """``itunes:category`` at one depth, giving "Parent > Child" labels. podcastparser appends every
+    subcategory to its parent's one list, so siblings (Technology: Software How-To, Tech News)
+    read as a chain, "Technology > Software How-To > Tech News"."""
+
+    def start(self, handler, attrs):
+        path = handler.data.setdefault("_category_path", [])
+        path.append(pp.squash_whitespace(attrs.get("text") or ""))
+        if path[-1]:
+            label = " > ".join(name for name in path if name)
+            labels = handler.data.setdefault("_categories", [])
+            if label not in labels:
+                labels.append(label)
+
+    def end(self, handler, text):
+        handler.data["_category_path"].pop()
+
+
+_CATEGORY_DEPTH = 4  # Apple defines two levels; deeper nesting is kept, up to a point
+
+
 def _extra_mapping() -> dict[str, pp.Target]:
     item_targets = {
         "podcast:transcript": _Transcript(),
@@ -204,6 +313,16 @@ def _extra_mapping() -> dict[str, pp.Target]:
         "podcast:episode": _PodcastText("_p20_episode", episode=True),
     }
     mapping: dict[str, pp.Target] = {
+        "rss/channel/item/guid": _Guid(),
+        "rss/channel/item/pubDate": pp.EpisodeAttr("published", _pubdate),
+        "rss/channel/item/enclosure": _Enclosure("length"),
+        "rss/channel/item/media:content": _Enclosure("fileSize"),
+        "rss/channel/item/media:group/media:content": _Enclosure("fileSize"),
+        "rss/channel/item/atom:link": _AtomLink(),
+        "atom:feed/atom:entry/atom:link": _AtomLink(),
+        "atom:feed/atom:entry/atom:content": _AtomContent(),
+        "atom:feed/atom:entry/atom:published": pp.EpisodeAttr("published", _pubdate),
+        "atom:feed/atom:entry/atom:updated": pp.EpisodeAttr("published", _pubdate, overwrite=False),
         "rss/channel/podcast:person": _ChannelPerson(),
         "rss/channel/podcast:funding": _Funding(episode=False),
         "rss/channel/podcast:guid": _PodcastText("_podcast_guid", episode=False),
@@ -211,6 +330,8 @@ def _extra_mapping() -> dict[str, pp.Target]:
         "atom:feed/atom:author/atom:name": _PodcastText("_atom_author", episode=False),
         "atom:feed/atom:entry/atom:author/atom:name": _PodcastText("_atom_author", episode=True),
     }
+    for depth in range(1, _CATEGORY_DEPTH + 1):
+        mapping["rss/channel" + "/itunes:category" * depth] = _Category()
     for path, target in item_targets.items():
         mapping[f"rss/channel/item/{path}"] = target
         mapping[f"atom:feed/atom:entry/{path}"] = target
@@ -221,7 +342,8 @@ MAPPING = {**pp.MAPPING, **_extra_mapping()}
 
 
 class _Handler(pp.PodcastHandler):
-    """podcastparser's handler with our mapping, namespaces and GUID fallback."""
+    """podcastparser's handler with our mapping, namespaces, GUID fallback, and a malformed
+    element skipped instead of failing the whole feed."""
 
     def startElement(self, name, attrs):
         self.namespace = _Namespace(attrs, self.namespace)
@@ -231,33 +353,61 @@ class _Handler(pp.PodcastHandler):
         self.path_stack.append(name)
         target = MAPPING.get("/".join(self.path_stack))
         if target is not None:
-            target.start(self, attrs)
+            try:
+                target.start(self, attrs)
+            except _ELEMENT_ERRORS as exc:
+                _skip(self, name, exc)
             if target.WANT_TEXT:
                 self.text = []
 
     def endElement(self, name):
         target = MAPPING.get("/".join(self.path_stack))
         if target is not None:
-            target.end(self, "".join(self.text) if self.text is not None else "")
+            try:
+                target.end(self, "".join(self.text) if self.text is not None else "")
+            except _ELEMENT_ERRORS as exc:
+                _skip(self, name, exc)
             self.text = None
         if self.namespace is not None:
             self.namespace = self.namespace.parent
         self.path_stack.pop()
 
     def validate_episode(self):
-        # GUID fallback: enclosure URL, then link (podcastparser tries link first and keeps
-        # empty <guid></guid>, which would make every such episode the same one).
         entry = self.episodes[-1]
-        if not (entry.get("guid") or "").strip():
+        guid = entry.get("guid") or ""
+        if guid and entry.get("_guid_is_permalink") and not entry.get("link"):
+            try:
+                entry["link"] = pp.urlparse.urljoin(self.base, guid)  # the GUID stays verbatim; the link resolves
+            except ValueError:
+                pass
+        entry["_guid_is_permalink"] = False
+        if not guid:
+            # GUID fallback: enclosure URL, then link (podcastparser tries link first and keeps
+            # empty <guid></guid>, which would make every such episode the same one).
             entry.pop("guid", None)
             if entry["enclosures"]:
                 entry["guid"] = entry["enclosures"][0]["url"]
+        if not entry.get("title"):
+            entry.pop("title", None)  # <title></title> is no title: podcastparser names it after its file
         super().validate_episode()
+
+
+# A value urllib or int() cannot take (a URL with "[" in its host, a number out of range) costs
+# its own element, not the feed.
+_ELEMENT_ERRORS = (ValueError, ArithmeticError, LookupError)
+
+
+def _skip(handler: _Handler, name: str, exc: Exception) -> None:
+    log.debug("%s: skipping <%s>: %s", handler.url, name, exc)
 
 
 def _run_parser(content: bytes, url: str) -> dict:
     handler = _Handler(url, 0)
-    parser = make_parser()  # defusedxml: entity declarations and external references are refused
+    # defusedxml refuses entity declarations; external references (an RSS 0.91 DOCTYPE naming
+    # Netscape's DTD) are not refused but never fetched: expat's external entities stay off.
+    parser = DefusedExpatParser(forbid_external=False)
+    parser.setFeature(feature_external_ges, False)
+    parser.setFeature(feature_external_pes, False)
     parser.setContentHandler(handler)
     parser.parse(io.BytesIO(content))
     return handler.data
@@ -269,39 +419,72 @@ def parse_feed(content: bytes, url: str) -> ParsedFeed:
         raise FeedError(f"{url}: the response is empty, not a feed")
     if looks_like_html(content):
         raise FeedError(f"{url}: got an HTML page, not a podcast feed (is this the website's address?)")
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise FeedError(f"{url}: got a JSON document, not an RSS or Atom feed")
     try:
         data = _run_parser(content, url)
     except DefusedXmlException as exc:
         raise FeedError(f"{url}: refused: the feed uses XML entity declarations ({type(exc).__name__})") from exc
     except SAXParseException as first:
-        if first.getMessage() == "no element found":
-            # The document stops mid-way: a cut-off transfer, not something to guess the rest of.
-            raise FeedError(f"{url}: the feed is truncated: {_describe(first)}") from first
-        repaired = salvage(content)
-        if repaired is None:
-            raise FeedError(f"{url}: not a readable feed: {_describe(first)}") from first
+        data = _parse_repaired(content, url, first)
+    return _to_records(data, url)
+
+
+def _parse_repaired(content: bytes, url: str, first: SAXParseException) -> dict:
+    """Parse the first repair of a document the strict parse refused that reads, or raise."""
+    if _truncated(first):
+        # The document stops mid-way: a cut-off transfer, not something to guess the rest of.
+        raise FeedError(f"{url}: the feed is truncated: {_describe(first)}") from first
+    if _unsupported(first):
+        raise FeedError(f"{url}: {_describe(first)}") from first  # no repair changes the root element
+    if declares_entities(content):
+        # lxml's recovery would quietly drop what it refuses to expand; refuse it out loud instead.
+        raise FeedError(f"{url}: refused: the feed uses XML entity declarations") from first
+    last = first
+    for repaired in repairs(content):
         try:
-            data = _run_parser(repaired, url)
+            return _run_parser(repaired, url)
         except DefusedXmlException as exc:
             raise FeedError(f"{url}: refused: the feed uses XML entity declarations") from exc
-        except SAXParseException:
-            raise FeedError(f"{url}: not a readable feed: {_describe(first)}") from first
-    return _to_records(data, url)
+        except SAXParseException as exc:
+            if _truncated(exc):
+                raise FeedError(f"{url}: the feed is truncated: {_describe(exc)}") from exc
+            last = exc
+    if _unsupported(last):
+        raise FeedError(f"{url}: {_describe(last)}") from first  # e.g. leading junk, then XHTML
+    raise FeedError(f"{url}: not a readable feed: {_describe(first)}") from first
+
+
+def _truncated(exc: SAXParseException) -> bool:
+    return exc.getMessage() == "no element found"
+
+
+def _unsupported(exc: SAXParseException) -> bool:
+    return exc.getMessage().startswith("Unsupported feed type")
 
 
 def _describe(exc: SAXParseException) -> str:
     message = exc.getMessage()
     if message.startswith("Unsupported feed type"):
+        root = message.rpartition(":")[2].strip().lower()
+        if root == "html":  # XHTML: its namespace maps the root to "None:html"
+            return "got an HTML page, not a podcast feed (is this the website's address?)"
         return f"the document is XML but not RSS or Atom ({message})"
     return f"{message} at line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
 
 
 def _timestamp(value) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value else None
+    try:
+        return datetime.fromtimestamp(value, UTC) if value else None
+    except (OverflowError, ValueError, OSError):  # beyond year 9999
+        return None
 
 
 def _guess_type(url: str) -> str:
-    guessed, _ = mimetypes.guess_type(posixpath.basename(urlparse(url).path))
+    try:
+        guessed, _ = mimetypes.guess_type(posixpath.basename(urlparse(url).path))
+    except ValueError:
+        guessed = None
     return guessed or "application/octet-stream"
 
 
@@ -318,22 +501,22 @@ def _pick_enclosure(enclosures: list[dict]) -> dict | None:
 
 def _to_episode(entry: dict) -> Episode:
     enclosure = _pick_enclosure(entry["enclosures"])
-    season = entry.get("season") or _int(entry.get("_p20_season"))
-    number = entry.get("number") or _int(entry.get("_p20_episode"))
+    season = _count(entry.get("season")) or _count(_int(entry.get("_p20_season")))
+    number = _count(entry.get("number")) or _count(_int(entry.get("_p20_episode")))
     return Episode(
         guid=entry["guid"],
         title=entry.get("title", ""),
         published=_timestamp(entry.get("published")),
-        duration=entry.get("total_time") or None,
+        duration=_count(entry.get("total_time")),
         description=entry.get("description") or "",
         description_html=entry.get("description_html") or "",
         link=entry.get("link") or None,
         enclosure_url=enclosure["url"] if enclosure else None,
         enclosure_type=enclosure["mime_type"] if enclosure else None,
-        enclosure_length=enclosure["file_size"] if enclosure and enclosure["file_size"] > 0 else None,
+        enclosure_length=_count(enclosure["file_size"]) if enclosure else None,
         image=entry.get("episode_art_url"),
-        season=season or None,
-        number=number or None,
+        season=season,
+        number=number,
         episode_type=entry.get("type"),
         explicit=entry.get("explicit"),
         transcripts=entry.get("_transcripts", []),
@@ -349,17 +532,6 @@ def _to_episode(entry: dict) -> Episode:
     )
 
 
-def _categories(raw: list[list[str]]) -> list[str]:
-    out: list[str] = []
-    for path in raw:
-        names = [name for name in path if name]
-        for depth in range(1, len(names) + 1):
-            label = " > ".join(names[:depth])
-            if label not in out:
-                out.append(label)
-    return out
-
-
 def _to_records(data: dict, url: str) -> ParsedFeed:
     owner = data.get("itunes_owner") or {}
     podcast = Podcast(
@@ -371,7 +543,7 @@ def _to_records(data: dict, url: str) -> ParsedFeed:
         link=data.get("link") or None,
         image=data.get("cover_url") or None,
         language=data.get("language") or None,
-        categories=_categories(data.get("itunes_categories", [])),
+        categories=data.get("_categories", []),
         persons=data.get("_persons", []),
         funding=data.get("_funding", []),
         podcast_guid=data.get("_podcast_guid"),
@@ -381,8 +553,8 @@ def _to_records(data: dict, url: str) -> ParsedFeed:
     episodes: list[Episode] = []
     seen: set[str] = set()
     for entry in data["episodes"]:  # newest first; a repeated GUID keeps its newest entry
-        if entry["guid"] in seen:
-            continue
+        if not entry.get("guid") or entry["guid"] in seen:
+            continue  # no GUID: its validation was cut short by a malformed value
         seen.add(entry["guid"])
         episodes.append(_to_episode(entry))
     new_url = (data.get("new_url") or "").strip() or None

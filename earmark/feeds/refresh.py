@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 
 import httpx
 
 from earmark.config import Settings
-from earmark.errors import EarmarkError, FeedError
+from earmark.errors import EarmarkError, FeedError, NotFound
 from earmark.feeds.fetch import fetch_feed, make_client, normalize_url
 from earmark.feeds.parse import parse_feed
 from earmark.models import Podcast, RefreshResult
@@ -22,11 +23,16 @@ from earmark.store.library import Library
 
 Progress = Callable[[RefreshResult], None]
 
+log = logging.getLogger(__name__)
+
 
 async def refresh_podcast(
     library: Library, settings: Settings, client: httpx.AsyncClient, podcast_id: int
 ) -> RefreshResult:
-    state = library.fetch_state(podcast_id)
+    try:
+        state = library.fetch_state(podcast_id)
+    except NotFound as exc:  # removed while a refresh of everything was under way
+        return RefreshResult(podcast_id, "", "error", error=str(exc))
     try:
         fetched = await fetch_feed(
             client, state.url, settings, etag=state.etag, last_modified=state.last_modified
@@ -58,6 +64,13 @@ async def refresh_podcast(
     except EarmarkError as exc:
         library.record_error(podcast_id, str(exc))
         return RefreshResult(podcast_id, state.url, "error", error=str(exc))
+    except Exception as exc:
+        # A bug or an error nobody anticipated still belongs to this podcast alone: record it
+        # rather than let it abort refresh_many's gather and every other podcast with it.
+        log.exception("refreshing %s", state.url)
+        message = f"{state.url}: unexpected error: {type(exc).__name__}: {exc}"
+        library.record_error(podcast_id, message)
+        return RefreshResult(podcast_id, state.url, "error", error=message)
 
 
 async def refresh_many(
@@ -98,4 +111,9 @@ async def subscribe(library: Library, settings: Settings, url: str) -> tuple[Pod
     if result.status == "error":
         library.remove_podcast(podcast.id)
         raise FeedError(result.error)
+    if result.url != url and (moved := library.podcast_by_url(result.url)) and moved.id != podcast.id:
+        # The feed moved (permanent redirect or itunes:new-feed-url) to an address we already
+        # follow: the same podcast under its old address; keep the one subscription.
+        library.remove_podcast(podcast.id)
+        return moved, RefreshResult(moved.id, moved.url, "exists")
     return library.podcast(podcast.id), result

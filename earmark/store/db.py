@@ -18,23 +18,35 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable at checkpoints, never corrupt
     conn.execute("PRAGMA foreign_keys=ON")
-    migrate(conn)
+    try:
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> None:
+def _version(conn: sqlite3.Connection) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise EarmarkError(
             f"the library was written by a newer Earmark (schema {version}, this one knows {len(MIGRATIONS)})"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    while _version(conn) < len(MIGRATIONS):
         # executescript would commit on its own; run statement by statement inside one transaction.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            # Read again under the write lock: another process (CLI and web app opening a new
+            # library together) may have migrated while we waited for it.
+            version = _version(conn)
+            if version < len(MIGRATIONS):
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -42,10 +54,15 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 def _statements(script: str) -> list[str]:
+    """Split at each ``;`` that ends a statement (not one in a string, comment or trigger body),
+    so several statements may share a line."""
     statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
+    pieces = script.split(";")
+    for index, piece in enumerate(pieces):
+        current += piece if index == len(pieces) - 1 else piece + ";"
+        if current.strip() and sqlite3.complete_statement(current):
             statements.append(current.strip())
             current = ""
-    return [s for s in statements if s]
+    if current.strip():
+        statements.append(current.strip())  # no final ";": sqlite will say what is wrong, if anything
+    return statements

@@ -170,15 +170,16 @@ class Library:
 
     # -- podcasts -----------------------------------------------------------------------------
 
-    def add_podcast(self, url: str) -> tuple[Podcast, bool]:
-        """Subscribe to ``url``; returns (podcast, created). An existing subscription is returned as is."""
+    def add_podcast(self, url: str, title: str | None = None) -> tuple[Podcast, bool]:
+        """Subscribe to ``url``; returns (podcast, created). An existing subscription is returned as is.
+        ``title`` (e.g. from an OPML file) stands in until the feed is first loaded; default: the URL."""
         with self.transaction() as conn:
             row = conn.execute("SELECT id FROM podcasts WHERE url = ?", (url,)).fetchone()
             if row:
                 podcast_id, created = row["id"], False
             else:
                 podcast_id = conn.execute(
-                    "INSERT INTO podcasts (url, title, added_at) VALUES (?, ?, ?)", (url, url, time.time())
+                    "INSERT INTO podcasts (url, title, added_at) VALUES (?, ?, ?)", (url, title or url, time.time())
                 ).lastrowid
                 created = True
         return self.podcast(podcast_id), created
@@ -262,7 +263,7 @@ class Library:
         new = updated = 0
         with self.transaction() as conn:
             self._set_url(conn, podcast_id, url)
-            conn.execute(
+            cursor = conn.execute(
                 """UPDATE podcasts SET title = ?, author = ?, description = ?, link = ?, image = ?,
                    language = ?, categories = ?, persons = ?, funding = ?, podcast_guid = ?, explicit = ?,
                    locked = ?, status = 'ok', error = NULL, last_checked = ?, last_success = ?, etag = ?,
@@ -273,6 +274,8 @@ class Library:
                     p.explicit, p.locked, now, now, etag, last_modified, content_hash, podcast_id,
                 ),
             )
+            if cursor.rowcount == 0:  # removed while its feed was being fetched
+                raise NotFound(f"no podcast with id {podcast_id}")
             known = dict(conn.execute("SELECT guid, content_hash FROM episodes WHERE podcast_id = ?", (podcast_id,)))
             inserts, updates = [], []
             for episode, values in rows:

@@ -1,0 +1,26 @@
+import pytest
+
+from earmark.config import Settings
+from earmark.errors import ConfigError
+
+
+def test_home_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("EARMARK_HOME", str(tmp_path))
+    settings = Settings.load()
+    assert settings.home == tmp_path
+    assert settings.db_path == tmp_path / "library.sqlite3"
+    assert settings.downloads_dir == tmp_path / "downloads"
+
+
+def test_settings_toml_overrides_defaults(tmp_path):
+    (tmp_path / "settings.toml").write_text('refresh_concurrency = 3\ndownloads_dir = "/srv/pods"\n')
+    settings = Settings.load(tmp_path)
+    assert settings.refresh_concurrency == 3
+    assert str(settings.downloads_dir) == "/srv/pods"
+
+
+@pytest.mark.parametrize("text, message", [("bogus = 1\n", "unknown setting"), ("x = [\n", "settings.toml")])
+def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
+    (tmp_path / "settings.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        Settings.load(tmp_path)
