@@ -68,4 +68,18 @@ MIGRATIONS: list[str] = [
         finished_at  REAL NOT NULL
     );
     """,
+    # 2: what the listener did: play position / played per episode, and the up-next queue
+    """
+    CREATE TABLE playback (
+        episode_id  INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        position    REAL NOT NULL DEFAULT 0,     -- seconds
+        played      INTEGER NOT NULL DEFAULT 0,
+        updated_at  REAL NOT NULL
+    );
+
+    CREATE TABLE queue (
+        episode_id  INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL             -- 0 = up next
+    );
+    """,
 ]
