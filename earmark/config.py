@@ -26,6 +26,8 @@ class Settings:
     max_redirects: int = 10
     refresh_concurrency: int = 16
     download_concurrency: int = 3
+    asr_engine: str = "faster-whisper"
+    asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home))

@@ -1,0 +1,1 @@
+"""AI seams (speech-to-text now; language models and embeddings later) and the tasks built on them."""
