@@ -203,6 +203,9 @@ def test_missing_channel_start_tag():
         re.findall(rb"<itunes:episodeType>trailer<", data)
     ) == 1
     assert all(e.enclosure_url and e.published for e in feed.episodes)
+    # Nothing is lost in the repair: the same as the strict parse with the start tag put back.
+    rss_start = re.search(rb"<rss[^>]*>", data).end()
+    assert feed == parse_feed(data[:rss_start] + b"<channel>" + data[rss_start:], feed_url(name))
 
 
 def test_empty_guids_give_distinct_episodes():
@@ -301,10 +304,14 @@ def podcastparser_fields(feed: ParsedFeed, expected: dict) -> dict[str, tuple]:
                 [{"start": c.start, "title": c.title, "href": c.href, "image": c.image} for c in ours.chapters],
                 [{"href": None, "image": None, **c} for c in theirs.get("chapters", [])],
             ),
-            "transcript_urls": ([t.url for t in ours.transcripts], [theirs["transcript_url"]] if "transcript_url" in theirs else []),
+            "transcript_urls": (
+                [t.url for t in ours.transcripts],
+                [theirs["transcript_url"]] if "transcript_url" in theirs else [],
+            ),
             "chapters_url": (ours.chapters_link.url if ours.chapters_link else None, theirs.get("chapters_json_url")),
             "persons": (
-                [{"name": p.name, "role": p.role, "group": p.group, "href": p.href, "img": p.img} for p in ours.persons],
+                [{"name": p.name, "role": p.role, "group": p.group, "href": p.href, "img": p.img}
+                 for p in ours.persons],
                 theirs.get("persons", []),
             ),
             "episode_type": (ours.episode_type, theirs.get("type")),

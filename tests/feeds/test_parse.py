@@ -176,7 +176,9 @@ def test_go_time_transcripts_and_chapters(go_time):
     assert len(links) == 46 and {c.type for c in links} == {"application/json+chapters"}
     episode = by_guid(go_time, "changelog.com/2/2072")
     assert episode.transcripts == [TranscriptLink("https://changelog.com/gotime/278/transcript", "text/html")]
-    assert episode.chapters_link == ChaptersLink("https://changelog.com/gotime/278/chapters", "application/json+chapters")
+    assert episode.chapters_link == ChaptersLink(
+        "https://changelog.com/gotime/278/chapters", "application/json+chapters"
+    )
 
 
 def test_go_time_channel(go_time):
@@ -505,7 +507,8 @@ def test_malformed_value_is_skipped(item, check):
 def test_empty_enclosure_url_is_no_enclosure():
     # It used to resolve to the feed's own URL: the "audio" was the feed, and GUID-less items
     # all got that one URL as their GUID.
-    feed = parse_feed(rss('<title>E</title><link>https://example.com/e</link><enclosure url="" type="audio/mpeg"/>'), URL)
+    item = '<title>E</title><link>https://example.com/e</link><enclosure url="" type="audio/mpeg"/>'
+    feed = parse_feed(rss(item), URL)
     episode = feed.episodes[1]
     assert episode.enclosure_url is None
     assert episode.guid == "https://example.com/e"
@@ -514,3 +517,75 @@ def test_empty_enclosure_url_is_no_enclosure():
 def test_empty_title_is_named_after_the_file():
     feed = parse_feed(rss('<title> </title><guid>e</guid><enclosure url="https://cdn.example.com/ep-7.mp3"/>'), URL)
     assert feed.episodes[1].title == "ep-7"
+
+
+# --- salvage of broken documents -----------------------------------------------------------------
+
+
+def broken(first_item: str, encoding: str = "utf-8") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Show</title>
+<item>{first_item}</item>
+<item><title>Q&amp;A &lt;3</title><guid>2</guid>
+  <description>&lt;p&gt;Hi &amp;amp; bye&lt;/p&gt;</description>
+  <enclosure url="https://cdn.example.com/2.mp3?a=1&amp;b=2" type="audio/mpeg"/></item>
+<item><title><![CDATA[Tom & Jerry &amp; co]]></title><guid>3</guid><!-- a & b -->
+  <enclosure url="https://cdn.example.com/3.mp3" type="audio/mpeg"/></item>
+</channel></rss>""".encode(encoding)
+
+
+def assert_later_items_intact(feed: ParsedFeed) -> None:
+    two, three = by_guid(feed, "2"), by_guid(feed, "3")
+    assert two.title == "Q&A <3"
+    assert two.description_html == "<p>Hi &amp; bye</p>"
+    assert two.enclosure_url == "https://cdn.example.com/2.mp3?a=1&b=2"
+    assert three.title == "Tom & Jerry &amp; co"  # CDATA is literal: nothing in it is "repaired"
+
+
+def test_bare_ampersands_and_html_entities():
+    feed = parse_feed(
+        broken('<title>Caf&eacute; &amp; Q&A&nbsp;time &bogus;</title><guid>1</guid>'
+               '<enclosure url="https://cdn.example.com/1.mp3?a=1&b=2" type="audio/mpeg"/>'),
+        URL,
+    )
+    one = by_guid(feed, "1")
+    assert one.title == "Café & Q&A time &bogus;"  # &nbsp; squashed like any whitespace in a title
+    assert one.enclosure_url == "https://cdn.example.com/1.mp3?a=1&b=2"
+    assert_later_items_intact(feed)
+
+
+@pytest.mark.parametrize(
+    "first_item",
+    [
+        '<title>One</title></b><guid>1</guid>',  # stray end tag: libxml2 closes the channel
+        '<title>One</title><guid>1</guid><p>',  # unclosed tag: libxml2 nests later items in it
+    ],
+    ids=["stray-end-tag", "unclosed-tag"],
+)
+def test_structural_errors_keep_later_items_and_their_escapes(first_item):
+    # libxml2's recovery drops &amp; / &lt; after its first error; the repair must not.
+    feed = parse_feed(broken(first_item), URL)
+    assert {"2", "3"} <= {e.guid for e in feed.episodes}
+    assert_later_items_intact(feed)
+
+
+def test_cp1252_bytes_in_a_utf8_feed():
+    document = broken("<title>Caf\u00e9 \u2013 ol\u00e9</title><guid>1</guid>", encoding="cp1252")
+    feed = parse_feed(document, URL)
+    assert by_guid(feed, "1").title == "Café – olé"
+    assert_later_items_intact(feed)
+
+
+@pytest.mark.parametrize(
+    "cut_before",
+    [b"<item><title>Q", b"b=2", b"Jerry", "é".encode()[1:]],
+    ids=["between-items", "in-an-attribute", "in-cdata", "in-a-utf8-character"],
+)
+@pytest.mark.parametrize("prefix", [b"", b"\n"], ids=["strict", "leading-newline"])
+def test_truncated_feed_is_refused(cut_before, prefix):
+    # A cut-off transfer: refused, not salvaged into a feed missing its later episodes.
+    whole = broken("<title>Café</title><guid>1</guid>")
+    document = prefix + whole[: whole.index(cut_before)]
+    with pytest.raises(FeedError, match="truncated") as failure:
+        parse_feed(document, URL)
+    assert URL in str(failure.value)
