@@ -8,7 +8,6 @@ again; the handler's dicts become typed records here.
 from __future__ import annotations
 
 import io
-import logging
 from datetime import UTC, datetime
 from xml.sax import SAXParseException
 from xml.sax.handler import feature_external_ges, feature_external_pes
@@ -26,7 +25,6 @@ from earmark.models import (
     Podcast,
 )
 
-log = logging.getLogger(__name__)
 
 
 def _run_parser(content: bytes, url: str) -> dict:
