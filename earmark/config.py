@@ -28,6 +28,10 @@ class Settings:
     download_concurrency: int = 3
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
+    asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done
+    job_concurrency: int = 1  # jobs (download → transcript …) run at once by the background workers
+    job_max_attempts: int = 3  # a job is claimed at most this often (retries and restarts after a crash)
+    access_token: str | None = None  # required by `earmark serve` on a non-loopback address (generated if unset)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home))

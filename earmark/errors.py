@@ -36,3 +36,8 @@ class TranscriptError(EarmarkError, ValueError):
 
 class ChaptersError(EarmarkError, ValueError):
     """A chapters document could not be read."""
+
+
+class AudioError(EarmarkError, ValueError):
+    """An audio file could not be read (missing, empty, corrupt, not audio, unsupported codec).
+    The message names the file."""

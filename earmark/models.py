@@ -154,6 +154,7 @@ class RefreshResult:
     new_episodes: int = 0
     updated_episodes: int = 0
     error: str | None = None
+    unreachable: bool = False  # the error was in reaching the feed (FetchError), not in reading it
 
 
 T = TypeVar("T")
@@ -215,3 +216,43 @@ class Transcript:
     source: str  # "publisher" | "asr"
     format: str  # what it was read from: srt / vtt / json / podlove / html / text / asr
     language: str | None = None
+
+
+# Job states; "live" ones block a second job for the same episode.
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+PRIORITY_USER, PRIORITY_BACKGROUND = 10, 0
+
+
+@dataclass(slots=True)
+class StageRun:
+    """One stage of a job (download, transcript, …) as recorded in the store."""
+
+    name: str
+    state: str = QUEUED
+    progress: float = 0.0  # 0-100
+    error: str | None = None
+    attempts: int = 0
+    engine: str | None = None  # what produced the result
+    model: str | None = None
+    checkpoint: dict | None = None  # resumable stages: where to go on
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Job:
+    """Processing one episode: its stages in order, run by the pipeline."""
+
+    id: int
+    episode_id: int
+    state: str
+    priority: int
+    stage: str | None
+    progress: float  # 0-100 over all stages
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    cancel_requested: bool = False
+    stages: list[StageRun] = field(default_factory=list)

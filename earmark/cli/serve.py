@@ -1,17 +1,25 @@
 import typer
+from rich.markup import escape
 
 from earmark.cli.app import app, console
 
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on. Any non-loopback address requires an access token."),
     port: int = typer.Option(8321, help="Port to listen on."),
 ) -> None:
     """Start the Earmark player in your browser (http://127.0.0.1:8321)."""
     import uvicorn
 
-    from earmark.web.app import create_app
+    from earmark.web.app import app_for_host
 
-    console.print(f"Earmark is playing at [bold]http://{host}:{port}[/]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    web_app, token = app_for_host(host)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    if token:
+        console.print(f"Earmark is playing at [bold]{escape(url)}?token={escape(token)}[/]  (Ctrl+C to stop)", soft_wrap=True)
+        console.print("API clients send the header: Authorization: Bearer <token>", highlight=False)
+    else:
+        console.print(f"Earmark is playing at [bold]{escape(url)}[/]  (Ctrl+C to stop)", soft_wrap=True)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")

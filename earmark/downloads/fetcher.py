@@ -262,27 +262,20 @@ def _finish(final: Path) -> int:
     return size
 
 
-async def download_episode(
-    library: Library,
+async def fetch_enclosure(
     settings: Settings,
-    episode_id: int,
+    episode: Episode,
     *,
     progress: Progress | None = None,
     client: httpx.AsyncClient | None = None,
-) -> Download:
-    """Download one episode (resuming a partial one) and record it. An episode already downloaded
-    whose file still exists is returned as is, without touching the network."""
-    episode = library.episode(episode_id)
-    existing = library.download(episode_id)
-    if existing is not None:
-        if Path(existing.path).is_file():
-            return existing
-        library.forget_download(episode_id)  # the file was deleted behind our back: fetch again
+) -> tuple[Path, int]:
+    """Download (or resume) an episode's enclosure to its file and return (path, size). Touches no
+    store, so it also runs where the library is not (a pipeline worker)."""
     url = episode.enclosure_url
     if not url:
-        raise DownloadError(f"episode {episode_id} ({episode.title}) has no audio file to download")
+        raise DownloadError(f"episode {episode.id} ({episode.title}) has no audio file to download")
     if not url.lower().startswith(("http://", "https://")):
-        raise DownloadError(f"episode {episode_id}: cannot download {url!r} (only http:// and https://)")
+        raise DownloadError(f"episode {episode.id}: cannot download {url!r} (only http:// and https://)")
     final = episode_path(settings, episode)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -319,6 +312,26 @@ async def download_episode(
         raise
     except OSError as exc:
         raise DownloadError(f"{final}: cannot write the download: {exc}") from exc
+    return final, size
+
+
+async def download_episode(
+    library: Library,
+    settings: Settings,
+    episode_id: int,
+    *,
+    progress: Progress | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> Download:
+    """Download one episode (resuming a partial one) and record it. An episode already downloaded
+    whose file still exists is returned as is, without touching the network."""
+    episode = library.episode(episode_id)
+    existing = library.download(episode_id)
+    if existing is not None:
+        if Path(existing.path).is_file():
+            return existing
+        library.forget_download(episode_id)  # the file was deleted behind our back: fetch again
+    final, size = await fetch_enclosure(settings, episode, progress=progress, client=client)
     return library.record_download(episode_id, str(final), size)
 
 

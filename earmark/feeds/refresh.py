@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 import httpx
 
 from earmark.config import Settings
-from earmark.errors import EarmarkError, FeedError, NotFound
+from earmark.errors import EarmarkError, FeedError, FetchError, NotFound
 from earmark.feeds.fetch import fetch_feed, make_client, normalize_url
 from earmark.feeds.parse import parse_feed
 from earmark.models import Podcast, RefreshResult
@@ -63,7 +63,9 @@ async def refresh_podcast(
         return RefreshResult(podcast_id, url, "updated", new_episodes=new, updated_episodes=updated)
     except EarmarkError as exc:
         library.record_error(podcast_id, str(exc))
-        return RefreshResult(podcast_id, state.url, "error", error=str(exc))
+        return RefreshResult(
+            podcast_id, state.url, "error", error=str(exc), unreachable=isinstance(exc, FetchError)
+        )
     except Exception as exc:
         # A bug or an error nobody anticipated still belongs to this podcast alone: record it
         # rather than let it abort refresh_many's gather and every other podcast with it.
@@ -110,7 +112,7 @@ async def subscribe(library: Library, settings: Settings, url: str) -> tuple[Pod
         result = await refresh_podcast(library, settings, client, podcast.id)
     if result.status == "error":
         library.remove_podcast(podcast.id)
-        raise FeedError(result.error)
+        raise (FetchError if result.unreachable else FeedError)(result.error)
     if result.url != url and (moved := library.podcast_by_url(result.url)) and moved.id != podcast.id:
         # The feed moved (permanent redirect or itunes:new-feed-url) to an address we already
         # follow: the same podcast under its old address; keep the one subscription.

@@ -1,28 +1,275 @@
-"""The web app. For now a library page and the podcasts API; the player lands with the web issue."""
+"""The web app: the JSON API under /api/v1 (OpenAPI at /openapi.json) and, for now, a library page.
+
+- One Library per app (``app.state.library``), handed to endpoints by a dependency. Endpoints are
+  ``async``: the store's connection is used from the event loop thread only, the same thread the
+  feed refreshes write from.
+- Errors are always JSON ``{"error": {"code", "message"}}``: EarmarkError subclasses are mapped
+  to statuses in one handler; validation errors are 422; bodies over the limit 413.
+- With an access token required (any non-loopback address), every request must carry it:
+  ``Authorization: Bearer …``, or the ``earmark_token`` cookie, which ``?token=…`` sets once.
+  Unsafe requests from another origin are refused whether or not a token is required.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
+from contextlib import asynccontextmanager
 from html import escape
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from earmark import __version__
 from earmark.config import Settings
-from earmark.models import as_dict
+from earmark.errors import (
+    ChaptersError,
+    ConfigError,
+    DownloadError,
+    EarmarkError,
+    FeedError,
+    FetchError,
+    NotFound,
+    OPMLError,
+    TranscriptError,
+)
+from earmark.feeds.opml import MAX_OPML_BYTES
 from earmark.store.library import Library
+from earmark.store.playback import Playback
+from earmark.web.api import router as api_router
+from earmark.web.deps import APIError
+
+JSON_BODY_LIMIT = 1024 * 1024
+OPML_BODY_LIMIT = MAX_OPML_BYTES + 64 * 1024  # room for multipart framing
+TOKEN_COOKIE = "earmark_token"
+
+# Most specific first: FetchError is a FeedError.
+ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
+    (NotFound, 404, "not_found"),
+    (FetchError, 502, "upstream_error"),
+    (DownloadError, 502, "download_error"),
+    (OPMLError, 422, "invalid_opml"),
+    (FeedError, 422, "invalid_feed"),
+    (TranscriptError, 422, "invalid_transcript"),
+    (ChaptersError, 422, "invalid_chapters"),
+    (ConfigError, 500, "config_error"),
+    (EarmarkError, 500, "error"),
+]
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "validation_error",
+    501: "not_implemented",
+}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def error_response(status: int, code: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
+    body: dict = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve anywhere
+
+
+# -- middleware -------------------------------------------------------------------------------------
+
+
+class BodyLimitMiddleware:
+    """413 for a body over the limit (OPML uploads get a larger one), whether it declares its
+    length or comes chunked; a chunked body is read up to the limit before the app sees it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = OPML_BODY_LIMIT if scope["path"].rstrip("/") == "/api/v1/opml" else JSON_BODY_LIMIT
+        headers = dict(scope["headers"])
+        too_large = error_response(413, "payload_too_large", f"the request body is over the limit of {limit:,} bytes")
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                return await error_response(400, "bad_request", "invalid Content-Length")(scope, receive, send)
+            if int(declared) > limit:
+                return await too_large(scope, receive, send)
+            return await self.app(scope, receive, send)
+        if b"transfer-encoding" not in headers:
+            return await self.app(scope, receive, send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return await too_large(scope, receive, send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class GuardMiddleware:
+    """Cross-origin writes are refused; with a token, every request must carry it."""
+
+    def __init__(self, app: ASGIApp, token: str | None):
+        self.app = app
+        self.token = token
+
+    def _valid(self, candidate: str | None) -> bool:
+        return bool(candidate) and secrets.compare_digest(candidate.encode(), self.token.encode())  # type: ignore[union-attr]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not self._same_origin(headers):
+            return await error_response(403, "forbidden", "cross-origin requests may not change anything")(
+                scope, receive, send
+            )
+        if self.token is None:
+            return await self.app(scope, receive, send)
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer " and self._valid(auth[7:].strip()):
+            return await self.app(scope, receive, send)
+        cookie = SimpleCookie()
+        try:
+            cookie.load(headers.get("cookie", ""))
+        except CookieError:  # a malformed cookie header is the same as none
+            cookie = SimpleCookie()
+        if TOKEN_COOKIE in cookie and self._valid(cookie[TOKEN_COOKIE].value):
+            return await self.app(scope, receive, send)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        given = [value for key, value in query if key == "token"]
+        if given and self._valid(given[-1]):
+            set_cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+            if scope["method"] in ("GET", "HEAD") and "text/html" in headers.get("accept", ""):
+                # A browser opening the printed link: keep the token in a cookie, not in the address bar.
+                rest = urlencode([(k, v) for k, v in query if k != "token"])
+                target = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+                response = RedirectResponse(target, status_code=303)
+                response.headers.append("set-cookie", set_cookie)
+                return await response(scope, receive, send)
+
+            async def send_with_cookie(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", set_cookie.encode())]}
+                await send(message)
+
+            return await self.app(scope, receive, send_with_cookie)
+        return await error_response(
+            401,
+            "unauthorized",
+            "this Earmark needs its access token: send 'Authorization: Bearer <token>' or open the link printed at start",
+            headers={"WWW-Authenticate": "Bearer"},
+        )(scope, receive, send)
+
+    @staticmethod
+    def _same_origin(headers: dict[str, str]) -> bool:
+        if headers.get("sec-fetch-site") == "cross-site":
+            return False
+        origin = headers.get("origin")
+        if origin is None:
+            return True  # not sent by a browser page (curl, scripts)
+        return origin.split("://", 1)[-1].rstrip("/").lower() == headers.get("host", "").lower()
+
+
+# -- the app ----------------------------------------------------------------------------------------
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EarmarkError)
+    async def earmark_error(request: Request, exc: EarmarkError) -> JSONResponse:
+        for cls, status, code in ERROR_STATUS:
+            if isinstance(exc, cls):
+                return error_response(status, code, str(exc) or cls.__name__)
+        raise AssertionError("unreachable: EarmarkError is in the table")
+
+    @app.exception_handler(APIError)
+    async def api_error(request: Request, exc: APIError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+            for err in exc.errors()
+        ]
+        message = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5]) or "invalid request"
+        return error_response(422, "validation_error", message[:2000], details[:50])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error" if exc.status_code >= 500 else "bad_request")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        return error_response(500, "internal_error", "an unexpected error; see the server log")
+
+
+def create_app(settings: Settings | None = None, require_token: bool | None = None) -> FastAPI:
+    """The app for ``settings``. ``require_token``: None = only when ``settings.access_token`` is
+    set; True = always (a token is generated when the settings have none: ``app.state.access_token``)."""
     settings = settings or Settings.load()
+    if require_token is None:
+        require_token = settings.access_token is not None
+    token = (settings.access_token or secrets.token_urlsafe(32)) if require_token else None
     library = Library(settings.db_path)
-    app = FastAPI(title="Earmark", version="0.1.0")
 
-    @app.get("/api/v1/podcasts")
-    def list_podcasts() -> list[dict]:
-        return [as_dict(p) for p in library.podcasts()]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            yield
+        finally:
+            library.close()
 
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
+    app = FastAPI(title="Earmark", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.library = library
+    app.state.playback = Playback(library)
+    app.state.access_token = token
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(GuardMiddleware, token=token)  # outermost: no body is read for a refused request
+    app.include_router(api_router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home() -> str:
         rows = "".join(
             f"<li><strong>{escape(p.title)}</strong> — {p.episode_count} episodes"
             + (f" <em>({escape(p.error or '')})</em>" if p.status == "error" else "")
@@ -37,3 +284,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     return app
+
+
+def app_for_host(host: str, settings: Settings | None = None) -> tuple[FastAPI, str | None]:
+    """The app ``earmark serve --host`` runs, and the token it needs (None on loopback without a
+    configured token)."""
+    settings = settings or Settings.load()
+    app = create_app(settings, require_token=True if not is_loopback(host) else None)
+    return app, app.state.access_token

@@ -1,0 +1,23 @@
+"""`earmark jobs`: the processing queue and recent jobs, with each stage's state."""
+
+from rich.markup import escape
+from rich.table import Table
+
+from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json
+from earmark.store.jobs import JobStore
+
+
+@app.command()
+def jobs(json: bool = JSON_OPTION) -> None:
+    """List queued, running and recent jobs."""
+    _settings, library = open_library()
+    listed = JobStore(library).list()
+    if json:
+        print_json(listed)
+        return
+    table = Table("ID", "Episode", "State", "Stage", "Progress", "Error")
+    for job in listed:
+        table.add_row(
+            str(job.id), str(job.episode_id), job.state, job.stage or "–", f"{job.progress:.0f}%", escape(job.error or "")
+        )
+    console.print(table)

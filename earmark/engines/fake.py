@@ -1,0 +1,90 @@
+"""A deterministic ASR engine for tests (``asr_engine = "fake"``). It never decodes audio: it
+yields scripted segments, or one made-up segment every ``step`` seconds, over the window asked
+for, sleeping ``delay`` seconds per segment so a test can kill or cancel it mid-run. Every call
+is appended to ``HISTORY``.
+
+Tuning that must reach a child process (a kill -9 test) comes from the environment:
+``EARMARK_FAKE_ASR_DELAY``, ``EARMARK_FAKE_ASR_STEP``, ``EARMARK_FAKE_ASR_LENGTH`` (audio length in
+seconds when the caller gives no ``duration``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from earmark.ai.asr import register_asr
+from earmark.config import Settings
+from earmark.models import Segment, Word
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    audio: Path
+    language: str | None
+    offset: float
+    duration: float | None
+
+
+HISTORY: list[Call] = []
+
+
+@dataclass
+class FakeASR:
+    name: str = "fake"
+    model: str = "fake-1"
+    segments: list[Segment] | None = None  # scripted answers; None: generate them
+    step: float = 2.0
+    delay: float = 0.0
+    length: float = 60.0  # audio length assumed when no duration is given
+    history: list[Call] = field(default_factory=lambda: HISTORY)
+
+    def transcribe(
+        self,
+        audio: Path,
+        *,
+        language: str | None = None,
+        offset: float = 0.0,
+        duration: float | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Iterator[Segment]:
+        self.history.append(Call(Path(audio), language, offset, duration))
+        end = offset + duration if duration is not None else self.length
+        for segment in self.segments if self.segments is not None else self._generated(end):
+            # Whole segments belong to the window their start falls in, as with a real chunked run.
+            if offset <= segment.start < end:
+                if self.delay:
+                    time.sleep(self.delay)
+                if progress:
+                    progress(segment.end)
+                yield segment
+
+    def _generated(self, end: float) -> Iterator[Segment]:
+        n = 0
+        while n * self.step < end:
+            start = n * self.step
+            stop = start + self.step
+            words = [f"Segment{n}", "says", "hello."]
+            width = (stop - start) / len(words)
+            yield Segment(
+                start, stop, " ".join(words), speaker=None,
+                words=[Word(round(start + i * width, 3), round(start + (i + 1) * width, 3), w) for i, w in enumerate(words)],
+            )
+            n += 1
+
+
+# Defaults a test may set in-process; the environment wins (it reaches subprocesses).
+DEFAULTS: dict = {}
+
+
+@register_asr("fake")
+def make_fake(settings: Settings) -> FakeASR:
+    options = dict(DEFAULTS)
+    for key in ("delay", "step", "length"):
+        value = os.environ.get(f"EARMARK_FAKE_ASR_{key.upper()}")
+        if value:
+            options[key] = float(value)
+    return FakeASR(**options)

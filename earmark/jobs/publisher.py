@@ -1,0 +1,87 @@
+"""Transcript stage, first half: the publisher's ``podcast:transcript`` documents, best first,
+falling back down the list when one cannot be fetched or read. Store-free."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import httpx
+
+from earmark.config import Settings
+from earmark.errors import TranscriptError
+from earmark.feeds.fetch import describe_http_error
+from earmark.models import Episode, Transcript, TranscriptLink
+from earmark.transcripts import attach_words, parse_transcript, rank_transcripts
+from earmark.transcripts.decode import decode_text
+from earmark.transcripts.p20json import timed_items
+
+MAX_TRANSCRIPT_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class PublisherResult:
+    transcript: Transcript | None  # None: nothing usable, run ASR
+    url: str | None = None
+    problems: list[str] = field(default_factory=list)  # why better-ranked links were skipped
+
+
+def _fetch(client: httpx.Client, link: TranscriptLink, settings: Settings) -> bytes:
+    try:
+        response = client.get(link.url)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise TranscriptError(describe_http_error(link.url, exc, settings.http_timeout)) from exc
+    if response.status_code != 200:
+        raise TranscriptError(f"{link.url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
+    if len(response.content) > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(f"{link.url}: transcript larger than {MAX_TRANSCRIPT_BYTES:,} bytes")
+    return response.content
+
+
+def _word_timings(content: bytes) -> bool:
+    """Buzzsprout's older JSON: word timings without text. Useless alone, but the same episode's
+    SRT/VTT gives the words (``attach_words``)."""
+    try:
+        doc = json.loads(decode_text(content, "word-timing JSON"))
+        items = timed_items(doc)
+    except (ValueError, TranscriptError):
+        return False
+    return bool(items) and not any(str(item.get("body") or "").strip() for *_, item in items)
+
+
+def publisher_transcript(episode: Episode, settings: Settings, *, client: httpx.Client | None = None) -> PublisherResult:
+    result = PublisherResult(None)
+    if not episode.transcripts:
+        return result
+    own = client is None
+    http = client or httpx.Client(
+        timeout=settings.http_timeout, follow_redirects=True, max_redirects=settings.max_redirects,
+        headers={"User-Agent": settings.user_agent},
+    )
+    timings: bytes | None = None
+    try:
+        for link in rank_transcripts(episode.transcripts):
+            try:
+                content = _fetch(http, link, settings)
+                try:
+                    transcript = parse_transcript(content, link.type, link.url, language=link.language)
+                except TranscriptError:
+                    if timings is None and _word_timings(content):
+                        timings = content
+                        result.problems.append(f"{link.url}: word timings without text; looking for the text")
+                        continue
+                    raise
+            except TranscriptError as exc:
+                result.problems.append(str(exc))
+                continue
+            if timings is not None and not any(s.words for s in transcript.segments):
+                try:
+                    transcript = attach_words(timings, transcript)
+                except TranscriptError as exc:
+                    result.problems.append(f"word timings not used: {exc}")
+            result.transcript, result.url = transcript, link.url
+            return result
+    finally:
+        if own:
+            http.close()
+    return result

@@ -1,0 +1,187 @@
+"""The pipeline: claims jobs from the store, runs their stages in order, and alone writes the
+results. Stages (download.py, publisher.py, asr.py) only compute and return."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from earmark.ai.asr import get_asr
+from earmark.config import Settings
+from earmark.errors import DownloadError, EarmarkError
+from earmark.jobs.asr import probe_audio, transcribe_chunks
+from earmark.jobs.download import download_audio
+from earmark.jobs.publisher import publisher_transcript
+from earmark.models import CANCELLED, DONE, FAILED, PRIORITY_USER, Job
+from earmark.store.jobs import STAGES, JobStore
+from earmark.store.library import Library
+from earmark.store.transcripts import TranscriptStore, insert_segments
+
+# Share of the job's progress bar each stage fills.
+WEIGHTS = {"download": 30.0, "transcript": 70.0}
+REPORT_EVERY = 0.25  # seconds between progress writes (and cancellation checks)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    job_id: int
+    episode_id: int
+    stage: str
+    stage_progress: float  # 0-100
+    job_progress: float  # 0-100
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a stage's progress report when the job was cancelled."""
+
+
+class Pipeline:
+    def __init__(self, library: Library, settings: Settings, *, progress: ProgressCallback | None = None):
+        self.library = library
+        self.settings = settings
+        self.jobs = JobStore(library)
+        self.transcripts = TranscriptStore(library)
+        self.progress = progress
+
+    # -- queue ------------------------------------------------------------------------------
+
+    def enqueue(self, episode_id: int, *, priority: int = PRIORITY_USER) -> Job:
+        return self.jobs.enqueue(episode_id, priority=priority)
+
+    def recover(self) -> list[int]:
+        return self.jobs.recover(self.settings.job_max_attempts)
+
+    def run_next(self) -> Job | None:
+        """Claim and run the best queued job; None when the queue is empty."""
+        job = self.jobs.claim()
+        return self._run(job) if job else None
+
+    def run_job(self, job_id: int) -> Job:
+        """Run one job now (the CLI's --wait). Retries happen here too."""
+        while True:
+            job = self.jobs.claim(job_id)
+            if job is None:
+                return self.jobs.get(job_id)
+            job = self._run(job)
+            if job.state != "queued":
+                return job
+
+    def run_until_empty(self) -> list[Job]:
+        done = []
+        while (job := self.run_next()) is not None:
+            done.append(job)
+        return done
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _run(self, job: Job) -> Job:
+        stage_name = None
+        try:
+            audio: Path | None = None
+            for stage in job.stages:
+                stage_name = stage.name
+                if stage.name == "download":
+                    # A file already downloaded is reused even when this stage ran in an earlier job.
+                    record = self.library.download(job.episode_id)
+                    if stage.state == DONE and record and Path(record.path).is_file():
+                        audio = Path(record.path)
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    audio = self._download(job, record)
+                elif stage.name == "transcript":
+                    if stage.state == DONE:
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    self._transcript(job, audio, stage.checkpoint)
+                self._check_cancel(job)
+            self.jobs.end(job.id, DONE)
+        except Cancelled:
+            self.jobs.end(job.id, CANCELLED, stage=stage_name, error="cancelled")
+        except EarmarkError as exc:
+            # A network failure may pass; a bad file or transcript will not.
+            retry = isinstance(exc, DownloadError) and job.attempts < self.settings.job_max_attempts
+            self.jobs.end(job.id, FAILED, stage=stage_name, error=f"{stage_name}: {exc}", retry=retry)
+        except Exception as exc:  # a bug must fail the job, not kill the worker
+            self.jobs.end(job.id, FAILED, stage=stage_name, error=f"{stage_name}: {type(exc).__name__}: {exc}")
+        return self.jobs.get(job.id)
+
+    def _reporter(self, job: Job, stage: str) -> Callable[[float], None]:
+        before = sum(WEIGHTS[s] for s in STAGES[: STAGES.index(stage)])
+        last = 0.0
+
+        def report(percent: float, force: bool = False) -> None:
+            nonlocal last
+            percent = max(0.0, min(100.0, percent))
+            overall = before + WEIGHTS[stage] * percent / 100
+            now = time.monotonic()
+            if force or now - last >= REPORT_EVERY:
+                last = now
+                self._check_cancel(job)
+                self.jobs.report(job.id, stage, percent, overall)
+            if self.progress:
+                self.progress(ProgressEvent(job.id, job.episode_id, stage, percent, overall))
+
+        return report
+
+    def _check_cancel(self, job: Job) -> None:
+        if self.jobs.cancel_requested(job.id):
+            raise Cancelled
+
+    def _download(self, job: Job, record) -> Path:
+        episode = self.library.episode(job.episode_id)
+        existing = Path(record.path) if record else None
+        result = download_audio(episode, self.settings, existing=existing, progress=self._reporter(job, "download"))
+        if record is None or Path(record.path) != result.path:
+            self.library.record_download(job.episode_id, str(result.path), result.size)
+        self.jobs.finish_stage(job.id, "download")
+        return result.path
+
+    def _transcript(self, job: Job, audio: Path | None, checkpoint: dict | None) -> None:
+        report = self._reporter(job, "transcript")
+        if checkpoint is None:  # an ASR run already under way does not go back to the publisher
+            found = publisher_transcript(self.library.episode(job.episode_id), self.settings)
+            if found.transcript is not None:
+                with self.library.transaction() as conn:
+                    self.transcripts.save(job.episode_id, found.transcript, url=found.url, conn=conn)
+                    self.jobs.finish_stage(job.id, "transcript", engine="publisher", conn=conn)
+                report(100, force=True)
+                return
+        if audio is None:
+            raise DownloadError("no downloaded audio to transcribe")
+        self._asr(job, audio, checkpoint, report)
+
+    def _asr(self, job: Job, audio: Path, checkpoint: dict | None, report: Callable) -> None:
+        info = probe_audio(audio)
+        engine = get_asr(self.settings)
+        chunk_seconds = float(self.settings.asr_chunk_seconds)
+        plan = {"engine": engine.name, "model": engine.model, "chunk_seconds": chunk_seconds, "duration": info.duration}
+        # Resume only what the same engine, model and windows produced; anything else starts over.
+        if checkpoint and all(checkpoint.get(k) == v for k, v in plan.items()):
+            next_chunk, next_idx = checkpoint["next_chunk"], checkpoint["next_idx"]
+        else:
+            next_chunk = next_idx = 0
+            with self.library.transaction() as conn:
+                self.transcripts.begin(conn, job.episode_id, source="asr", format="asr", language=None,
+                                       engine=engine.name, model=engine.model)
+                self.jobs.save_checkpoint(conn, job.id, "transcript", {**plan, "next_chunk": 0, "next_idx": 0}, 0)
+        report(100 * next_chunk * chunk_seconds / info.duration, force=True)
+        for chunk in transcribe_chunks(
+            engine, audio, info.duration, chunk_seconds=chunk_seconds, start_chunk=next_chunk,
+            progress=lambda seconds: report(100 * seconds / info.duration),
+        ):
+            next_chunk, percent = chunk.index + 1, 100 * chunk.end / info.duration
+            with self.library.transaction() as conn:  # the chunk's segments and the checkpoint land together
+                insert_segments(conn, job.episode_id, next_idx, chunk.segments)
+                next_idx += len(chunk.segments)
+                self.jobs.save_checkpoint(
+                    conn, job.id, "transcript", {**plan, "next_chunk": next_chunk, "next_idx": next_idx}, percent
+                )
+            report(percent, force=True)
+        with self.library.transaction() as conn:
+            TranscriptStore.complete(conn, job.episode_id)
+            self.jobs.finish_stage(job.id, "transcript", engine=engine.name, model=engine.model, conn=conn)

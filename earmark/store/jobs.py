@@ -1,0 +1,272 @@
+"""Jobs and their stages in SQLite. Claiming is one ``BEGIN IMMEDIATE`` transaction, so several
+threads or processes sharing the library never run the same job twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+from earmark.errors import NotFound
+from earmark.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, StageRun
+from earmark.store.library import Library
+
+STAGES = ("download", "transcript")
+# A running job whose worker has not reported for this long is taken to be dead.
+STALE_AFTER = 120.0
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _stage(row: sqlite3.Row) -> StageRun:
+    return StageRun(
+        name=row["name"],
+        state=row["state"],
+        progress=row["progress"],
+        error=row["error"],
+        attempts=row["attempts"],
+        engine=row["engine"],
+        model=row["model"],
+        checkpoint=json.loads(row["checkpoint"]) if row["checkpoint"] else None,
+        started_at=_dt(row["started_at"]),
+        finished_at=_dt(row["finished_at"]),
+    )
+
+
+def _alive(owner: str | None, heartbeat: float | None, now: float) -> bool:
+    """Whether the worker that claimed a job is still at it: on this host its pid says so (a
+    long model call may go quiet for a while); elsewhere only the heartbeat can tell."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return bool(owner) and (heartbeat or 0) > now - STALE_AFTER
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobStore:
+    def __init__(self, library: Library):
+        self.library = library
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _job(self, row: sqlite3.Row) -> Job:
+        stages = self.library.conn.execute(
+            "SELECT * FROM job_stages WHERE job_id = ? ORDER BY position", (row["id"],)
+        ).fetchall()
+        return Job(
+            id=row["id"],
+            episode_id=row["episode_id"],
+            state=row["state"],
+            priority=row["priority"],
+            stage=row["stage"],
+            progress=row["progress"],
+            error=row["error"],
+            attempts=row["attempts"],
+            created_at=_dt(row["created_at"]),  # type: ignore[arg-type]
+            started_at=_dt(row["started_at"]),
+            finished_at=_dt(row["finished_at"]),
+            cancel_requested=bool(row["cancel_requested"]),
+            stages=[_stage(s) for s in stages],
+        )
+
+    def get(self, job_id: int) -> Job:
+        row = self.library.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no job with id {job_id}")
+        return self._job(row)
+
+    def list(self, *, episode_id: int | None = None, limit: int = 100) -> list[Job]:
+        """Live jobs first (in the order they will run), then finished ones, newest first."""
+        rows = self.library.conn.execute(
+            "SELECT * FROM jobs WHERE ? IS NULL OR episode_id = ?"
+            " ORDER BY state = 'running' DESC, state = 'queued' DESC, priority DESC,"
+            " CASE WHEN state IN ('queued', 'running') THEN id ELSE -id END LIMIT ?",
+            (episode_id, episode_id, limit),
+        ).fetchall()
+        return [self._job(row) for row in rows]
+
+    def cancel_requested(self, job_id: int) -> bool:
+        row = self.library.conn.execute("SELECT cancel_requested, state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row is None or bool(row["cancel_requested"]) or row["state"] == CANCELLED
+
+    # -- queue ------------------------------------------------------------------------------
+
+    def enqueue(self, episode_id: int, *, priority: int) -> Job:
+        """Queue processing of an episode. A live job for it is returned instead (raised to
+        ``priority`` when the user asks for background work now)."""
+        self.library.episode(episode_id)
+        now = time.time()
+        with self.library.transaction() as conn:
+            row = conn.execute(
+                "SELECT id FROM jobs WHERE episode_id = ? AND state IN ('queued', 'running')", (episode_id,)
+            ).fetchone()
+            if row:
+                job_id = row["id"]
+                conn.execute("UPDATE jobs SET priority = max(priority, ?) WHERE id = ?", (priority, job_id))
+            else:
+                job_id = conn.execute(
+                    "INSERT INTO jobs (episode_id, priority, created_at) VALUES (?, ?, ?)", (episode_id, priority, now)
+                ).lastrowid
+                conn.executemany(
+                    "INSERT INTO job_stages (job_id, name, position) VALUES (?, ?, ?)",
+                    [(job_id, name, n) for n, name in enumerate(STAGES)],
+                )
+        return self.get(job_id)
+
+    def claim(self, job_id: int | None = None) -> Job | None:
+        """Mark the best queued job (or ``job_id`` if queued) running for this process."""
+        now = time.time()
+        with self.library.transaction() as conn:
+            if job_id is None:
+                row = conn.execute(
+                    "SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1"
+                ).fetchone()
+            else:
+                row = conn.execute("SELECT id FROM jobs WHERE id = ? AND state = 'queued'", (job_id,)).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = ?, heartbeat = ?,"
+                " started_at = coalesce(started_at, ?), error = NULL WHERE id = ?",
+                (owner_id(), now, now, row["id"]),
+            )
+        return self.get(row["id"])
+
+    def recover(self, max_attempts: int) -> list[int]:
+        """Jobs left 'running' by a process that died go back to the queue (or fail, once they
+        have been tried ``max_attempts`` times: a job that kills its worker must not loop)."""
+        now = time.time()
+        recovered = []
+        with self.library.transaction() as conn:
+            for row in conn.execute("SELECT id, owner, heartbeat, attempts FROM jobs WHERE state = 'running'").fetchall():
+                if _alive(row["owner"], row["heartbeat"], now):
+                    continue
+                if row["attempts"] >= max_attempts:
+                    conn.execute(
+                        "UPDATE jobs SET state = 'failed', finished_at = ?, owner = NULL,"
+                        " error = ? WHERE id = ?",
+                        (now, f"interrupted {row['attempts']} times; giving up", row["id"]),
+                    )
+                    conn.execute(
+                        "UPDATE job_stages SET state = 'failed', error = 'interrupted' WHERE job_id = ? AND state = 'running'",
+                        (row["id"],),
+                    )
+                else:
+                    conn.execute("UPDATE jobs SET state = 'queued', owner = NULL WHERE id = ?", (row["id"],))
+                    conn.execute(
+                        "UPDATE job_stages SET state = 'queued' WHERE job_id = ? AND state = 'running'", (row["id"],)
+                    )
+                recovered.append(row["id"])
+        return recovered
+
+    def cancel(self, job_id: int) -> Job:
+        """A queued job is cancelled at once; a running one stops at its next progress report."""
+        self.get(job_id)
+        now = time.time()
+        with self.library.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ? AND state = 'queued'",
+                (now, job_id),
+            )
+            conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (job_id,))
+        return self.get(job_id)
+
+    def retry(self, job_id: int) -> Job:
+        """Queue a failed or cancelled job again; stages already done are not redone."""
+        job = self.get(job_id)
+        if job.state not in (FAILED, CANCELLED):
+            return job
+        with self.library.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET state = 'queued', cancel_requested = 0, attempts = 0, error = NULL,"
+                " finished_at = NULL WHERE id = ?",
+                (job_id,),
+            )
+            conn.execute("UPDATE job_stages SET state = 'queued', error = NULL WHERE job_id = ? AND state != 'done'", (job_id,))
+        return self.get(job_id)
+
+    # -- while running ---------------------------------------------------------------------
+
+    def start_stage(self, job_id: int, name: str) -> StageRun:
+        now = time.time()
+        with self.library.transaction() as conn:
+            conn.execute("UPDATE jobs SET stage = ?, heartbeat = ? WHERE id = ?", (name, now, job_id))
+            conn.execute(
+                "UPDATE job_stages SET state = 'running', attempts = attempts + 1, error = NULL,"
+                " started_at = coalesce(started_at, ?) WHERE job_id = ? AND name = ?",
+                (now, job_id, name),
+            )
+        return next(s for s in self.get(job_id).stages if s.name == name)
+
+    def report(self, job_id: int, name: str, stage_progress: float, job_progress: float) -> None:
+        with self.library.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET progress = ?, heartbeat = ? WHERE id = ?", (job_progress, time.time(), job_id)
+            )
+            conn.execute(
+                "UPDATE job_stages SET progress = ? WHERE job_id = ? AND name = ?", (stage_progress, job_id, name)
+            )
+
+    @staticmethod
+    def save_checkpoint(conn: sqlite3.Connection, job_id: int, name: str, checkpoint: dict | None, progress: float) -> None:
+        """Inside the caller's transaction, so a checkpoint and the results it covers land together."""
+        conn.execute(
+            "UPDATE job_stages SET checkpoint = ?, progress = ? WHERE job_id = ? AND name = ?",
+            (json.dumps(checkpoint) if checkpoint is not None else None, progress, job_id, name),
+        )
+        conn.execute("UPDATE jobs SET heartbeat = ? WHERE id = ?", (time.time(), job_id))
+
+    def finish_stage(
+        self, job_id: int, name: str, *, engine: str | None = None, model: str | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            c.execute(
+                "UPDATE job_stages SET state = 'done', progress = 100, finished_at = ?, engine = ?, model = ?"
+                " WHERE job_id = ? AND name = ?",
+                (time.time(), engine, model, job_id, name),
+            )
+
+        if conn is not None:
+            run(conn)
+        else:
+            with self.library.transaction() as c:
+                run(c)
+
+    def end(self, job_id: int, state: str, *, stage: str | None = None, error: str | None = None, retry: bool = False) -> None:
+        """Finish a job (done / failed / cancelled), recording a failing stage's reason. With
+        ``retry`` a failed job goes back to the queue instead."""
+        now = time.time()
+        with self.library.transaction() as conn:
+            if stage is not None:
+                conn.execute(
+                    "UPDATE job_stages SET state = ?, error = ?, finished_at = ? WHERE job_id = ? AND name = ?",
+                    (QUEUED if retry else state, error, now, job_id, stage),
+                )
+            if retry:
+                conn.execute("UPDATE jobs SET state = 'queued', owner = NULL, error = ? WHERE id = ?", (error, job_id))
+            else:
+                conn.execute(
+                    "UPDATE jobs SET state = ?, error = ?, finished_at = ?, owner = NULL,"
+                    " progress = CASE WHEN ? = 'done' THEN 100 ELSE progress END WHERE id = ?",
+                    (state, error, now, state, job_id),
+                )
+
+
+__all__ = ["JobStore", "STAGES", "QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED"]

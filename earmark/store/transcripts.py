@@ -1,0 +1,113 @@
+"""Stored transcripts: one row per episode, its segments in a table of their own."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from earmark.models import Segment, Transcript, Word
+from earmark.store.library import Library
+
+
+@dataclass(slots=True)
+class TranscriptInfo:
+    episode_id: int
+    source: str  # publisher / asr
+    format: str
+    language: str | None
+    engine: str | None
+    model: str | None
+    url: str | None
+    complete: bool
+    segment_count: int
+
+
+def _words(segment: Segment) -> str | None:
+    if not segment.words:
+        return None
+    return json.dumps([[w.start, w.end, w.text] for w in segment.words], ensure_ascii=False)
+
+
+def _segment(row: sqlite3.Row) -> Segment:
+    words = [Word(*w) for w in json.loads(row["words"])] if row["words"] else []
+    return Segment(row["start"], row["end"], row["text"], row["speaker"], words)
+
+
+def insert_segments(conn: sqlite3.Connection, episode_id: int, first_idx: int, segments: list[Segment]) -> None:
+    # OR REPLACE: a chunk saved again after a crash overwrites itself rather than duplicating.
+    conn.executemany(
+        "INSERT OR REPLACE INTO segments (episode_id, idx, start, end, speaker, text, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (episode_id, first_idx + n, s.start, s.end, s.speaker, s.text, _words(s))
+            for n, s in enumerate(segments)
+        ],
+    )
+
+
+class TranscriptStore:
+    def __init__(self, library: Library):
+        self.library = library
+
+    def info(self, episode_id: int) -> TranscriptInfo | None:
+        row = self.library.conn.execute(
+            "SELECT t.*, (SELECT count(*) FROM segments s WHERE s.episode_id = t.episode_id) AS n"
+            " FROM transcripts t WHERE episode_id = ?",
+            (episode_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return TranscriptInfo(
+            row["episode_id"], row["source"], row["format"], row["language"], row["engine"], row["model"],
+            row["url"], bool(row["complete"]), row["n"],
+        )
+
+    def get(self, episode_id: int, *, partial: bool = False) -> Transcript | None:
+        """The episode's transcript; an ASR run still in progress only with ``partial``."""
+        info = self.info(episode_id)
+        if info is None or not (info.complete or partial):
+            return None
+        rows = self.library.conn.execute(
+            "SELECT * FROM segments WHERE episode_id = ? ORDER BY idx", (episode_id,)
+        ).fetchall()
+        return Transcript([_segment(r) for r in rows], source=info.source, format=info.format, language=info.language)
+
+    def save(
+        self, episode_id: int, transcript: Transcript, *, engine: str | None = None, model: str | None = None,
+        url: str | None = None, conn: sqlite3.Connection | None = None,
+    ) -> None:
+        """Replace the episode's transcript with a complete one, atomically."""
+
+        def run(c: sqlite3.Connection) -> None:
+            self.begin(c, episode_id, source=transcript.source, format=transcript.format, language=transcript.language,
+                       engine=engine, model=model, url=url)
+            insert_segments(c, episode_id, 0, transcript.segments)
+            self.complete(c, episode_id)
+
+        if conn is not None:
+            run(conn)
+        else:
+            with self.library.transaction() as c:
+                run(c)
+
+    @staticmethod
+    def begin(
+        conn: sqlite3.Connection, episode_id: int, *, source: str, format: str, language: str | None,
+        engine: str | None, model: str | None, url: str | None = None,
+    ) -> None:
+        """Start an (incomplete) transcript, dropping any earlier one and its segments."""
+        conn.execute("DELETE FROM segments WHERE episode_id = ?", (episode_id,))
+        conn.execute(
+            "INSERT OR REPLACE INTO transcripts (episode_id, source, format, language, engine, model, url, complete,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            (episode_id, source, format, language, engine, model, url, time.time()),
+        )
+
+    @staticmethod
+    def complete(conn: sqlite3.Connection, episode_id: int) -> None:
+        conn.execute("UPDATE transcripts SET complete = 1, updated_at = ? WHERE episode_id = ?", (time.time(), episode_id))
+
+    def delete(self, episode_id: int) -> None:
+        with self.library.transaction() as conn:
+            conn.execute("DELETE FROM transcripts WHERE episode_id = ?", (episode_id,))

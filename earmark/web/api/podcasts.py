@@ -1,0 +1,98 @@
+"""Podcasts: list, subscribe, show, unsubscribe, refresh, and a podcast's episodes (paged)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from earmark.feeds.refresh import refresh_many, subscribe
+from earmark.web.api.episodes import summaries
+from earmark.web.deps import LibraryDep, PlaybackDep, PodcastIdPath, SettingsDep
+from earmark.web.schemas import (
+    EpisodePageOut,
+    ErrorResponse,
+    PodcastOut,
+    RefreshOut,
+    SubscribeIn,
+)
+
+router = APIRouter(tags=["podcasts"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/podcasts", response_model=list[PodcastOut])
+async def list_podcasts(library: LibraryDep) -> list[PodcastOut]:
+    return [PodcastOut.model_validate(p) for p in library.podcasts()]
+
+
+@router.post(
+    "/podcasts",
+    response_model=PodcastOut,
+    status_code=201,
+    responses={
+        200: {"model": PodcastOut, "description": "Already subscribed"},
+        422: {"model": ErrorResponse, "description": "Not a feed"},
+        502: {"model": ErrorResponse, "description": "The feed's host could not be reached"},
+    },
+)
+async def add_podcast(body: SubscribeIn, library: LibraryDep, settings: SettingsDep, response: Response) -> PodcastOut:
+    """Subscribe to a feed and load its episodes. Nothing is kept when the first fetch fails."""
+    podcast, result = await subscribe(library, settings, body.url.strip())
+    if result.status == "exists":
+        response.status_code = 200
+    return PodcastOut.model_validate(podcast)
+
+
+@router.get("/podcasts/{podcast_id}", response_model=PodcastOut)
+async def get_podcast(podcast_id: PodcastIdPath, library: LibraryDep) -> PodcastOut:
+    return PodcastOut.model_validate(library.podcast(podcast_id))
+
+
+@router.delete("/podcasts/{podcast_id}", status_code=204)
+async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep) -> Response:
+    """Unsubscribe and delete the podcast's downloaded files."""
+    paths = library.remove_podcast(podcast_id)
+    root = settings.downloads_dir.resolve()
+    for name in paths:
+        path = Path(name).resolve()
+        if path.is_relative_to(root):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # the subscription is gone either way
+                log.warning("cannot delete %s: %s", path, exc)
+    return Response(status_code=204)
+
+
+@router.post("/podcasts/{podcast_id}/refresh", response_model=RefreshOut)
+async def refresh_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep) -> RefreshOut:
+    """Fetch the feed now. A failure is recorded on the podcast and reported in `status`/`error`."""
+    library.podcast(podcast_id)
+    [result] = await refresh_many(library, settings, [podcast_id])
+    return RefreshOut(
+        podcast_id=result.podcast_id,
+        url=result.url,
+        status=result.status,
+        new_episodes=result.new_episodes,
+        updated_episodes=result.updated_episodes,
+        error=result.error,
+        podcast=PodcastOut.model_validate(library.podcast(podcast_id)),
+    )
+
+
+@router.get("/podcasts/{podcast_id}/episodes", response_model=EpisodePageOut)
+async def list_episodes(
+    podcast_id: PodcastIdPath,
+    library: LibraryDep,
+    playback: PlaybackDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> EpisodePageOut:
+    """Newest first, with each episode's play state."""
+    podcast = library.podcast(podcast_id)
+    episodes = library.episodes(podcast_id, limit=limit, offset=offset)
+    return EpisodePageOut(
+        items=summaries(library, playback, episodes), total=podcast.episode_count, limit=limit, offset=offset
+    )

@@ -1,0 +1,42 @@
+"""What the API routers share: the app's one Library / Playback / Settings, id parameters, and
+APIError for answers that are not an EarmarkError (a 501, a 415)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from earmark.config import Settings
+from earmark.store.library import Library
+from earmark.store.playback import Playback
+from earmark.web.schemas import MAX_ID
+
+
+class APIError(Exception):
+    """An error answer with its own status and code; the app's handler turns it into JSON."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def get_library(request: Request) -> Library:
+    return request.app.state.library
+
+
+def get_playback(request: Request) -> Playback:
+    return request.app.state.playback
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+LibraryDep = Annotated[Library, Depends(get_library)]
+PlaybackDep = Annotated[Playback, Depends(get_playback)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PodcastIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="podcast id")]
+EpisodeIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="episode id")]

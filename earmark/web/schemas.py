@@ -1,0 +1,218 @@
+"""Request and response models of the JSON API (/api/v1). Requests are strict: a wrong type is a
+422, never coerced; unknown fields are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger id must be a 422, not an overflow
+EpisodeId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str
+    details: list[dict] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+# -- shared pieces --------------------------------------------------------------------------------
+
+
+class PersonOut(_Out):
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    img: str | None = None
+    href: str | None = None
+
+
+class FundingOut(_Out):
+    url: str
+    text: str = ""
+
+
+class ChapterOut(_Out):
+    start: float
+    title: str
+    href: str | None = None
+    image: str | None = None
+
+
+class TranscriptLinkOut(_Out):
+    url: str
+    type: str
+    language: str | None = None
+    rel: str | None = None
+
+
+class SoundbiteOut(_Out):
+    start: float
+    duration: float
+    title: str | None = None
+
+
+# -- podcasts -------------------------------------------------------------------------------------
+
+
+class PodcastOut(_Out):
+    id: int
+    url: str
+    title: str
+    author: str = ""
+    description: str = ""
+    link: str | None = None
+    image: str | None = None
+    language: str | None = None
+    categories: list[str] = []
+    persons: list[PersonOut] = []
+    funding: list[FundingOut] = []
+    podcast_guid: str | None = None
+    explicit: bool | None = None
+    locked: bool | None = None
+    added_at: datetime | None = None
+    status: str = Field(description="new / ok / error")
+    error: str | None = None
+    last_checked: datetime | None = None
+    last_success: datetime | None = None
+    episode_count: int = 0
+
+
+class SubscribeIn(_In):
+    url: str = Field(min_length=1, max_length=4096, description="The feed's address (RSS or Atom)")
+
+
+class RefreshOut(BaseModel):
+    podcast_id: int
+    url: str
+    status: str = Field(description="updated / not-modified / unchanged / error")
+    new_episodes: int = 0
+    updated_episodes: int = 0
+    error: str | None = None
+    podcast: PodcastOut
+
+
+# -- episodes -------------------------------------------------------------------------------------
+
+
+class PlaybackOut(_Out):
+    position: float = Field(description="seconds")
+    played: bool
+    updated_at: datetime | None = None
+
+
+class DownloadOut(BaseModel):
+    downloaded: bool
+    size: int | None = None
+    finished_at: datetime | None = None
+
+
+class StageOut(BaseModel):
+    """One processing stage (transcript, summary, …) once the pipeline lands."""
+
+    name: str
+    state: str
+    progress: float | None = None
+    error: str | None = None
+
+
+class EpisodeSummaryOut(_Out):
+    id: int
+    podcast_id: int
+    guid: str
+    title: str
+    published: datetime | None = None
+    duration: int | None = Field(None, description="seconds")
+    image: str | None = None
+    enclosure_url: str | None = None
+    enclosure_type: str | None = None
+    season: int | None = None
+    number: int | None = None
+    episode_type: str | None = None
+    explicit: bool | None = None
+    downloaded: bool = False
+    playback: PlaybackOut
+
+
+class EpisodeDetailOut(EpisodeSummaryOut):
+    description: str = Field("", description="plain text")
+    show_notes_html: str = Field("", description="the feed's show notes, sanitized")
+    link: str | None = None
+    enclosure_length: int | None = None
+    audio_url: str = Field(description="where the player gets the audio (this API)")
+    transcripts: list[TranscriptLinkOut] = []
+    chapters: list[ChapterOut] = Field([], description="chapters in the feed itself (Podlove)")
+    persons: list[PersonOut] = []
+    soundbites: list[SoundbiteOut] = []
+    funding: list[FundingOut] = []
+    download: DownloadOut
+    stages: list[StageOut] = Field([], description="processing stages; empty until the pipeline lands")
+
+
+class EpisodePageOut(BaseModel):
+    items: list[EpisodeSummaryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PositionIn(_In):
+    seconds: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="play position in seconds")
+
+
+class PlayedIn(_In):
+    played: bool = True
+
+
+# -- queue ----------------------------------------------------------------------------------------
+
+
+class QueueIn(_In):
+    episode_ids: list[EpisodeId] = Field(max_length=10_000, description="the new order, up next first")
+
+    @field_validator("episode_ids")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("an episode may appear in the queue only once")
+        return value
+
+
+class QueueOut(BaseModel):
+    episode_ids: list[int]
+    episodes: list[EpisodeSummaryOut]
+
+
+# -- OPML -----------------------------------------------------------------------------------------
+
+
+class FailedFeedOut(BaseModel):
+    podcast_id: int
+    url: str
+    error: str | None = None
+
+
+class OPMLImportOut(BaseModel):
+    feeds: int = Field(description="distinct feeds in the file")
+    added: list[int]
+    already_subscribed: list[int]
+    refreshed: list[int]
+    failed: list[FailedFeedOut]
+    invalid: list[str] = Field(description="xmlUrl values that are not feed addresses")
