@@ -28,6 +28,10 @@ class Settings:
     download_concurrency: int = 3
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
+    llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
+    llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
+    llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
+    llm_api_key: str | None = None
     asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done
     job_concurrency: int = 1  # jobs (download → transcript …) run at once by the background workers
     job_max_attempts: int = 3  # a job is claimed at most this often (retries and restarts after a crash)

@@ -1,0 +1,84 @@
+"""The language-model seam, used by every understanding task (summary, chapters, highlights, ask,
+snip cards). Engines register a factory by name; the default one uses it too.
+
+Tasks send chat messages and, for structured output, a JSON schema the engine enforces (llama.cpp
+grammar, OpenAI ``response_format``). Put the long shared part (the transcript) first and the
+task's own instruction last, so an engine with a prompt/KV cache reuses the prefix across tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from earmark.config import Settings
+from earmark.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str  # system / user / assistant
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str  # JSON text when a schema was given
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens served from the engine's cache
+    seconds: float = 0.0
+
+
+class LLMEngine(Protocol):
+    name: str  # engine, e.g. "llama-cpp", "openai"
+    model: str  # model it runs: a GGUF path/name, or the endpoint's model id
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+    ) -> Completion: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    @property
+    def context_size(self) -> int: ...
+
+
+_FACTORIES: dict[str, Callable[[Settings], LLMEngine]] = {}
+
+
+def register_llm(name: str) -> Callable[[Callable[[Settings], LLMEngine]], Callable[[Settings], LLMEngine]]:
+    def decorator(factory: Callable[[Settings], LLMEngine]) -> Callable[[Settings], LLMEngine]:
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorator
+
+
+def get_llm(settings: Settings) -> LLMEngine:
+    """The engine named by ``settings.llm_engine``."""
+    _load_builtin_engines()
+    try:
+        factory = _FACTORIES[settings.llm_engine]
+    except KeyError:
+        known = ", ".join(sorted(_FACTORIES)) or "none"
+        raise ConfigError(f"unknown llm_engine {settings.llm_engine!r} (known: {known})") from None
+    return factory(settings)
+
+
+def _load_builtin_engines() -> None:
+    """Import the bundled engine modules so their @register_llm runs (heavy imports stay lazy)."""
+    import importlib
+
+    for module in ("earmark.engines.llama_cpp", "earmark.engines.openai_http", "earmark.engines.fake_llm"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
