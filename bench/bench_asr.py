@@ -68,6 +68,14 @@ def child(args) -> None:
         samples = len(decode_audio(args.audio))
         print(json.dumps({"seconds": time.perf_counter() - t0, "samples": samples}))
         return
+    if args.mode == "diarize":  # the diarizer the pipeline's speakers stage uses
+        from earmark.jobs.speakers import default_diarizer
+
+        diarizer = default_diarizer("auto")
+        turns = diarizer.diarize(Path(args.audio))
+        print(json.dumps({"seconds": time.perf_counter() - t0, "name": f"{diarizer.name}/{diarizer.model}",
+                          "speakers": len({t.speaker for t in turns})}))
+        return
     if args.mode == "earmark":
         whisper = engine.whisper
         load = time.perf_counter() - t0
@@ -139,6 +147,7 @@ def main() -> None:
             resolve_model(Settings(home=home), model)
         print(f"audio: {duration:.1f} s ({audio.name}), cpu threads: {_cpu_threads()}, int8, beam 5, "
               f"word timestamps, VAD, {args.repeats} run(s) per side, best counts")
+        asr_seconds: dict[str, float] = {}
         print(f"{'model':8} {'side':8} {'load s':>7} {'transcribe s':>13} {'RTF':>6} {'peak MB':>8} {'WER':>6}")
         for model in args.models:
             best: dict[str, dict] = {}
@@ -155,9 +164,15 @@ def main() -> None:
                 w = f"{speech.wer(script, r['text']):.3f}" if script else "-"
                 print(f"{model:8} {side:8} {r['load']:7.2f} {r['seconds']:13.2f} {r['seconds'] / duration:6.3f} "
                       f"{r['peak_mb']:8.0f} {w:>6}")
+            asr_seconds[model] = best["earmark"]["seconds"]
             ratio = best["direct"]["seconds"] / best["earmark"]["seconds"]
             same = best["direct"]["text"] == best["earmark"]["text"]
             print(f"{model:8} speed ratio earmark/direct = {ratio:.3f} (target >= 0.95); identical text: {same}")
+
+        d = run_child("diarize", args.models[0], audio, home)  # load + run, in its own process
+        fractions = ", ".join(f"{d['seconds'] / s:.3f} of {m} ASR" for m, s in asr_seconds.items())
+        print(f"diarization ({d['name']}, {d['speakers']} speakers): {d['seconds']:.2f} s incl. load, "
+              f"peak {d['peak_mb']:.0f} MB = {fractions}")
 
         if args.decode_minutes:
             long = tmp / "long.flac"

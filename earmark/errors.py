@@ -41,3 +41,9 @@ class ChaptersError(EarmarkError, ValueError):
 class AudioError(EarmarkError, ValueError):
     """An audio file could not be read (missing, empty, corrupt, not audio, unsupported codec).
     The message names the file."""
+
+
+class LLMError(EarmarkError, RuntimeError):
+    """A language model could not answer (engine failed to load, endpoint refused or errored,
+    timed out, prompt too long). The message says which engine/endpoint and why. (Answers that are
+    not valid JSON are returned as text; the task layer validates and retries.)"""

@@ -256,3 +256,115 @@ class Job:
     finished_at: datetime | None = None
     cancel_requested: bool = False
     stages: list[StageRun] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Snip:
+    """A saved moment. Stored the instant the listener taps; the AI card (title, takeaways, quote)
+    arrives later. Fields named in ``edited`` were changed by the user and are never overwritten
+    by a later AI run."""
+
+    episode_id: int
+    tapped_at: float  # seconds into the episode where the listener tapped
+    start: float  # the snip's bounds, snapped to sentence starts/ends when a transcript exists
+    end: float
+    boundary: str = "auto"  # "auto" or "fixed:30" / "fixed:60" / "fixed:90" / "fixed:120"
+    state: str = "pending"  # pending → ready (card done) / failed (card failed; the snip stays)
+    title: str = ""
+    takeaways: list[str] = field(default_factory=list)
+    quote: str = ""
+    quote_speaker: str | None = None
+    excerpt: str = ""  # the transcript text between start and end
+    note: str = ""
+    tags: list[str] = field(default_factory=list)
+    favorite: bool = False
+    edited: list[str] = field(default_factory=list)
+    error: str | None = None
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+# -- understanding (summary, chapters, highlights, ask) ------------------------------------------
+
+
+@dataclass(slots=True)
+class Summary:
+    paragraphs: list[str]
+    takeaways: list[str]
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+    episode_id: int | None = None
+
+
+@dataclass(slots=True)
+class ChapterMark:
+    """A chapter as Earmark keeps it: ``generated`` when an AI made it, else the publisher's;
+    ``origin`` says where from (psc / podcast-chapters / id3 / show-notes / llm)."""
+
+    start: float
+    title: str
+    end: float | None = None
+    href: str | None = None
+    image: str | None = None
+    generated: bool = False
+    origin: str = ""
+
+
+@dataclass(slots=True)
+class EpisodeChapters:
+    chapters: list[ChapterMark]
+    source: str  # publisher / generated
+    origin: str  # psc / podcast-chapters / id3 / show-notes / llm
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+    episode_id: int | None = None
+
+
+@dataclass(slots=True)
+class Highlight:
+    start: float
+    end: float
+    title: str
+    why: str
+    quote: str = ""
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+    episode_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Passage:
+    start: float
+    end: float
+    text: str
+    score: float = 0.0
+
+
+@dataclass(slots=True)
+class Citation:
+    start: float  # where to jump: the cited passage's start
+    end: float
+    text: str
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None

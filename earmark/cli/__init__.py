@@ -2,15 +2,24 @@
 
 from earmark.cli import (  # noqa: F401  (register)
     add,
+    ask,
+    chapters,
+    highlights,
+    share,
+    summary,
     download,
     episodes,
+    export,
     jobs,
     opml,
     podcasts,
     process,
+    search,
     refresh,
     remove,
     serve,
+    snip,
+    snips,
     transcript,
 )
 from earmark.cli.app import app

@@ -6,6 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
 from earmark.feeds.refresh import refresh_many
+from earmark.jobs.auto import queue_new_episodes
 
 
 @app.command()
@@ -21,6 +22,7 @@ def refresh(
     ) as bar:
         task = bar.add_task("refresh", total=len(ids))
         results = asyncio.run(refresh_many(library, settings, ids, progress=lambda _: bar.advance(task)))
+    queued = queue_new_episodes(library, settings, results)
     if json:
         print_json(results)
     else:
@@ -34,5 +36,7 @@ def refresh(
                 )
         failed = sum(r.status == "error" for r in results)
         console.print(f"{len(results)} checked, {failed} failed.")
+        if queued:
+            console.print(f"{len(queued)} new episode(s) queued for processing (earmark jobs).")
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)

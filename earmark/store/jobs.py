@@ -14,7 +14,7 @@ from earmark.errors import NotFound
 from earmark.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, StageRun
 from earmark.store.library import Library
 
-STAGES = ("download", "transcript")
+STAGES = ("download", "transcript", "speakers", "index", "summary", "chapters", "highlights")
 # A running job whose worker has not reported for this long is taken to be dead.
 STALE_AFTER = 120.0
 
@@ -248,6 +248,15 @@ class JobStore:
         else:
             with self.library.transaction() as c:
                 run(c)
+
+    def fail_stage(self, job_id: int, name: str, error: str) -> None:
+        """Mark one stage failed with its reason while the job goes on (understanding stages: a
+        failed summary leaves the transcript and the other stages alone)."""
+        with self.library.transaction() as conn:
+            conn.execute(
+                "UPDATE job_stages SET state = 'failed', error = ?, finished_at = ? WHERE job_id = ? AND name = ?",
+                (error, time.time(), job_id, name),
+            )
 
     def end(self, job_id: int, state: str, *, stage: str | None = None, error: str | None = None, retry: bool = False) -> None:
         """Finish a job (done / failed / cancelled), recording a failing stage's reason. With

@@ -311,6 +311,14 @@ class Library:
         ).fetchall()
         return [_episode(row) for row in rows]
 
+    def newest_seen(self, podcast_id: int, count: int) -> list[int]:
+        """Ids of the ``count`` episodes most recently added to the library for this podcast."""
+        rows = self.conn.execute(
+            "SELECT id FROM episodes WHERE podcast_id = ? ORDER BY first_seen DESC, id DESC LIMIT ?",
+            (podcast_id, count),
+        ).fetchall()
+        return [row["id"] for row in rows]
+
     def episode(self, episode_id: int) -> Episode:
         row = self.conn.execute("SELECT * FROM episodes WHERE id = ?", (episode_id,)).fetchone()
         if row is None:

@@ -145,4 +145,212 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (episode_id, idx)
     );
     """,
+    # 4: search — FTS5 documents (segments, titles, show notes, chapters; later summaries and
+    # snips: a new kind is one more INSERT) and embedded transcript windows for semantic search.
+    """
+    CREATE TABLE search_docs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,        -- segment / title / notes / chapter / podcast / podcast_notes / summary / snip
+        podcast_id  INTEGER NOT NULL REFERENCES podcasts(id) ON DELETE CASCADE,
+        episode_id  INTEGER REFERENCES episodes(id) ON DELETE CASCADE,   -- NULL for podcast-level docs
+        ref         INTEGER,              -- the segment idx / snip id it came from
+        start       REAL,                 -- seconds into the episode, where the text is heard
+        text        TEXT NOT NULL
+    );
+    CREATE INDEX search_docs_by_episode ON search_docs (episode_id, kind);
+    CREATE INDEX search_docs_by_podcast ON search_docs (podcast_id, kind);
+    -- External content: the text is stored once (in search_docs); triggers keep the index in step,
+    -- including rows removed by ON DELETE CASCADE when an episode or podcast goes. Prefix
+    -- indexes of 2-4 characters make vort* a lookup, not a scan of every term.
+    CREATE VIRTUAL TABLE search_fts USING fts5(
+        text, content='search_docs', content_rowid='id', prefix='2 3 4',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+        INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+        INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+
+    -- Feed metadata is indexed by triggers, so every refresh keeps it current without Python hooks.
+    CREATE TRIGGER episodes_search_ai AFTER INSERT ON episodes BEGIN
+        INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+            SELECT 'title', new.podcast_id, new.id, new.title WHERE new.title != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+            SELECT 'notes', new.podcast_id, new.id, new.description WHERE new.description != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'chapter', new.podcast_id, new.id, json_extract(j.value, '$.start'), json_extract(j.value, '$.title')
+            FROM json_each(CASE WHEN json_valid(new.chapters) THEN new.chapters ELSE '[]' END) AS j
+            WHERE coalesce(json_extract(j.value, '$.title'), '') != '';
+    END;
+    CREATE TRIGGER episodes_search_au AFTER UPDATE OF title, description, chapters ON episodes BEGIN
+        DELETE FROM search_docs WHERE episode_id = new.id AND kind IN ('title', 'notes', 'chapter');
+        INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+            SELECT 'title', new.podcast_id, new.id, new.title WHERE new.title != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+            SELECT 'notes', new.podcast_id, new.id, new.description WHERE new.description != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'chapter', new.podcast_id, new.id, json_extract(j.value, '$.start'), json_extract(j.value, '$.title')
+            FROM json_each(CASE WHEN json_valid(new.chapters) THEN new.chapters ELSE '[]' END) AS j
+            WHERE coalesce(json_extract(j.value, '$.title'), '') != '';
+    END;
+    CREATE TRIGGER podcasts_search_ai AFTER INSERT ON podcasts BEGIN
+        INSERT INTO search_docs (kind, podcast_id, text) SELECT 'podcast', new.id, new.title WHERE new.title != '';
+        INSERT INTO search_docs (kind, podcast_id, text)
+            SELECT 'podcast_notes', new.id, new.description WHERE new.description != '';
+    END;
+    CREATE TRIGGER podcasts_search_au AFTER UPDATE OF title, description ON podcasts BEGIN
+        DELETE FROM search_docs WHERE podcast_id = new.id AND episode_id IS NULL AND kind IN ('podcast', 'podcast_notes');
+        INSERT INTO search_docs (kind, podcast_id, text) SELECT 'podcast', new.id, new.title WHERE new.title != '';
+        INSERT INTO search_docs (kind, podcast_id, text)
+            SELECT 'podcast_notes', new.id, new.description WHERE new.description != '';
+    END;
+    INSERT INTO search_docs (kind, podcast_id, text) SELECT 'podcast', id, title FROM podcasts WHERE title != '';
+    INSERT INTO search_docs (kind, podcast_id, text)
+        SELECT 'podcast_notes', id, description FROM podcasts WHERE description != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+        SELECT 'title', podcast_id, id, title FROM episodes WHERE title != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, text)
+        SELECT 'notes', podcast_id, id, description FROM episodes WHERE description != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+        SELECT 'chapter', e.podcast_id, e.id, json_extract(j.value, '$.start'), json_extract(j.value, '$.title')
+        FROM episodes e, json_each(CASE WHEN json_valid(e.chapters) THEN e.chapters ELSE '[]' END) AS j
+        WHERE coalesce(json_extract(j.value, '$.title'), '') != '';
+
+    -- Semantic search: ~45 s windows of consecutive segments, embedded (float32, sqlite-vec's
+    -- vector format) and keyed to episode + start time, so one episode is (re)indexed alone.
+    -- A plain table rather than a vec0 virtual table: ON DELETE CASCADE removes an episode's
+    -- vectors even on connections that never loaded the extension.
+    CREATE TABLE search_windows (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL DEFAULT 'window',   -- window / snip
+        podcast_id  INTEGER NOT NULL REFERENCES podcasts(id) ON DELETE CASCADE,
+        episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        start       REAL NOT NULL,
+        end         REAL NOT NULL,
+        text        TEXT NOT NULL,
+        model       TEXT NOT NULL,
+        embedding   BLOB NOT NULL
+    );
+    CREATE INDEX search_windows_by_episode ON search_windows (episode_id, start);
+    CREATE INDEX search_windows_by_podcast ON search_windows (podcast_id);
+    -- Each process searches an in-memory copy of the vectors. Every change to search_windows
+    -- (an episode (re)indexed, or its rows removed by ON DELETE CASCADE) stamps the episode with
+    -- the next sequence number in the same transaction; a reader compares max(seq) with the one
+    -- it loaded and reloads just the episodes stamped since. No foreign key: the stamp of a
+    -- deleted episode must outlive it.
+    CREATE TABLE search_windows_changes (
+        episode_id  INTEGER PRIMARY KEY,
+        seq         INTEGER NOT NULL
+    );
+    CREATE INDEX search_windows_changes_by_seq ON search_windows_changes (seq);
+    CREATE TRIGGER search_windows_ai AFTER INSERT ON search_windows BEGIN
+        INSERT INTO search_windows_changes (episode_id, seq)
+            VALUES (new.episode_id, (SELECT coalesce(max(seq), 0) + 1 FROM search_windows_changes))
+            ON CONFLICT (episode_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER search_windows_ad AFTER DELETE ON search_windows BEGIN
+        INSERT INTO search_windows_changes (episode_id, seq)
+            VALUES (old.episode_id, (SELECT coalesce(max(seq), 0) + 1 FROM search_windows_changes))
+            ON CONFLICT (episode_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER search_windows_au AFTER UPDATE ON search_windows BEGIN
+        INSERT INTO search_windows_changes (episode_id, seq)
+            VALUES (old.episode_id, (SELECT coalesce(max(seq), 0) + 1 FROM search_windows_changes))
+            ON CONFLICT (episode_id) DO UPDATE SET seq = excluded.seq;
+        INSERT INTO search_windows_changes (episode_id, seq)
+            VALUES (new.episode_id, (SELECT coalesce(max(seq), 0) + 1 FROM search_windows_changes))
+            ON CONFLICT (episode_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    """,
+    # 4: snips, and what each export target (Readwise, Notion, Markdown) already holds
+    """
+    CREATE TABLE snips (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: exports key on them
+        episode_id      INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        tapped_at       REAL NOT NULL,
+        start           REAL NOT NULL,
+        "end"           REAL NOT NULL,
+        boundary        TEXT NOT NULL DEFAULT 'auto',
+        state           TEXT NOT NULL DEFAULT 'pending',
+        title           TEXT NOT NULL DEFAULT '',
+        takeaways       TEXT NOT NULL DEFAULT '[]',   -- JSON list of strings
+        quote           TEXT NOT NULL DEFAULT '',
+        quote_speaker   TEXT,
+        excerpt         TEXT NOT NULL DEFAULT '',
+        note            TEXT NOT NULL DEFAULT '',
+        tags            TEXT NOT NULL DEFAULT '[]',   -- JSON list of strings
+        favorite        INTEGER NOT NULL DEFAULT 0,
+        edited          TEXT NOT NULL DEFAULT '[]',   -- JSON list of field names the user changed
+        error           TEXT,
+        engine          TEXT,
+        model           TEXT,
+        prompt_version  TEXT,
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL
+    );
+    CREATE INDEX snips_by_episode ON snips (episode_id, start);
+    CREATE INDEX snips_by_date ON snips (created_at DESC);
+
+    CREATE TABLE export_state (
+        target        TEXT NOT NULL,      -- readwise / notion / markdown
+        key           TEXT NOT NULL,      -- what was exported: "snip:12", "episode:5"
+        remote_id     TEXT,               -- the target's id for it (Notion page id, file path)
+        content_hash  TEXT NOT NULL,      -- of what was sent: unchanged snips are not sent again
+        exported_at   REAL NOT NULL,
+        PRIMARY KEY (target, key)
+    );
+    """,
+    # understanding: AI summaries, chapters (publisher's or generated) and highlights, each with what
+    # made it (engine, model, prompt version)
+    """
+    CREATE TABLE summaries (
+        episode_id      INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        paragraphs      TEXT NOT NULL,                    -- JSON list of strings
+        takeaways       TEXT NOT NULL,                    -- JSON list of strings
+        engine          TEXT,
+        model           TEXT,
+        prompt_version  TEXT,
+        created_at      REAL NOT NULL
+    );
+
+    -- One row per episode saying where its chapters came from; the chapters in a table of their own.
+    CREATE TABLE chapter_sets (
+        episode_id      INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        source          TEXT NOT NULL,                    -- publisher / generated
+        origin          TEXT NOT NULL,                    -- psc / podcast-chapters / id3 / show-notes / llm
+        engine          TEXT,
+        model           TEXT,
+        prompt_version  TEXT,
+        created_at      REAL NOT NULL
+    );
+    CREATE TABLE chapters (
+        episode_id      INTEGER NOT NULL REFERENCES chapter_sets(episode_id) ON DELETE CASCADE,
+        idx             INTEGER NOT NULL,
+        start           REAL NOT NULL,
+        end             REAL,
+        title           TEXT NOT NULL,
+        href            TEXT,
+        image           TEXT,
+        generated       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (episode_id, idx)
+    );
+
+    CREATE TABLE highlights (
+        id              INTEGER PRIMARY KEY,
+        episode_id      INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        start           REAL NOT NULL,
+        end             REAL NOT NULL,
+        title           TEXT NOT NULL,
+        why             TEXT NOT NULL,
+        quote           TEXT NOT NULL DEFAULT '',
+        engine          TEXT,
+        model           TEXT,
+        prompt_version  TEXT,
+        created_at      REAL NOT NULL
+    );
+    CREATE INDEX highlights_by_episode ON highlights (episode_id, start);
+    CREATE INDEX highlights_by_date ON highlights (created_at DESC);
+    """,
 ]

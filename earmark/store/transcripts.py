@@ -105,6 +105,13 @@ class TranscriptStore:
         )
 
     @staticmethod
+    def set_language(conn: sqlite3.Connection, episode_id: int, language: str | None) -> None:
+        """Record the language once known (an ASR run detects it on its first window)."""
+        if language:
+            conn.execute("UPDATE transcripts SET language = ?, updated_at = ? WHERE episode_id = ?",
+                         (language, time.time(), episode_id))
+
+    @staticmethod
     def complete(conn: sqlite3.Connection, episode_id: int) -> None:
         conn.execute("UPDATE transcripts SET complete = 1, updated_at = ? WHERE episode_id = ?", (time.time(), episode_id))
 

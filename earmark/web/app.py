@@ -1,4 +1,5 @@
-"""The web app: the JSON API under /api/v1 (OpenAPI at /openapi.json) and, for now, a library page.
+"""The web app: the JSON API under /api/v1 (OpenAPI at /openapi.json), the pages (earmark/web/pages.py)
+and their static player (earmark/web/static).
 
 - One Library per app (``app.state.library``), handed to endpoints by a dependency. Endpoints are
   ``async``: the store's connection is used from the event loop thread only, the same thread the
@@ -15,13 +16,13 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from contextlib import asynccontextmanager
-from html import escape
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +35,7 @@ from earmark.errors import (
     EarmarkError,
     FeedError,
     FetchError,
+    LLMError,
     NotFound,
     OPMLError,
     TranscriptError,
@@ -41,7 +43,10 @@ from earmark.errors import (
 from earmark.feeds.opml import MAX_OPML_BYTES
 from earmark.store.library import Library
 from earmark.store.playback import Playback
+from earmark.jobs.worker import Workers
 from earmark.web.api import router as api_router
+from earmark.web.pages import STATIC_DIR
+from earmark.web.pages import router as pages_router
 from earmark.web.deps import APIError
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -52,6 +57,7 @@ TOKEN_COOKIE = "earmark_token"
 ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
     (NotFound, 404, "not_found"),
     (FetchError, 502, "upstream_error"),
+    (LLMError, 503, "llm_unavailable"),
     (DownloadError, 502, "download_error"),
     (OPMLError, 422, "invalid_opml"),
     (FeedError, 422, "invalid_feed"),
@@ -72,6 +78,8 @@ HTTP_CODES = {
     416: "range_not_satisfiable",
     422: "validation_error",
     501: "not_implemented",
+    502: "bad_gateway",
+    503: "service_unavailable",
 }
 
 
@@ -242,9 +250,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", "an unexpected error; see the server log")
 
 
-def create_app(settings: Settings | None = None, require_token: bool | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, require_token: bool | None = None, *, run_jobs: bool = False) -> FastAPI:
     """The app for ``settings``. ``require_token``: None = only when ``settings.access_token`` is
-    set; True = always (a token is generated when the settings have none: ``app.state.access_token``)."""
+    set; True = always (a token is generated when the settings have none: ``app.state.access_token``).
+    ``run_jobs``: run the pipeline's background workers while the app is up (``earmark serve``)."""
     settings = settings or Settings.load()
     if require_token is None:
         require_token = settings.access_token is not None
@@ -253,9 +262,23 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        workers = Workers(settings) if run_jobs else None
+        if workers is not None:
+            workers.start()
+        app.state.workers = workers  # POST /process wakes them
+        from earmark.snips.enrich import Enricher
+
+        snip_enricher = Enricher(settings) if run_jobs else None  # AI cards for new snips; picks up pending ones
+        if snip_enricher is not None:
+            snip_enricher.start()
         try:
             yield
         finally:
+            if snip_enricher is not None:
+                snip_enricher.stop(timeout=10)
+            app.state.workers = None
+            if workers is not None:
+                workers.stop(timeout=10)
             library.close()
 
     app = FastAPI(title="Earmark", version=__version__, lifespan=lifespan)
@@ -263,25 +286,14 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app.state.library = library
     app.state.playback = Playback(library)
     app.state.access_token = token
+    app.state.workers = None
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(GuardMiddleware, token=token)  # outermost: no body is read for a refused request
     app.include_router(api_router)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home() -> str:
-        rows = "".join(
-            f"<li><strong>{escape(p.title)}</strong> — {p.episode_count} episodes"
-            + (f" <em>({escape(p.error or '')})</em>" if p.status == "error" else "")
-            + "</li>"
-            for p in library.podcasts()
-        )
-        body = f"<ul>{rows}</ul>" if rows else "<p>No subscriptions yet. Run <code>earmark add URL</code>.</p>"
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Earmark</title>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-            f"<body><h1>Earmark</h1>{body}</body></html>"
-        )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages_router)
 
     return app
 
@@ -290,5 +302,5 @@ def app_for_host(host: str, settings: Settings | None = None) -> tuple[FastAPI, 
     """The app ``earmark serve --host`` runs, and the token it needs (None on loopback without a
     configured token)."""
     settings = settings or Settings.load()
-    app = create_app(settings, require_token=True if not is_loopback(host) else None)
+    app = create_app(settings, require_token=True if not is_loopback(host) else None, run_jobs=True)
     return app, app.state.access_token

@@ -124,13 +124,15 @@ class DownloadOut(BaseModel):
     finished_at: datetime | None = None
 
 
-class StageOut(BaseModel):
-    """One processing stage (transcript, summary, …) once the pipeline lands."""
+class StageOut(_Out):
+    """One processing stage of an episode's latest job (download, transcript, …)."""
 
     name: str
-    state: str
-    progress: float | None = None
+    state: str = Field(description="queued / running / done / failed / cancelled")
+    progress: float | None = Field(None, description="0-100")
     error: str | None = None
+    engine: str | None = None
+    model: str | None = None
 
 
 class EpisodeSummaryOut(_Out):
@@ -163,7 +165,7 @@ class EpisodeDetailOut(EpisodeSummaryOut):
     soundbites: list[SoundbiteOut] = []
     funding: list[FundingOut] = []
     download: DownloadOut
-    stages: list[StageOut] = Field([], description="processing stages; empty until the pipeline lands")
+    stages: list[StageOut] = Field([], description="the stages of the latest processing job; empty when never processed")
 
 
 class EpisodePageOut(BaseModel):
@@ -216,3 +218,39 @@ class OPMLImportOut(BaseModel):
     refreshed: list[int]
     failed: list[FailedFeedOut]
     invalid: list[str] = Field(description="xmlUrl values that are not feed addresses")
+
+
+# -- processing -----------------------------------------------------------------------------------
+
+
+class JobOut(_Out):
+    id: int
+    episode_id: int
+    state: str = Field(description="queued / running / done / failed / cancelled")
+    priority: int
+    stage: str | None = Field(None, description="the stage running now (or last run)")
+    progress: float = Field(description="0-100 over all stages")
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    stages: list[StageOut] = []
+
+
+class TranscriptSegmentOut(BaseModel):
+    start: float
+    end: float
+    speaker: str | None = None
+    text: str
+
+
+class TranscriptOut(BaseModel):
+    segments: list[TranscriptSegmentOut]
+    source: str = Field(description="publisher / asr")
+    format: str = Field(description="what it was read from: srt / vtt / json / html / text / asr")
+    engine: str | None = None
+    model: str | None = None
+    language: str | None = None
+    total: int = Field(description="segments in the whole transcript")
+    offset: int = 0

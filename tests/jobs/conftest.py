@@ -11,9 +11,10 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from earmark.config import Settings
-from earmark.engines import fake
+from earmark.engines import fake, fake_llm
 from earmark.feeds.refresh import subscribe
 from earmark.store.library import Library
+from tests.ai.fakes import valid_answer
 
 SECONDS = 40.0  # audio length; with 10 s windows the fake ASR runs 4 chunks of 5 segments
 
@@ -59,9 +60,13 @@ def subscribe_feed(library: Library, settings: Settings, server, items: list[dic
 def fake_settings(settings) -> Settings:
     """The fake ASR engine in 10 s windows, written to settings.toml so subprocesses see it too."""
     (settings.home).mkdir(parents=True, exist_ok=True)
-    (settings.home / "settings.toml").write_text('asr_engine = "fake"\nasr_chunk_seconds = 10.0\nhttp_timeout = 5.0\n')
+    (settings.home / "settings.toml").write_text(
+        'asr_engine = "fake"\nasr_chunk_seconds = 10.0\nhttp_timeout = 5.0\nllm_engine = "fake"\n'
+        "semantic_index = false\n"  # embeddings are tested in tests/search; keep pipeline timings model-free
+    )
     fake.HISTORY.clear()
     fake.DEFAULTS.clear()
+    fake_llm.reset(default=valid_answer)  # understanding stages get valid answers for every task
     yield Settings.load()
     fake.HISTORY.clear()
     fake.DEFAULTS.clear()

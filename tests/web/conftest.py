@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from earmark.config import Settings
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.web.app import create_app
 
@@ -15,6 +16,14 @@ EVIL_NOTES = (
     ' <a href="mailto:host@example.org">mail</a> <a href="data:text/html,<script>alert(3)</script>">data</a>'
     '<iframe src="https://evil.example/"></iframe><style>body{display:none}</style>'
 )
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """As tests/conftest.py's, with the deterministic fake LLM: processing an episode here must not
+    load a real model for the stages after the transcript."""
+    monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
+    return Settings.load(http_timeout=5.0, llm_engine="fake")
 
 
 @pytest.fixture

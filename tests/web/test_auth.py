@@ -40,7 +40,7 @@ def test_cookie_flow_for_the_browser(guarded):
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{TOKEN_COOKIE}=s3cret-token") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     page = guarded.get("/?x=1")  # the client kept the cookie
-    assert page.status_code == 200 and "<h1>Earmark</h1>" in page.text
+    assert page.status_code == 200 and "<h1>Library</h1>" in page.text
     assert guarded.get("/api/v1/podcasts").status_code == 200
     guarded.cookies.clear()
     assert guarded.get("/api/v1/podcasts").status_code == 401

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from earmark.web.api import episodes, opml, pending, podcasts, queue
+from earmark.web.api import episodes, opml, podcasts, processing, queue, search, snips, understanding
 
 router = APIRouter(prefix="/api/v1")
-for module in (podcasts, episodes, queue, opml, pending):
+for module in (podcasts, episodes, processing, queue, opml, snips, search, understanding):
     router.include_router(module.router)

@@ -15,6 +15,7 @@ from earmark.errors import NotFound
 from earmark.models import Episode
 from earmark.store.library import Library
 from earmark.store.playback import Playback
+from earmark.web.api.processing import episode_stages
 from earmark.web.deps import EpisodeIdPath, LibraryDep, PlaybackDep, SettingsDep
 from earmark.web.sanitize import show_notes_html
 from earmark.web.schemas import (
@@ -81,7 +82,7 @@ async def get_episode(episode_id: EpisodeIdPath, library: LibraryDep, playback: 
                 size=record.size if record else None,
                 finished_at=record.finished_at if record else None,
             ),
-            "stages": [],
+            "stages": episode_stages(library, episode_id),
         }
     )
 

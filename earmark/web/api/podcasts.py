@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from earmark.feeds.refresh import refresh_many, subscribe
+from earmark.jobs.auto import queue_new_episodes
 from earmark.web.api.episodes import summaries
 from earmark.web.deps import LibraryDep, PlaybackDep, PodcastIdPath, SettingsDep
 from earmark.web.schemas import (
@@ -67,10 +68,14 @@ async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, setting
 
 
 @router.post("/podcasts/{podcast_id}/refresh", response_model=RefreshOut)
-async def refresh_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep) -> RefreshOut:
+async def refresh_podcast(
+    podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, request: Request
+) -> RefreshOut:
     """Fetch the feed now. A failure is recorded on the podcast and reported in `status`/`error`."""
     library.podcast(podcast_id)
     [result] = await refresh_many(library, settings, [podcast_id])
+    if queue_new_episodes(library, settings, [result]) and (workers := getattr(request.app.state, "workers", None)):
+        workers.wake()
     return RefreshOut(
         podcast_id=result.podcast_id,
         url=result.url,

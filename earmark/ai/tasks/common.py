@@ -1,0 +1,167 @@
+"""What the tasks share: transcript formatting, the message layout that keeps the transcript a
+shared prefix, token-budgeted chunking on segment boundaries, and structured output with schema
+validation and bounded retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import jsonschema
+
+from earmark.ai.llm import Completion, LLMEngine, Message
+from earmark.ai.prompts import load_prompt
+from earmark.errors import LLMError
+from earmark.models import Segment
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # one try and two retries with the error fed back
+RESERVE_TOKENS = 256  # headroom for the chat template's own tokens
+
+
+class LLMOutputError(LLMError):
+    """The model's answer did not satisfy the task's schema after every retry."""
+
+
+def clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def segment_line(segment: Segment) -> str:
+    who = f"{segment.speaker}: " if segment.speaker else ""
+    return f"[{clock(segment.start)}] {who}{segment.text.strip()}"
+
+
+def transcript_text(segments: Sequence[Segment]) -> str:
+    return "\n".join(segment_line(s) for s in segments)
+
+
+@dataclass(slots=True)
+class Usage:
+    """What the engine reported over a task's calls (for the benchmark and for logs)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    retries: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.calls += 1
+        self.prompt_tokens += completion.prompt_tokens
+        self.cached_tokens += completion.cached_tokens
+        self.completion_tokens += completion.completion_tokens
+        self.seconds += completion.seconds
+
+
+@dataclass(slots=True)
+class Context:
+    """One task run: the engine, the prompts it used (for the stored prompt version) and usage."""
+
+    engine: LLMEngine
+    title: str = ""
+    prompts: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+    def use(self, name: str):
+        prompt = load_prompt(name)
+        if prompt.id not in self.prompts:
+            self.prompts.append(prompt.id)
+        return prompt
+
+    @property
+    def prompt_version(self) -> str:
+        return "+".join(self.prompts)
+
+    def prefix(self, segments: Sequence[Segment], part: str = "") -> list[Message]:
+        """System prompt and transcript: identical for every task of an episode, so an engine with
+        a prompt cache computes it once. The task's instruction goes after it."""
+        return self.prefix_text(transcript_text(segments), part)
+
+    def prefix_text(self, text: str, part: str = "") -> list[Message]:
+        system = self.use("system").text
+        body = self.use("transcript").format(title=self.title or "untitled", part=part, transcript=text)
+        return [Message("system", system), Message("user", body)]
+
+    def prefix_tokens(self) -> int:
+        """Tokens the prompt costs besides the transcript itself."""
+        empty = self.prefix_text("")
+        return sum(self.engine.count_tokens(m.content) for m in empty) + RESERVE_TOKENS
+
+
+def chunk_segments(
+    segments: Sequence[Segment], count_tokens: Callable[[str], int], budget: int
+) -> list[list[Segment]]:
+    """Consecutive runs of segments whose formatted lines fit ``budget`` tokens each, cut only on
+    segment boundaries (a single segment over budget becomes a chunk of its own)."""
+    chunks: list[list[Segment]] = []
+    current: list[Segment] = []
+    used = 0
+    for segment in segments:
+        cost = count_tokens(segment_line(segment)) + 1
+        if current and used + cost > budget:
+            chunks.append(current)
+            current, used = [], 0
+        current.append(segment)
+        used += cost
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def fits(ctx: Context, segments: Sequence[Segment], instruction_tokens: int, max_tokens: int) -> bool:
+    needed = ctx.engine.count_tokens(transcript_text(segments)) + ctx.prefix_tokens() + instruction_tokens + max_tokens
+    return needed <= ctx.engine.context_size
+
+
+def structured(
+    ctx: Context,
+    messages: list[Message],
+    schema: dict,
+    *,
+    check: Callable[[dict], None] | None = None,
+    max_tokens: int = 768,
+    temperature: float = 0.2,
+    attempts: int = MAX_ATTEMPTS,
+    what: str = "answer",
+) -> dict:
+    """Ask for JSON matching ``schema``; validate it (and run ``check``, which raises ValueError
+    for answers the schema cannot rule out). On invalid output, retry with the error told to the
+    model, at most ``attempts`` calls in all; then raise LLMOutputError."""
+    conversation = list(messages)
+    problem = ""
+    for attempt in range(attempts):
+        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=temperature)
+        ctx.usage.add(completion)
+        try:
+            value = json.loads(completion.text)
+        except json.JSONDecodeError as exc:
+            problem = f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
+        else:
+            errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
+            if errors:  # tell the model every problem (a few), not just the first
+                problem = "; ".join(
+                    f"at {'/'.join(str(p) for p in e.absolute_path) or 'the top level'}: {e.message}" for e in errors[:4]
+                )
+            else:
+                try:
+                    if check is not None:
+                        check(value)
+                    return value
+                except ValueError as exc:
+                    problem = str(exc)
+        log.info("%s: invalid %s on attempt %d: %s", ctx.engine.name, what, attempt + 1, problem)
+        if attempt + 1 < attempts:
+            ctx.usage.retries += 1
+            conversation = [
+                *messages,
+                Message("assistant", completion.text[:4000]),
+                Message("user", f"That {what} is invalid: {problem}. Answer again with corrected JSON only."),
+            ]
+    raise LLMOutputError(f"{ctx.engine.name} ({ctx.engine.model}) gave no valid {what} after {attempts} attempts: {problem}")

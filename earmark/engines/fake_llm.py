@@ -1,0 +1,195 @@
+"""A deterministic language-model engine for tests (``llm_engine = "fake"``).
+
+It never runs a model. Each :meth:`FakeLLM.complete` call takes the next scripted answer from
+``answers`` (a string, a callable of ``(messages, schema)`` returning a string, or an exception
+instance/class to raise); when the queue is empty it answers ``default`` (a string or callable) or,
+failing that, a generated answer: a minimal JSON document that satisfies the schema when one was
+given, otherwise ``"fake answer N"``. Every call is appended to ``history`` (:class:`Call`).
+
+Tokens are counted as whitespace-separated words, so a test can reason about context sizes.
+Prompt caching is simulated: the longest common token prefix with any earlier call's prompt is
+reported as ``cached_tokens`` (the same shape a real engine with a KV cache reports).
+
+Module-level defaults (``DEFAULTS``) let a test configure the engine that ``get_llm`` builds::
+
+    from earmark.engines import fake_llm
+    fake_llm.reset(answers=['{"summary": "..."}'], context_size=2048)
+    engine = get_llm(Settings.load(llm_engine="fake"))
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from earmark.ai.llm import Completion, Message, register_llm
+from earmark.config import Settings
+from earmark.errors import LLMError
+
+Answer = str | Callable[[list[Message], dict | None], str] | BaseException | type
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    messages: tuple[Message, ...]
+    schema: dict | None
+    max_tokens: int
+    temperature: float
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(m.content for m in self.messages)
+
+
+HISTORY: list[Call] = []  # shared by engines built by get_llm (reset() clears it)
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass
+class FakeLLM:
+    name: str = "fake"
+    model: str = "fake-llm-1"
+    answers: deque = field(default_factory=deque)
+    default: str | Callable[[list[Message], dict | None], str] | None = None
+    context: int = 4096
+    delay: float = 0.0  # seconds slept per call (for timing/cancel tests)
+    fail_after: int | None = None  # calls allowed before every further call raises LLMError
+    history: list[Call] = field(default_factory=list)
+    _prompts: list[list[str]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.answers, deque):
+            self.answers = deque(self.answers)
+
+    # -- scripting helpers -------------------------------------------------------------------
+    def queue(self, *answers: Answer) -> FakeLLM:
+        self.answers.extend(answers)
+        return self
+
+    @property
+    def calls(self) -> int:
+        return len(self.history)
+
+    # -- the LLMEngine protocol --------------------------------------------------------------
+    @property
+    def context_size(self) -> int:
+        return self.context
+
+    def count_tokens(self, text: str) -> int:
+        return count_words(text)
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+    ) -> Completion:
+        started = time.perf_counter()
+        messages = list(messages)
+        self.history.append(Call(tuple(messages), schema, max_tokens, temperature))
+        if self.fail_after is not None and len(self.history) > self.fail_after:
+            raise LLMError(f"fake llm: failing on call {len(self.history)} (fail_after={self.fail_after})")
+        prompt_words = "\n".join(m.content for m in messages).split()
+        if len(prompt_words) > self.context:
+            raise LLMError(
+                f"fake llm: prompt is {len(prompt_words)} tokens, context is {self.context}"
+            )
+        if self.delay:
+            time.sleep(self.delay)
+        answer: Answer | None = self.answers.popleft() if self.answers else self.default
+        if isinstance(answer, BaseException):
+            raise answer
+        if isinstance(answer, type) and issubclass(answer, BaseException):
+            raise answer("fake llm: scripted failure")
+        if answer is None:
+            text = json.dumps(minimal_instance(schema)) if schema else f"fake answer {len(self.history)}"
+        elif callable(answer):
+            text = answer(messages, schema)
+        else:
+            text = answer
+        cached = max((_common_prefix(prompt_words, p) for p in self._prompts), default=0)
+        self._prompts.append(prompt_words)
+        return Completion(
+            text=text,
+            prompt_tokens=len(prompt_words),
+            completion_tokens=count_words(text),
+            cached_tokens=cached,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def minimal_instance(schema: dict | None) -> Any:
+    """A small value that satisfies common JSON schemas (object/array/string/number/boolean/enum)."""
+    if not schema:
+        return {}
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        props = schema.get("properties", {})
+        return {k: minimal_instance(props.get(k, {})) for k in schema.get("required", list(props))}
+    if kind == "array":
+        return [minimal_instance(schema.get("items", {})) for _ in range(schema.get("minItems", 0))]
+    if kind == "string":
+        return "x" * schema.get("minLength", 1)
+    if kind == "integer":
+        return int(schema.get("minimum", 0))
+    if kind == "number":
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "null":
+        return None
+    return {}
+
+
+# Defaults applied to engines built by get_llm(settings) with llm_engine = "fake".
+DEFAULTS: dict = {}
+_SHARED: FakeLLM | None = None
+
+
+def reset(**defaults) -> FakeLLM:
+    """Forget history and scripted answers; set what the next engines get (``answers``, ``default``,
+    ``context``, ``delay``, ``fail_after``). Returns the engine that get_llm will hand out."""
+    global _SHARED
+    HISTORY.clear()
+    DEFAULTS.clear()
+    DEFAULTS.update(defaults)
+    _SHARED = None
+    return engine()
+
+
+def engine() -> FakeLLM:
+    """The shared fake engine (what ``get_llm`` returns for ``llm_engine = "fake"``)."""
+    global _SHARED
+    if _SHARED is None:
+        opts = dict(DEFAULTS)
+        _SHARED = FakeLLM(history=HISTORY, **opts)
+    return _SHARED
+
+
+@register_llm("fake")
+def _factory(settings: Settings) -> FakeLLM:
+    return engine()

@@ -1,0 +1,198 @@
+"""The local language model: llama.cpp's server, in-process, through the prebuilt ``xllamacpp`` wheel.
+
+The model (a GGUF: the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M, or any path the user sets) loads
+lazily on the first :meth:`complete`. One slot (``n_parallel = 1``) with ``cache_prompt`` on keeps
+the last prompt's KV cache, so consecutive tasks that share a prefix (the transcript first, each
+task's instruction last) only process their own tokens; the reuse is reported as
+``Completion.cached_tokens``. Calls are serialised with a lock (one slot).
+
+Structured output: a JSON schema becomes ``response_format: {"type": "json_schema", ...}``, which
+llama.cpp turns into a grammar, so the answer is JSON unless it was cut off by ``max_tokens``.
+
+xllamacpp also opens its HTTP server on a random loopback port; it is locked with a random API key
+and used only for ``/tokenize`` (which leaves the slot's cache alone).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import secrets
+import threading
+import time
+
+from earmark.ai.llm import Completion, Message, register_llm
+from earmark.config import Settings
+from earmark.errors import ConfigError, LLMError
+
+log = logging.getLogger(__name__)
+
+
+def _check_json(engine: str, text: str, finish_reason: str | None) -> None:
+    """Warn when a schema'd answer is not JSON. The text is still returned as is: the task layer
+    validates it against the schema and retries with the problem fed back (as with the fake)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        hint = " (cut off by max_tokens)" if finish_reason == "length" else ""
+        log.warning("%s: the answer is not valid JSON%s: %.200r", engine, hint, text)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def estimate_tokens(text: str) -> int:
+    """Cheap, slightly generous estimate used before the model (and its tokenizer) is loaded."""
+    return math.ceil(len(text) / 3.5)
+
+
+class LlamaCppEngine:
+    name = "llama-cpp"
+
+    def __init__(self, settings: Settings, *, threads: int | None = None) -> None:
+        self.settings = settings
+        self.model = settings.llm_model
+        self.threads = threads or _cores()
+        self._context = int(settings.llm_context)
+        self._server = None
+        self._address: str | None = None
+        self._key = secrets.token_urlsafe(24)
+        self._lock = threading.RLock()
+        self.load_seconds: float | None = None
+        self.last_timings: dict = {}  # llama.cpp's timings of the last call (prompt_n, cache_n, prompt_ms …)
+
+    # -- loading ---------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._server is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                return
+            from earmark.engines.llm_weights import resolve_gguf
+
+            path = resolve_gguf(self.settings, self.model)
+            try:
+                import xllamacpp
+            except ImportError:
+                raise ConfigError("llm_engine 'llama-cpp' needs the package xllamacpp (pip install xllamacpp)") from None
+            started = time.perf_counter()
+            params = xllamacpp.CommonParams()
+            params.model.path = str(path)
+            params.n_ctx = self._context
+            params.n_parallel = 1  # one slot: its KV cache is the prefix cache shared by the tasks
+            params.cache_prompt = True
+            params.cache_ram_mib = 0  # no extra host-RAM prompt cache: the slot's own cache suffices
+            params.cpuparams.n_threads = self.threads
+            params.cpuparams_batch.n_threads = self.threads
+            params.verbosity = 0
+            params.api_keys = [self._key]
+            try:
+                server = xllamacpp.Server(params)
+            except Exception as exc:  # a bad GGUF, out of memory …
+                raise LLMError(f"llama-cpp: could not load {path}: {exc}") from exc
+            self._address = str(server.listening_address or "") or None
+            self._server = server
+            self.load_seconds = time.perf_counter() - started
+
+    def close(self) -> None:
+        with self._lock:
+            self._server = None  # the Server's destructor stops its loop
+
+    # -- the LLMEngine protocol ------------------------------------------------------------
+    @property
+    def context_size(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        if self._server is None or not self._address:
+            return estimate_tokens(text)
+        import httpx
+
+        try:
+            r = httpx.post(
+                f"{self._address}/tokenize",
+                json={"content": text},
+                headers={"Authorization": f"Bearer {self._key}"},
+                timeout=60.0,
+            )
+            r.raise_for_status()
+            return len(r.json()["tokens"])
+        except (httpx.HTTPError, ValueError, KeyError):
+            return estimate_tokens(text)
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+    ) -> Completion:
+        self.load()
+        body: dict = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "cache_prompt": True,
+        }
+        if schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": True},
+            }
+        started = time.perf_counter()
+        with self._lock:
+            try:
+                response = self._server.handle_chat_completions(body)
+            except Exception as exc:
+                raise LLMError(f"llama-cpp: {exc}") from exc
+        seconds = time.perf_counter() - started
+        if not isinstance(response, dict):
+            raise LLMError(f"llama-cpp: unexpected answer {response!r:.200}")
+        if response.get("error"):
+            error = response["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise LLMError(f"llama-cpp: {message}")
+        try:
+            choice = response["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise LLMError(f"llama-cpp: answer without choices: {json.dumps(response)[:300]}") from None
+        if schema is not None:
+            _check_json("llama-cpp", text, choice.get("finish_reason"))
+        usage = response.get("usage") or {}
+        timings = response.get("timings") or {}
+        self.last_timings = dict(timings)
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        if cached is None:
+            cached = timings.get("cache_n", 0)
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            cached_tokens=int(cached or 0),
+            seconds=seconds,
+        )
+
+
+# One engine per (model, context, home): loading costs seconds and ~2 GB, so get_llm shares it.
+_ENGINES: dict[tuple, LlamaCppEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+@register_llm("llama-cpp")
+def _factory(settings: Settings) -> LlamaCppEngine:
+    key = (settings.llm_model, int(settings.llm_context), str(settings.home))
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = LlamaCppEngine(settings)
+        return engine

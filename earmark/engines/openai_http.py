@@ -1,0 +1,168 @@
+"""Any OpenAI-compatible chat endpoint (``llm_engine = "openai"``): Ollama, vLLM, a llama.cpp
+server, OpenAI itself. ``llm_base_url`` is the API root including ``/v1`` (e.g.
+``http://127.0.0.1:11434/v1``), ``llm_model`` the endpoint's model id, ``llm_api_key`` sent as a
+Bearer token when set.
+
+Structured output uses ``response_format: {"type": "json_schema", "json_schema": {...}}``.
+Rate limits (429) and transient server errors (502/503/504) are retried a bounded number of times,
+honouring ``Retry-After``; everything else that goes wrong becomes an :class:`LLMError` whose message
+names the endpoint and the cause.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from earmark.ai.llm import Completion, Message, register_llm
+from earmark.config import Settings
+from earmark.errors import ConfigError, LLMError
+
+RETRY_STATUSES = {429, 502, 503, 504}
+
+
+class OpenAIHTTPEngine:
+    name = "openai"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_wait: float = 30.0,
+        sleep=time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not settings.llm_base_url:
+            raise ConfigError("llm_engine 'openai' needs llm_base_url (e.g. http://127.0.0.1:11434/v1)")
+        self.base_url = settings.llm_base_url.rstrip("/")
+        self.model = settings.llm_model
+        self.api_key = settings.llm_api_key
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._context = int(settings.llm_context)
+        headers = {"User-Agent": settings.user_agent}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        self._client = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(settings.llm_timeout, connect=10.0),
+            transport=transport,
+        )
+
+    @property
+    def context_size(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return math.ceil(len(text) / 3.5)  # no portable tokenize endpoint; slightly generous
+
+    def close(self) -> None:
+        self._client.close()
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.2,
+    ) -> Completion:
+        body: dict = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
+        if schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": True},
+            }
+        url = f"{self.base_url}/chat/completions"
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                response = self._client.post(url, json=body)
+            except httpx.TimeoutException as exc:
+                raise LLMError(f"LLM endpoint {url} timed out ({type(exc).__name__})") from exc
+            except httpx.HTTPError as exc:
+                raise LLMError(f"LLM endpoint {url} could not be reached: {exc}") from exc
+            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                attempt += 1
+                self._sleep(self._wait(response, attempt))
+                continue
+            break
+        if response.status_code != 200:
+            raise LLMError(self._describe_error(url, response, attempt))
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise LLMError(f"LLM endpoint {url} answered something that is not a chat completion: {response.text[:200]!r}") from None
+        if schema is not None:  # warn only: the task layer validates and retries
+            from earmark.engines.llama_cpp import _check_json
+
+            _check_json(f"LLM endpoint {url}", text, choice.get("finish_reason"))
+        usage = data.get("usage") or {}
+        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        if cached is None:
+            cached = (data.get("timings") or {}).get("cache_n", 0)  # llama.cpp server
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            cached_tokens=int(cached or 0),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _wait(self, response: httpx.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After")
+        wait = None
+        if header:
+            try:
+                wait = float(header)
+            except ValueError:
+                try:
+                    wait = parsedate_to_datetime(header).timestamp() - time.time()
+                except (TypeError, ValueError):
+                    wait = None
+        if wait is None:
+            wait = self.backoff * 2 ** (attempt - 1)
+        return min(max(wait, 0.0), self.max_wait)
+
+    def _describe_error(self, url: str, response: httpx.Response, retries: int) -> str:
+        detail = response.text[:300]
+        try:
+            error = response.json().get("error")
+            if isinstance(error, dict):
+                detail = error.get("message") or detail
+            elif error:
+                detail = str(error)
+        except (ValueError, AttributeError):
+            pass
+        status = response.status_code
+        if status in (401, 403):
+            what = "rejected the API key (check llm_api_key)"
+        elif status == 404:
+            what = f"does not know this path or model {self.model!r} (check llm_base_url and llm_model)"
+        elif status == 429:
+            what = f"is rate-limiting us (still 429 after {retries} retries)"
+        elif status >= 500:
+            what = f"failed with a server error{f' after {retries} retries' if retries else ''}"
+        else:
+            what = "refused the request"
+        return f"LLM endpoint {url} {what}: HTTP {status}: {detail}"
+
+
+@register_llm("openai")
+def _factory(settings: Settings) -> OpenAIHTTPEngine:
+    return OpenAIHTTPEngine(settings)

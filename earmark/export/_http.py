@@ -1,0 +1,96 @@
+"""One request to an export API with the retry rules both Readwise and Notion document:
+
+- 429: wait ``Retry-After`` seconds (Notion: "an integer number of seconds"; Readwise answers its
+  rate limit the same way), then try again;
+- 5xx and connection errors: bounded retries with exponential backoff;
+- 401/403 and other 4xx: no retry — an ``ExportError`` that names the target and quotes the
+  server's message (Notion's error JSON is ``{"object":"error","status","code","message"}``).
+
+``sleep`` is injectable so tests do not wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from earmark.export import ExportError
+
+MAX_ATTEMPTS = 5
+MAX_RETRY_AFTER = 300.0  # a longer Retry-After is capped, not ignored
+
+
+class AuthError(ExportError):
+    """The target refused the token (401/403)."""
+
+
+class RequestError(ExportError):
+    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def _message(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip(), None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("detail") or body.get("error") or body
+        return str(message)[:500], body.get("code")
+    return str(body)[:300], None
+
+
+def _retry_after(response: httpx.Response, fallback: float) -> float:
+    value = response.headers.get("Retry-After")
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else fallback
+    except ValueError:
+        return fallback  # an HTTP date: rare for these APIs; back off instead
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    target: str,
+    json: dict | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    attempts: int = MAX_ATTEMPTS,
+    backoff: float = 1.0,
+) -> httpx.Response:
+    """The 2xx response, or an ExportError once retries are spent or the error is not retryable."""
+    last = ""
+    for attempt in range(attempts):
+        delay = backoff * (2**attempt)
+        try:
+            response = client.request(method, url, json=json)
+        except httpx.TransportError as exc:
+            last = f"could not reach {target} ({exc.__class__.__name__}: {exc})"
+            if attempt + 1 < attempts:
+                sleep(delay)
+            continue
+        if response.is_success:
+            return response
+        message, code = _message(response)
+        if response.status_code in (401, 403):
+            raise AuthError(
+                f"{target} refused the token (HTTP {response.status_code}: {message}); check the {target.lower()}_token setting",
+            )
+        if response.status_code == 429:
+            last = f"{target} rate limit (HTTP 429: {message})"
+            if attempt + 1 < attempts:
+                sleep(_retry_after(response, delay))
+            continue
+        if response.status_code >= 500:
+            last = f"{target} server error (HTTP {response.status_code}: {message})"
+            if attempt + 1 < attempts:
+                sleep(delay)
+            continue
+        raise RequestError(f"{target} rejected the request (HTTP {response.status_code}: {message})",
+                           response.status_code, code)
+    raise RequestError(f"{last}; gave up after {attempts} attempts — nothing is lost, run the export again later")

@@ -1,0 +1,1 @@
+"""Speakers: diarization (who spoke when), assigning turns to transcript segments, naming."""

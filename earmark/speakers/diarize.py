@@ -1,0 +1,344 @@
+"""Diarization: who spoke when, store-free.
+
+speech regions (faster-whisper's bundled Silero VAD) → one speaker embedding per window of speech
+→ agglomerative clustering (average linkage, cosine distance, stop at a threshold: the number of
+speakers is estimated, not given) → speaker turns.
+
+Embedders sit behind a small seam (``name``/``model``, ``embed(windows)``) so a better one can
+replace them; :func:`get_diarizer` picks one by name (``settings.diarizer``). The default is the
+no-torch ``mfcc`` embedder (numpy only); ``resemblyzer`` (d-vectors, needs torch, librosa, scipy)
+is used when installed and asked for. Audio is read in pieces of ``PIECE_SECONDS`` so memory stays
+bounded on long episodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+PIECE_SECONDS = 600.0
+WINDOW = 3.0  # seconds of speech per embedding
+HOP = 1.5
+STEP = 0.1  # resolution of the labelled timeline
+MIN_TURN = 1.0  # shorter flips between speakers are smoothed away
+MAX_WINDOWS = 4000  # the hop grows on long episodes so clustering stays O(n²) in memory
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    start: float
+    end: float
+    speaker: int  # 0-based, in order of first appearance
+
+
+class Embedder(Protocol):
+    name: str
+    model: str
+    threshold: float  # cosine distance at which clustering stops merging
+
+    def embed(self, windows: list[np.ndarray]) -> np.ndarray: ...  # (n, d)
+
+
+# -- embedders -------------------------------------------------------------------------------------
+
+
+def _mel_filters(n_fft: int, n_mels: int, sr: int = SAMPLE_RATE, fmin: float = 60.0, fmax: float = 7600.0) -> np.ndarray:
+    def hz_to_mel(f):
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    mels = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    hz = 700.0 * (10 ** (mels / 2595.0) - 1.0)
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    fb = np.zeros((n_mels, len(bins)), dtype=np.float32)
+    for m in range(n_mels):
+        lo, mid, hi = hz[m], hz[m + 1], hz[m + 2]
+        up = (bins - lo) / (mid - lo)
+        down = (hi - bins) / (hi - mid)
+        fb[m] = np.maximum(0.0, np.minimum(up, down))
+    return fb
+
+
+class MFCCEmbedder:
+    """No weights, no torch: per window, mean and standard deviation of 20 MFCCs and their
+    deltas plus pitch statistics. Features are standardised over the episode before clustering."""
+
+    name = "mfcc"
+    model = "mfcc-stats-v1"
+    threshold = 1.0
+    pitch_weight = 3.0
+
+    def __init__(self) -> None:
+        self.n_fft, self.hop, self.n_mels, self.n_mfcc = 512, 160, 40, 20
+        self.filters = _mel_filters(self.n_fft, self.n_mels)
+        k = np.arange(self.n_mels)
+        self.dct = np.cos(np.pi / self.n_mels * (k + 0.5)[None, :] * np.arange(self.n_mfcc)[:, None]).astype(np.float32)
+        self.window = np.hanning(400).astype(np.float32)
+
+    def _frames(self, wav: np.ndarray) -> np.ndarray:
+        n = 1 + max(0, (len(wav) - 400) // self.hop)
+        idx = np.arange(400)[None, :] + self.hop * np.arange(n)[:, None]
+        return wav[np.minimum(idx, len(wav) - 1)] * self.window
+
+    def _pitch(self, frames: np.ndarray, energy: np.ndarray) -> np.ndarray:
+        """Autocorrelation pitch (60–400 Hz) of the louder frames, in log Hz."""
+        loud = frames[energy > np.percentile(energy, 50)]
+        if not len(loud):
+            return np.zeros(2, dtype=np.float32)
+        spec = np.fft.rfft(loud, 1024)
+        ac = np.fft.irfft(np.abs(spec) ** 2)[:, :400]
+        lo, hi = SAMPLE_RATE // 400, SAMPLE_RATE // 60
+        lag = lo + np.argmax(ac[:, lo:hi], axis=1)
+        f0 = np.log(SAMPLE_RATE / lag)
+        return np.array([np.median(f0), np.std(f0)], dtype=np.float32)
+
+    def embed(self, windows: list[np.ndarray]) -> np.ndarray:
+        out = []
+        for wav in windows:
+            frames = self._frames(wav.astype(np.float32))
+            power = np.abs(np.fft.rfft(frames, self.n_fft)) ** 2
+            energy = power.sum(axis=1)
+            mel = np.log(power @ self.filters.T + 1e-8)
+            mfcc = mel @ self.dct.T
+            mfcc = mfcc[energy > np.percentile(energy, 30)] if len(mfcc) > 10 else mfcc
+            delta = np.diff(mfcc, axis=0) if len(mfcc) > 1 else np.zeros_like(mfcc)
+            out.append(np.concatenate([mfcc.mean(0), mfcc.std(0), delta.std(0), self._pitch(frames, energy)]))
+        return np.array(out, dtype=np.float32).reshape(len(windows), -1)
+
+    def normalise(self, emb: np.ndarray) -> np.ndarray:
+        z = (emb - emb.mean(0)) / (emb.std(0) + 1e-6)
+        z[:, -2] *= self.pitch_weight  # the median pitch tells voices apart best
+        return z
+
+
+class ResemblyzerEmbedder:
+    """Resemblyzer's GE2E d-vectors (``pretrained.pt`` shipped in the package; torch on CPU)."""
+
+    name = "resemblyzer"
+    model = "resemblyzer-0.1.4-ge2e"
+    threshold = 0.16
+
+    def __init__(self) -> None:
+        from resemblyzer import VoiceEncoder  # heavy: torch
+
+        self.encoder = VoiceEncoder("cpu", verbose=False)
+
+    def embed(self, windows: list[np.ndarray]) -> np.ndarray:
+        return np.array([self.encoder.embed_utterance(w.astype(np.float32)) for w in windows], dtype=np.float32)
+
+    def normalise(self, emb: np.ndarray) -> np.ndarray:
+        return emb
+
+
+EMBEDDERS: dict[str, Callable[[], Embedder]] = {"mfcc": MFCCEmbedder, "resemblyzer": ResemblyzerEmbedder}
+
+
+# -- audio and speech ------------------------------------------------------------------------------
+
+
+def speech_pieces(audio: Path, piece_seconds: float = PIECE_SECONDS):
+    """(piece start, samples, speech regions in absolute seconds) for each piece of the file."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from earmark.engines.faster_whisper import _chunks, _decode
+
+    options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=30)
+    for start, samples in _chunks(_decode(Path(audio), 0.0, np.inf), 0.0, piece_seconds):
+        regions = [(start + r["start"] / SAMPLE_RATE, start + r["end"] / SAMPLE_RATE)
+                   for r in get_speech_timestamps(samples, options)]
+        yield start, samples, regions
+
+
+def _windows(regions: list[tuple[float, float]], hop: float) -> list[tuple[float, float]]:
+    out = []
+    for a, b in regions:
+        if b - a < 0.4:
+            continue
+        if b - a <= WINDOW:
+            out.append((a, b))
+            continue
+        t = a
+        while t + WINDOW < b:
+            out.append((t, t + WINDOW))
+            t += hop
+        out.append((b - WINDOW, b))
+    return out
+
+
+# -- clustering ------------------------------------------------------------------------------------
+
+
+def cluster(emb: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage agglomerative clustering on cosine distance, merging while the closest
+    pair is nearer than ``threshold``. Labels are 0.. in order of first window."""
+    n = len(emb)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    unit = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9)
+    dist = (1.0 - unit @ unit.T).astype(np.float32)
+    np.fill_diagonal(dist, np.inf)
+    size = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    parent = np.arange(n)
+    rowmin = dist.min(axis=1)
+    rowarg = dist.argmin(axis=1)
+    while True:
+        i = int(np.argmin(rowmin))
+        if rowmin[i] >= threshold:
+            break
+        j = int(rowarg[i])
+        # merge j into i (Lance-Williams for average linkage)
+        new = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
+        new[i] = np.inf
+        new[~alive] = np.inf
+        new[j] = np.inf
+        dist[i], dist[:, i] = new, new
+        dist[j], dist[:, j] = np.inf, np.inf
+        size[i] += size[j]
+        alive[j] = False
+        parent[parent == j] = i
+        rowmin[j] = np.inf
+        stale = alive & ((rowarg == i) | (rowarg == j))
+        stale[i] = True
+        for r in np.flatnonzero(stale):
+            rowarg[r] = int(np.argmin(dist[r]))
+            rowmin[r] = dist[r, rowarg[r]]
+        closer = alive & (new < rowmin)
+        rowmin[closer] = new[closer]
+        rowarg[closer] = i
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(p), len(order)) for p in parent])
+
+
+def _absorb_small(labels: np.ndarray, emb: np.ndarray, min_share: float = 0.05, min_count: int = 3) -> np.ndarray:
+    """Clusters with too little speech (stray windows: breaths, laughs, overlaps) join the nearest big one."""
+    counts = np.bincount(labels)
+    big = [c for c in range(len(counts)) if counts[c] >= max(min_count, min_share * len(labels))]
+    if not big or len(big) == len(counts):
+        return labels
+    unit = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-9)
+    centroids = np.array([unit[labels == c].mean(0) for c in big])
+    out = labels.copy()
+    for k in np.flatnonzero(~np.isin(labels, big)):
+        out[k] = big[int(np.argmax(centroids @ unit[k]))]
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(x), len(order)) for x in out])
+
+
+# -- turns ------------------------------------------------------------------------------------------
+
+
+def _turns(regions, windows, labels) -> list[Turn]:
+    """Label each STEP of speech by the windows covering it (nearest window centre when none),
+    smooth flips shorter than MIN_TURN, and merge into turns."""
+    if not len(windows):
+        return []
+    centres = np.array([(a + b) / 2 for a, b in windows])
+    spans = []  # (start, end, label) per step
+    for a, b in regions:
+        t = a
+        while t < b:
+            e = min(b, t + STEP)
+            spans.append([t, e, int(labels[int(np.argmin(np.abs(centres - (t + e) / 2)))])])
+            t = e
+    # smoothing: a run shorter than MIN_TURN between two runs takes its neighbours' label
+    changed = True
+    while changed:
+        changed = False
+        runs = _runs(spans)
+        for k, (i, j) in enumerate(runs):
+            length = spans[j - 1][1] - spans[i][0]
+            if length >= MIN_TURN or len(runs) == 1:
+                continue
+            before = spans[i - 1][2] if i > 0 else None
+            after = spans[j][2] if j < len(spans) else None
+            choice = before if before is not None else after
+            if before is not None and after is not None and before != after:
+                lb = spans[i - 1][1] - spans[runs[k - 1][0]][0]
+                la = spans[runs[k + 1][1] - 1][1] - spans[j][0]
+                choice = before if lb >= la else after
+            if choice is not None and choice != spans[i][2]:
+                for s in spans[i:j]:
+                    s[2] = choice
+                changed = True
+                break
+    turns: list[Turn] = []
+    for s, e, lab in spans:
+        if turns and turns[-1].speaker == lab and s - turns[-1].end < 2.0:
+            turns[-1] = Turn(turns[-1].start, e, lab)
+        else:
+            turns.append(Turn(s, e, lab))
+    order: dict[int, int] = {}
+    return [Turn(round(t.start, 2), round(t.end, 2), order.setdefault(t.speaker, len(order))) for t in turns]
+
+
+def _runs(spans) -> list[tuple[int, int]]:
+    runs, i = [], 0
+    while i < len(spans):
+        j = i
+        while j < len(spans) and spans[j][2] == spans[i][2]:
+            j += 1
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+# -- the diarizer ------------------------------------------------------------------------------------
+
+
+class Diarizer:
+    def __init__(self, embedder: Embedder, threshold: float | None = None):
+        self.embedder = embedder
+        self.threshold = embedder.threshold if threshold is None else threshold
+
+    @property
+    def name(self) -> str:
+        return f"earmark-diarizer/{self.embedder.name}"
+
+    @property
+    def model(self) -> str:
+        return self.embedder.model
+
+    def __call__(self, audio: Path, progress: Callable[[float], None] | None = None) -> list[Turn]:
+        return self.diarize(audio, progress=progress)
+
+    def diarize(self, audio: Path, *, progress: Callable[[float], None] | None = None) -> list[Turn]:
+        """Speaker turns of the file (seconds from its start)."""
+        all_regions: list[tuple[float, float]] = []
+        windows: list[tuple[float, float]] = []
+        emb = []
+        for start, samples, regions in speech_pieces(audio):  # one piece of audio in memory at a time
+            all_regions += regions
+            ws = _windows(regions, HOP)
+            if ws:
+                emb.append(self.embedder.embed(
+                    [samples[int((a - start) * SAMPLE_RATE): int((b - start) * SAMPLE_RATE)] for a, b in ws]
+                ))
+                windows += ws
+            if progress:
+                progress(start + len(samples) / SAMPLE_RATE)
+        if not windows:
+            return []
+        if len(windows) > MAX_WINDOWS:  # long episodes: cluster an even subset of the windows
+            keep = np.linspace(0, len(windows) - 1, MAX_WINDOWS).astype(int)
+            windows = [windows[k] for k in keep]
+            emb = [np.concatenate(emb)[keep]]
+        vectors = self.embedder.normalise(np.concatenate(emb))
+        labels = _absorb_small(cluster(vectors, self.threshold), vectors)
+        return _turns(all_regions, windows, labels)
+
+
+def get_diarizer(name: str = "mfcc", threshold: float | None = None) -> Diarizer:
+    try:
+        factory = EMBEDDERS[name]
+    except KeyError:
+        from earmark.errors import ConfigError
+
+        raise ConfigError(f"unknown diarizer {name!r} (known: {', '.join(EMBEDDERS)})") from None
+    return Diarizer(factory(), threshold)

@@ -1,0 +1,146 @@
+"""Snips in the library. A snip is written the moment it is created; the AI card is set later by
+``set_card``, which leaves alone every field the user has edited."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from earmark.errors import NotFound
+from earmark.models import Snip
+from earmark.store.library import Library
+
+# Fields a user may change through update(); each change is remembered in ``edited``.
+EDITABLE = ("title", "takeaways", "quote", "quote_speaker", "start", "end", "note", "tags", "favorite")
+_JSON = {"takeaways", "tags", "edited"}
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _snip(row: sqlite3.Row) -> Snip:
+    return Snip(
+        id=row["id"],
+        episode_id=row["episode_id"],
+        tapped_at=row["tapped_at"],
+        start=row["start"],
+        end=row["end"],
+        boundary=row["boundary"],
+        state=row["state"],
+        title=row["title"],
+        takeaways=json.loads(row["takeaways"]),
+        quote=row["quote"],
+        quote_speaker=row["quote_speaker"],
+        excerpt=row["excerpt"],
+        note=row["note"],
+        tags=json.loads(row["tags"]),
+        favorite=bool(row["favorite"]),
+        edited=json.loads(row["edited"]),
+        error=row["error"],
+        engine=row["engine"],
+        model=row["model"],
+        prompt_version=row["prompt_version"],
+        created_at=_dt(row["created_at"]),
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+def _column(name: str) -> str:
+    return '"end"' if name == "end" else name
+
+
+def _value(name: str, value):
+    return json.dumps(value, ensure_ascii=False) if name in _JSON else value
+
+
+@dataclass(frozen=True)
+class SnipFilter:
+    podcast_id: int | None = None
+    episode_id: int | None = None
+    tag: str | None = None
+    favorite: bool | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class SnipStore:
+    def __init__(self, library: Library):
+        self.library = library
+
+    def create(self, snip: Snip) -> Snip:
+        self.library.episode(snip.episode_id)  # NotFound for an unknown episode
+        now = time.time()
+        with self.library.transaction() as conn:
+            snip_id = conn.execute(
+                """INSERT INTO snips (episode_id, tapped_at, start, "end", boundary, state, title, takeaways,
+                   quote, quote_speaker, excerpt, note, tags, favorite, edited, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    snip.episode_id, snip.tapped_at, snip.start, snip.end, snip.boundary, snip.state, snip.title,
+                    json.dumps(snip.takeaways), snip.quote, snip.quote_speaker, snip.excerpt, snip.note,
+                    json.dumps(snip.tags), int(snip.favorite), json.dumps(snip.edited), now, now,
+                ),
+            ).lastrowid
+        return self.get(snip_id)
+
+    def get(self, snip_id: int) -> Snip:
+        row = self.library.conn.execute("SELECT * FROM snips WHERE id = ?", (snip_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no snip with id {snip_id}")
+        return _snip(row)
+
+    def list(self, where: SnipFilter = SnipFilter()) -> list[Snip]:
+        """Newest first."""
+        clauses, params = [], []
+        if where.episode_id is not None:
+            clauses.append("s.episode_id = ?")
+            params.append(where.episode_id)
+        if where.podcast_id is not None:
+            clauses.append("e.podcast_id = ?")
+            params.append(where.podcast_id)
+        if where.favorite is not None:
+            clauses.append("s.favorite = ?")
+            params.append(int(where.favorite))
+        if where.tag is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(s.tags) WHERE json_each.value = ?)")
+            params.append(where.tag)
+        sql = "SELECT s.* FROM snips s JOIN episodes e ON e.id = s.episode_id"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY s.created_at DESC, s.id DESC LIMIT ? OFFSET ?"
+        rows = self.library.conn.execute(sql, (*params, where.limit, where.offset)).fetchall()
+        return [_snip(row) for row in rows]
+
+    def update(self, snip_id: int, **changes) -> Snip:
+        """A user's edit: the fields change and are marked edited, so AI runs leave them alone."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"cannot edit {', '.join(sorted(unknown))} of a snip")
+        snip = self.get(snip_id)
+        edited = sorted(set(snip.edited) | set(changes))
+        self._write(snip_id, {**changes, "edited": edited})
+        return self.get(snip_id)
+
+    def set_card(self, snip_id: int, *, state: str, error: str | None = None, **fields) -> Snip:
+        """The pipeline's write: AI or transcript-derived fields, skipping what the user edited."""
+        snip = self.get(snip_id)
+        kept = {name: value for name, value in fields.items() if name not in snip.edited}
+        self._write(snip_id, {**kept, "state": state, "error": error})
+        return self.get(snip_id)
+
+    def delete(self, snip_id: int) -> None:
+        self.get(snip_id)
+        with self.library.transaction() as conn:
+            conn.execute("DELETE FROM snips WHERE id = ?", (snip_id,))
+
+    def _write(self, snip_id: int, values: dict) -> None:
+        assignments = ", ".join(f"{_column(name)} = ?" for name in values)
+        params = [_value(name, value) for name, value in values.items()]
+        with self.library.transaction() as conn:
+            conn.execute(
+                f"UPDATE snips SET {assignments}, updated_at = ? WHERE id = ?", (*params, time.time(), snip_id)
+            )

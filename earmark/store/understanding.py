@@ -1,0 +1,125 @@
+"""Stored understanding results: summaries, chapters (publisher's or generated) and highlights,
+each with the engine, model and prompt version that made it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+from earmark.models import ChapterMark, EpisodeChapters, Highlight, Summary
+from earmark.store.library import Library
+
+
+def _dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+class UnderstandingStore:
+    def __init__(self, library: Library):
+        self.library = library
+
+    def _write(self, conn: sqlite3.Connection | None, fn) -> None:
+        if conn is not None:
+            fn(conn)
+        else:
+            with self.library.transaction() as c:
+                fn(c)
+
+    # -- summary ---------------------------------------------------------------------------
+
+    def save_summary(self, episode_id: int, summary: Summary, *, conn: sqlite3.Connection | None = None) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT OR REPLACE INTO summaries (episode_id, paragraphs, takeaways, engine, model, prompt_version,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (episode_id, json.dumps(summary.paragraphs, ensure_ascii=False),
+                 json.dumps(summary.takeaways, ensure_ascii=False), summary.engine, summary.model,
+                 summary.prompt_version, time.time()),
+            )
+
+        self._write(conn, run)
+
+    def summary(self, episode_id: int) -> Summary | None:
+        row = self.library.conn.execute("SELECT * FROM summaries WHERE episode_id = ?", (episode_id,)).fetchone()
+        if row is None:
+            return None
+        return Summary(json.loads(row["paragraphs"]), json.loads(row["takeaways"]), row["engine"], row["model"],
+                       row["prompt_version"], _dt(row["created_at"]), episode_id)
+
+    # -- chapters --------------------------------------------------------------------------
+
+    def save_chapters(self, episode_id: int, chapters: EpisodeChapters, *, conn: sqlite3.Connection | None = None) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM chapters WHERE episode_id = ?", (episode_id,))
+            c.execute("DELETE FROM chapter_sets WHERE episode_id = ?", (episode_id,))
+            c.execute(
+                "INSERT INTO chapter_sets (episode_id, source, origin, engine, model, prompt_version, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (episode_id, chapters.source, chapters.origin, chapters.engine, chapters.model,
+                 chapters.prompt_version, time.time()),
+            )
+            c.executemany(
+                "INSERT INTO chapters (episode_id, idx, start, end, title, href, image, generated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(episode_id, n, m.start, m.end, m.title, m.href, m.image, int(m.generated))
+                 for n, m in enumerate(chapters.chapters)],
+            )
+
+        self._write(conn, run)
+
+    def chapters(self, episode_id: int) -> EpisodeChapters | None:
+        head = self.library.conn.execute("SELECT * FROM chapter_sets WHERE episode_id = ?", (episode_id,)).fetchone()
+        if head is None:
+            return None
+        rows = self.library.conn.execute("SELECT * FROM chapters WHERE episode_id = ? ORDER BY idx", (episode_id,)).fetchall()
+        marks = [ChapterMark(r["start"], r["title"], r["end"], r["href"], r["image"], bool(r["generated"]), head["origin"])
+                 for r in rows]
+        return EpisodeChapters(marks, head["source"], head["origin"], head["engine"], head["model"],
+                               head["prompt_version"], _dt(head["created_at"]), episode_id)
+
+    # -- highlights ------------------------------------------------------------------------
+
+    def save_highlights(self, episode_id: int, highlights: list[Highlight], *, conn: sqlite3.Connection | None = None) -> None:
+        """Replace the episode's highlights."""
+        now = time.time()
+
+        def run(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM highlights WHERE episode_id = ?", (episode_id,))
+            c.executemany(
+                "INSERT INTO highlights (episode_id, start, end, title, why, quote, engine, model, prompt_version,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(episode_id, h.start, h.end, h.title, h.why, h.quote, h.engine, h.model, h.prompt_version, now)
+                 for h in highlights],
+            )
+
+        self._write(conn, run)
+
+    def _highlight(self, row: sqlite3.Row) -> Highlight:
+        return Highlight(row["start"], row["end"], row["title"], row["why"], row["quote"], row["engine"], row["model"],
+                         row["prompt_version"], _dt(row["created_at"]), row["episode_id"], row["id"])
+
+    def highlights(self, episode_id: int) -> list[Highlight] | None:
+        """The episode's highlights in time order; None when none were ever computed."""
+        rows = self.library.conn.execute(
+            "SELECT * FROM highlights WHERE episode_id = ? ORDER BY start", (episode_id,)
+        ).fetchall()
+        if not rows and not self._highlights_done(episode_id):
+            return None
+        return [self._highlight(r) for r in rows]
+
+    def _highlights_done(self, episode_id: int) -> bool:
+        row = self.library.conn.execute(
+            "SELECT 1 FROM job_stages s JOIN jobs j ON j.id = s.job_id WHERE j.episode_id = ? AND s.name = 'highlights'"
+            " AND s.state = 'done' LIMIT 1", (episode_id,),
+        ).fetchone()
+        return row is not None
+
+    def all_highlights(self, *, limit: int = 50, offset: int = 0) -> list[Highlight]:
+        """Across the library: newest episodes' highlights first (by when they were made), in time order within one."""
+        rows = self.library.conn.execute(
+            "SELECT * FROM highlights ORDER BY created_at DESC, episode_id DESC, start LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [self._highlight(r) for r in rows]

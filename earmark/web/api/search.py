@@ -1,0 +1,74 @@
+"""GET /api/v1/search: keyword, semantic or combined search. Snippets come as structured spans
+({text, hit}) so the page escapes them like any text; a query with nothing searchable is a 422."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from earmark.search import SearchFilters, SearchQueryError, Searcher
+from earmark.web.deps import APIError, LibraryDep
+from earmark.web.schemas import MAX_ID, ErrorResponse
+
+router = APIRouter(tags=["search"])
+
+
+class SpanOut(BaseModel):
+    text: str
+    hit: bool
+
+
+class SearchResult(BaseModel):
+    kind: str
+    podcast_id: int
+    podcast_title: str
+    episode_id: int | None
+    episode_title: str | None
+    published: datetime | None
+    start: float | None
+    end: float | None
+    snippet: list[SpanOut]
+    score: float
+    found_by: list[str]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    results: list[SearchResult]
+
+
+def _utc(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day else None
+
+
+@router.get("/search", response_model=SearchResponse, responses={422: {"model": ErrorResponse}})
+def search(
+    library: LibraryDep,
+    q: Annotated[str, Query(max_length=500, description='Words, a "phrase", or a prefix like vort*')],
+    mode: Literal["keyword", "semantic", "combined"] = "combined",
+    podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchResponse:
+    filters = SearchFilters(podcast, _utc(since), _utc(until))
+    try:
+        hits = Searcher(library).search(q, mode=mode, filters=filters, limit=limit)
+    except SearchQueryError as exc:
+        raise APIError(422, "bad_query", str(exc)) from None
+    return SearchResponse(
+        query=q, mode=mode,
+        results=[_result(h) for h in hits],
+    )
+
+
+def _result(hit) -> SearchResult:
+    return SearchResult(
+        kind=hit.kind, podcast_id=hit.podcast_id, podcast_title=hit.podcast_title, episode_id=hit.episode_id,
+        episode_title=hit.episode_title, published=hit.published, start=hit.start, end=hit.end,
+        snippet=[SpanOut(text=s.text, hit=s.hit) for s in hit.snippet], score=hit.score, found_by=hit.found_by,
+    )

@@ -1,0 +1,264 @@
+"""Snips: create one from a position (stored at once, enriched in the background), list, read,
+edit (user edits are never overwritten by the AI), delete, and export (Markdown or JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import Field, model_validator
+
+from earmark.models import Snip, as_dict
+from earmark.snips import create_snip, edit_snip
+from earmark.snips.boundaries import parse_boundary
+from earmark.store.library import Library
+from earmark.store.snips import SnipFilter, SnipStore
+from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep
+from earmark.web.schemas import MAX_ID, ErrorResponse, _In, _Out
+
+router = APIRouter(tags=["snips"])
+
+SnipIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="snip id")]
+_404 = {404: {"model": ErrorResponse, "description": "No such snip or episode"}}
+_422 = {422: {"model": ErrorResponse, "description": "Invalid input"}}
+
+
+class SnipIn(_In):
+    position: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="seconds into the episode of the tap")
+    boundary: str | None = Field(
+        None, max_length=20, description='"auto" (default: the snip_boundary setting) or "fixed:30|60|90|120"'
+    )
+
+
+class SnipPatchIn(_In):
+    title: str | None = Field(None, max_length=300)
+    takeaways: list[Annotated[str, Field(max_length=2000)]] | None = Field(None, max_length=10)
+    quote: str | None = Field(None, max_length=5000)
+    quote_speaker: str | None = Field(None, max_length=300)
+    start: float | None = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
+    end: float | None = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
+    note: str | None = Field(None, max_length=100_000)
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=50)
+    favorite: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for name in self.model_fields_set - {"quote_speaker"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class ShareOut(_Out):
+    text: str = Field(description="the whole message: quote, attribution and a timestamp link")
+    link: str = Field(description="plays the episode from the snip's start")
+    twitter: str = Field(description="a Twitter/X share link")
+    whatsapp: str = Field(description="a WhatsApp share link")
+
+
+class SnipOut(_Out):
+    id: int
+    episode_id: int
+    tapped_at: float
+    start: float
+    end: float
+    boundary: str
+    state: str = Field(description="pending (card not yet made) / ready / failed (see error; the snip is kept)")
+    title: str
+    takeaways: list[str]
+    quote: str
+    quote_speaker: str | None
+    excerpt: str
+    note: str
+    tags: list[str]
+    favorite: bool
+    edited: list[str] = Field(description="fields the user changed; AI runs leave them alone")
+    error: str | None
+    engine: str | None
+    model: str | None
+    prompt_version: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    episode_title: str = ""
+    podcast_id: int | None = None
+    podcast_title: str = ""
+    share: ShareOut | None = Field(None, description="share text and Twitter/X and WhatsApp links")
+
+
+class SnipPageOut(_Out):
+    items: list[SnipOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class _Context:
+    """Episode and podcast lookups for a response's snips (each looked up once), and share links."""
+
+    def __init__(self, library: Library, base_url: str):
+        self.library = library
+        self.base_url = base_url
+        self.episodes: dict = {}
+        self.podcasts: dict = {}
+
+    def out(self, snip: Snip) -> SnipOut:
+        from earmark.share.text import share_text
+
+        out = SnipOut.model_validate(snip)
+        if snip.episode_id not in self.episodes:
+            self.episodes[snip.episode_id] = self.library.episode(snip.episode_id)
+        episode = self.episodes[snip.episode_id]
+        if episode.podcast_id not in self.podcasts:
+            self.podcasts[episode.podcast_id] = self.library.podcast(episode.podcast_id)
+        podcast = self.podcasts[episode.podcast_id]
+        share = share_text(snip, episode, podcast, base_url=self.base_url)
+        return out.model_copy(update={
+            "episode_title": episode.title, "podcast_id": podcast.id, "podcast_title": podcast.title,
+            "share": ShareOut(text=share.text, link=share.link, twitter=share.twitter, whatsapp=share.whatsapp),
+        })
+
+
+def _out(snip: Snip, library: Library | None = None, settings=None) -> SnipOut:
+    if library is None:
+        return SnipOut.model_validate(snip)
+    return _Context(library, settings.public_base_url).out(snip)
+
+
+def _page(library: Library, where: SnipFilter, settings) -> SnipPageOut:
+    context = _Context(library, settings.public_base_url)
+    found = SnipStore(library).list(
+        SnipFilter(where.podcast_id, where.episode_id, where.tag, where.favorite, where.limit + 1, where.offset)
+    )
+    return SnipPageOut(
+        items=[context.out(s) for s in found[: where.limit]], limit=where.limit, offset=where.offset,
+        has_more=len(found) > where.limit,
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=2**62)]
+PodcastQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this podcast's snips")]
+TagQ = Annotated[str | None, Query(max_length=100, description="only snips with this tag")]
+FavoriteQ = Annotated[bool | None, Query(description="only favourites (true) or only the others (false)")]
+
+
+@router.post(
+    "/episodes/{episode_id}/snips", status_code=201, response_model=SnipOut,
+    responses={404: {"model": ErrorResponse, "description": "No such episode"}, **_422},
+)
+async def post_snip(episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep):
+    """Save the moment at ``position``. Answers at once with bounds snapped to sentences (when the
+    episode has a transcript) or a provisional window; the AI card arrives in the background
+    (``state`` goes from pending to ready, or failed with ``error``)."""
+    library.episode(episode_id)  # 404 first
+    if body.boundary is not None:
+        try:
+            parse_boundary(body.boundary)
+        except ValueError as exc:
+            raise APIError(422, "validation_error", str(exc)) from None
+    try:
+        snip = create_snip(library, settings, episode_id, body.position, body.boundary)
+    except ValueError as exc:
+        raise APIError(422, "validation_error", str(exc)) from None
+    return _out(snip, library, settings)
+
+
+@router.get("/episodes/{episode_id}/snips", response_model=SnipPageOut, responses=_404)
+async def episode_snips(episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep, limit: Limit = 100, offset: Offset = 0):
+    """The episode's snips, newest first."""
+    library.episode(episode_id)
+    return _page(library, SnipFilter(episode_id=episode_id, limit=limit, offset=offset), settings)
+
+
+@router.get("/snips", response_model=SnipPageOut, responses=_422)
+async def list_snips(
+    library: LibraryDep, settings: SettingsDep, podcast: PodcastQ = None, tag: TagQ = None,
+    favorite: FavoriteQ = None, limit: Limit = 50, offset: Offset = 0,
+):
+    """All snips, newest first, filtered by podcast, tag or favourite."""
+    return _page(library, SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=limit, offset=offset), settings)
+
+
+def _simple_markdown(library: Library, snips: list[Snip]) -> str:
+    lines = ["# Earmark snips", ""]
+    for snip in snips:
+        episode = library.episode(snip.episode_id)
+        lines += [f"## {snip.title or f'Snip at {snip.start:.0f} s'}", "", f"*{episode.title}* — {snip.start:.1f}–{snip.end:.1f} s", ""]
+        if snip.quote:
+            lines += [f"> “{snip.quote}”" + (f" — {snip.quote_speaker}" if snip.quote_speaker else ""), ""]
+        lines += [f"- {t}" for t in snip.takeaways] + ([""] if snip.takeaways else [])
+        if snip.excerpt:
+            lines += [snip.excerpt, ""]
+        if snip.note:
+            lines += [f"Note: {snip.note}", ""]
+    return "\n".join(lines)
+
+
+def _markdown(library: Library, settings, snips: list[Snip]) -> str:
+    """One section per episode in the Obsidian exporter's format when it is there, else a simple rendering."""
+    try:
+        from earmark.export import markdown as md
+
+        by_episode: dict[int, list[Snip]] = {}
+        for snip in snips:
+            by_episode.setdefault(snip.episode_id, []).append(snip)
+        files = []
+        for episode_id, group in by_episode.items():
+            episode = library.episode(episode_id)
+            podcast = library.podcast(episode.podcast_id)
+            group.sort(key=lambda s: s.start)
+            block = md.render_block(episode, [md.render_snip(s, settings.public_base_url) for s in group])
+            files.append(md.new_file(md.front_matter_values(podcast, episode, group), block))
+        return "\n".join(files)
+    except (ImportError, AttributeError, TypeError):
+        return _simple_markdown(library, snips)
+
+
+@router.get(
+    "/snips/export",
+    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **_422},
+)
+async def export_snips(
+    library: LibraryDep, settings: SettingsDep,
+    format: Annotated[Literal["markdown", "json"], Query(description="markdown (default) or json")] = "markdown",
+    podcast: PodcastQ = None, tag: TagQ = None, favorite: FavoriteQ = None,
+):
+    """Every matching snip in one document: Markdown (a file's worth per episode) or JSON."""
+    snips = SnipStore(library).list(SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=100_000))
+    if format == "json":
+        items = []
+        for snip in snips:
+            episode = library.episode(snip.episode_id)
+            items.append({**as_dict(snip), "episode_title": episode.title, "podcast_id": episode.podcast_id})
+        return Response(json.dumps({"snips": items}, ensure_ascii=False), media_type="application/json")
+    return PlainTextResponse(_markdown(library, settings, snips), media_type="text/markdown; charset=utf-8")
+
+
+@router.get("/snips/{snip_id}", response_model=SnipOut, responses=_404)
+async def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep):
+    return _out(SnipStore(library).get(snip_id), library, settings)
+
+
+@router.patch("/snips/{snip_id}", response_model=SnipOut, responses={**_404, **_422})
+async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep):
+    """Edit title, takeaways, quote, bounds (0 ≤ start < end ≤ the episode's duration, at most
+    10 minutes), note, tags or favourite. Edited fields are never overwritten by the AI."""
+    changes = body.model_dump(exclude_unset=True)
+    SnipStore(library).get(snip_id)  # 404 before validation of the bounds against the episode
+    if not changes:
+        return _out(SnipStore(library).get(snip_id), library, settings)
+    try:
+        return _out(edit_snip(library, snip_id, **changes), library, settings)
+    except ValueError as exc:
+        raise APIError(422, "validation_error", str(exc)) from None
+
+
+@router.delete("/snips/{snip_id}", status_code=204, responses=_404)
+async def delete_snip(snip_id: SnipIdPath, library: LibraryDep):
+    SnipStore(library).delete(snip_id)
+    return Response(status_code=204)

@@ -1,0 +1,244 @@
+"""Understanding: the stored summary, chapters (stored, else the feed's own) and highlights of an
+episode, the highlights across the library, and ask-the-episode (the LLM runs in a worker thread,
+so the server keeps answering while it thinks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from earmark.errors import ConfigError, LLMError, NotFound
+from earmark.models import Highlight
+from earmark.store.library import Library
+from earmark.store.transcripts import TranscriptStore
+from earmark.store.understanding import UnderstandingStore
+from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep
+from earmark.web.schemas import ErrorResponse, _In, _Out
+
+router = APIRouter(tags=["understanding"])
+
+_404 = {404: {"model": ErrorResponse, "description": "No such episode, or not processed yet"}}
+
+
+def not_processed(episode_id: int, what: str) -> NotFound:
+    return NotFound(
+        f"episode {episode_id} is not processed yet: no {what}; POST /api/v1/episodes/{episode_id}/process makes it"
+    )
+
+
+class SummaryOut(_Out):
+    episode_id: int
+    paragraphs: list[str]
+    takeaways: list[str]
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+
+
+class ChapterMarkOut(_Out):
+    start: float
+    end: float | None = None
+    title: str
+    href: str | None = None
+    image: str | None = None
+    generated: bool = False
+
+
+class ChaptersOut(_Out):
+    episode_id: int
+    source: str = Field(description="publisher / generated")
+    origin: str = Field(description="psc / podcast-chapters / id3 / show-notes / llm")
+    stored: bool = Field(description="false when read straight from the feed (the episode is not processed yet)")
+    chapters: list[ChapterMarkOut]
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+
+
+class HighlightOut(_Out):
+    id: int | None = None
+    episode_id: int
+    start: float
+    end: float
+    title: str
+    why: str
+    quote: str = ""
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    created_at: datetime | None = None
+
+
+class LibraryHighlightOut(HighlightOut):
+    episode_title: str
+    podcast_id: int
+    podcast_title: str
+
+
+class HighlightsOut(_Out):
+    episode_id: int
+    highlights: list[HighlightOut]
+
+
+class HighlightPageOut(_Out):
+    items: list[LibraryHighlightOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class AskIn(_In):
+    question: str = Field(min_length=1, max_length=500)
+
+
+class CitationOut(_Out):
+    start: float
+    end: float
+    text: str
+
+
+class AnswerOut(_Out):
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[CitationOut]
+    engine: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+
+
+def summary_of(library: Library, episode_id: int):
+    return UnderstandingStore(library).summary(episode_id)
+
+
+def chapters_of(library: Library, episode_id: int) -> ChaptersOut | None:
+    """Stored chapters; else the feed's Podlove chapters as the publisher's; else None."""
+    stored = UnderstandingStore(library).chapters(episode_id)
+    if stored is not None:
+        return ChaptersOut.model_validate(
+            {**{k: getattr(stored, k) for k in ("source", "origin", "engine", "model", "prompt_version", "created_at")},
+             "episode_id": episode_id, "stored": True,
+             "chapters": [ChapterMarkOut.model_validate(m) for m in stored.chapters]}
+        )
+    episode = library.episode(episode_id)
+    if episode.chapters:
+        marks = sorted(episode.chapters, key=lambda c: c.start)
+        return ChaptersOut(
+            episode_id=episode_id, source="publisher", origin="psc", stored=False,
+            chapters=[ChapterMarkOut(start=c.start, end=(marks[i + 1].start if i + 1 < len(marks) else None),
+                                     title=c.title, href=c.href, image=c.image) for i, c in enumerate(marks)],
+        )
+    return None
+
+
+def highlight_out(h: Highlight) -> HighlightOut:
+    return HighlightOut.model_validate(h)
+
+
+def library_highlights(library: Library, limit: int, offset: int) -> tuple[list[LibraryHighlightOut], bool]:
+    found = UnderstandingStore(library).all_highlights(limit=limit + 1, offset=offset)
+    episodes: dict[int, tuple] = {}
+    podcasts: dict[int, str] = {}
+    items = []
+    for h in found[:limit]:
+        if h.episode_id not in episodes:
+            try:
+                e = library.episode(h.episode_id)
+            except NotFound:  # deleted under us
+                continue
+            episodes[h.episode_id] = (e.title, e.podcast_id)
+        title, podcast_id = episodes[h.episode_id]
+        if podcast_id not in podcasts:
+            podcasts[podcast_id] = library.podcast(podcast_id).title
+        items.append(LibraryHighlightOut.model_validate(
+            {**highlight_out(h).model_dump(), "episode_title": title, "podcast_id": podcast_id,
+             "podcast_title": podcasts[podcast_id]}
+        ))
+    return items, len(found) > limit
+
+
+@router.get("/episodes/{episode_id}/summary", response_model=SummaryOut, responses=_404)
+async def get_summary(episode_id: EpisodeIdPath, library: LibraryDep) -> SummaryOut:
+    """The AI summary: two to four paragraphs and the key takeaways, with the engine, model and
+    prompt version that made it. 404 until the episode is processed."""
+    library.episode(episode_id)
+    summary = summary_of(library, episode_id)
+    if summary is None:
+        raise not_processed(episode_id, "summary")
+    return SummaryOut.model_validate(
+        {"episode_id": episode_id, **{k: getattr(summary, k) for k in
+                                      ("paragraphs", "takeaways", "engine", "model", "prompt_version", "created_at")}}
+    )
+
+
+@router.get("/episodes/{episode_id}/chapters", response_model=ChaptersOut, responses=_404)
+async def get_chapters(episode_id: EpisodeIdPath, library: LibraryDep) -> ChaptersOut:
+    """The chapters: the publisher's or generated ones once processed; before that the feed's own
+    (Podlove) chapters when it has any (``stored`` false); else 404."""
+    library.episode(episode_id)
+    found = chapters_of(library, episode_id)
+    if found is None:
+        raise not_processed(episode_id, "chapters")
+    return found
+
+
+@router.get("/episodes/{episode_id}/highlights", response_model=HighlightsOut, responses=_404)
+async def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> HighlightsOut:
+    """The episode's best moments in time order, each with a title and why it matters."""
+    library.episode(episode_id)
+    found = UnderstandingStore(library).highlights(episode_id)
+    if found is None:
+        raise not_processed(episode_id, "highlights")
+    return HighlightsOut(episode_id=episode_id, highlights=[highlight_out(h) for h in found])
+
+
+@router.get("/highlights", response_model=HighlightPageOut)
+async def list_highlights(
+    library: LibraryDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> HighlightPageOut:
+    """Highlights across the library, newest first."""
+    items, more = library_highlights(library, limit, offset)
+    return HighlightPageOut(items=items, limit=limit, offset=offset, has_more=more)
+
+
+@router.post(
+    "/episodes/{episode_id}/ask", response_model=AnswerOut,
+    responses={**_404, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse, "description": "The language model failed"}},
+)
+async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDep, settings: SettingsDep) -> AnswerOut:
+    """Ask the episode: an answer grounded in its transcript, citing the moments it comes from
+    (``answerable`` false when the episode doesn't say)."""
+    from earmark.ai.llm import get_llm
+    from earmark.ai.tasks.ask import ask
+    from earmark.ai.tasks.common import LLMOutputError
+
+    episode = library.episode(episode_id)
+    question = body.question.strip()
+    if not question:
+        raise APIError(422, "validation_error", "question: the question is empty")
+    transcript = TranscriptStore(library).get(episode_id)  # read here: the store's connection stays on this thread
+    if transcript is None or not transcript.segments:
+        raise not_processed(episode_id, "transcript to ask")
+
+    def run():
+        return ask(transcript, question, get_llm(settings), title=episode.title)
+
+    try:
+        answer = await run_in_threadpool(run)
+    except LLMOutputError as exc:  # answers that never fit the schema, after the task's retries
+        raise APIError(502, "llm_bad_output", f"the language model gave no usable answer: {exc}") from None
+    except (LLMError, ConfigError) as exc:  # engine missing, failed to load, endpoint down
+        raise APIError(503, "llm_unavailable", f"the language model could not answer: {exc}") from None
+    return AnswerOut.model_validate(
+        {"question": answer.question, "answer": answer.answer, "answerable": answer.answerable,
+         "citations": [CitationOut.model_validate(c) for c in answer.citations],
+         "engine": answer.engine, "model": answer.model, "prompt_version": answer.prompt_version}
+    )

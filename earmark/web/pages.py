@@ -1,0 +1,201 @@
+"""The pages: server-rendered Jinja2 templates (autoescaped) over the same store the JSON API uses.
+
+Every page extends base.html, which holds the player bar; static/player.js swaps only ``<main>``
+when the listener follows a link, so the audio element never reloads. Feed text is escaped by
+Jinja; show notes reach a page only through sanitize.py. No inline scripts: the page's settings
+travel in data attributes, and a Content-Security-Policy allows scripts from this origin only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Path as PathParam, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from earmark.errors import NotFound
+from earmark.models import Episode
+from earmark.store.jobs import JobStore
+from earmark.store.library import Library
+from earmark.store.transcripts import TranscriptStore
+from earmark.store.understanding import UnderstandingStore
+from earmark.web.api.understanding import chapters_of, library_highlights
+from earmark.web.sanitize import show_notes_html
+from earmark.web.schemas import MAX_ID
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on for .html
+
+HEADPHONE_ACTIONS = {"nexttrack", "previoustrack", "seekforward", "seekbackward", "off"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
+    "media-src 'self' http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+EPISODE_PAGE_LIMIT = 300
+
+router = APIRouter(include_in_schema=False)
+IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+def clock(seconds: float | int | None) -> str:
+    """1:02:03 / 4:05 for a time or duration."""
+    if seconds is None:
+        return ""
+    total = int(max(0, seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def day(value: datetime | None) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+templates.env.filters["clock"] = clock
+templates.env.filters["day"] = day
+
+
+def _snip_action(request: Request) -> str:
+    action = request.app.state.settings.headphone_snip_action
+    if action not in HEADPHONE_ACTIONS:
+        log.warning("headphone_snip_action %r is not one of %s; using 'off'", action, sorted(HEADPHONE_ACTIONS))
+        return "off"
+    return action
+
+
+def _render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+    context = {"snip_action": _snip_action(request), **context}
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _not_found(request: Request, message: str) -> HTMLResponse:
+    return _render(request, "notfound.html", {"page": "notfound", "message": message}, status=404)
+
+
+def _library(request: Request) -> Library:
+    return request.app.state.library
+
+
+def _unplayed_counts(library: Library) -> dict[int, int]:
+    rows = library.conn.execute(
+        "SELECT e.podcast_id, count(*) FROM episodes e LEFT JOIN playback p ON p.episode_id = e.id"
+        " WHERE coalesce(p.played, 0) = 0 GROUP BY e.podcast_id"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
+    """Each episode's latest job (state, progress) and whether it has a complete transcript."""
+    out: dict[int, dict] = {i: {"job": None, "progress": 0.0, "transcript": False} for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in library.conn.execute(
+            f"SELECT episode_id, state, progress FROM jobs WHERE episode_id IN ({marks}) ORDER BY id", chunk
+        ):
+            out[row[0]].update(job=row[1], progress=row[2])
+        for row in library.conn.execute(
+            f"SELECT episode_id FROM transcripts WHERE complete = 1 AND episode_id IN ({marks})", chunk
+        ):
+            out[row[0]]["transcript"] = True
+    return out
+
+
+def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
+    library = _library(request)
+    ids = [e.id for e in episodes]
+    states = request.app.state.playback.states(ids)
+    processing = _processing(library, ids)
+    return [{"episode": e, "playback": states[e.id], **processing[e.id]} for e in episodes]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def library_page(request: Request) -> HTMLResponse:
+    library = _library(request)
+    unplayed = _unplayed_counts(library)
+    podcasts = [{"podcast": p, "unplayed": unplayed.get(p.id, 0)} for p in library.podcasts()]
+    return _render(request, "library.html", {"page": "library", "podcasts": podcasts})
+
+
+@router.get("/podcasts/{podcast_id}", response_class=HTMLResponse)
+async def podcast_page(request: Request, podcast_id: IdPath) -> HTMLResponse:
+    library = _library(request)
+    try:
+        podcast = library.podcast(podcast_id)
+    except NotFound as exc:
+        return _not_found(request, str(exc))
+    episodes = library.episodes(podcast_id, limit=EPISODE_PAGE_LIMIT)
+    return _render(
+        request, "podcast.html",
+        {"page": "podcast", "podcast": podcast, "rows": _rows(request, episodes), "limit": EPISODE_PAGE_LIMIT},
+    )
+
+
+@router.get("/episodes/{episode_id}", response_class=HTMLResponse)
+async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
+    library = _library(request)
+    try:
+        episode = library.episode(episode_id)
+    except NotFound as exc:
+        return _not_found(request, str(exc))
+    podcast = library.podcast(episode.podcast_id)
+    jobs = JobStore(library).list(episode_id=episode_id, limit=1)
+    info = TranscriptStore(library).info(episode_id)
+    return _render(
+        request, "episode.html",
+        {
+            "page": "episode",
+            "episode": episode,
+            "podcast": podcast,
+            "notes": show_notes_html(episode.description_html, episode.description),
+            "playback": request.app.state.playback.state(episode_id),
+            "job": jobs[0] if jobs else None,
+            "transcript": info if info is not None and info.complete else None,
+            "summary": UnderstandingStore(library).summary(episode_id),
+            "chapters": chapters_of(library, episode_id),
+            "highlights": UnderstandingStore(library).highlights(episode_id),
+        },
+    )
+
+
+@router.get("/snips", response_class=HTMLResponse)
+async def snips_page(request: Request) -> HTMLResponse:
+    podcasts = _library(request).podcasts()
+    return _render(request, "snips.html", {"page": "snips", "podcasts": podcasts})
+
+
+HIGHLIGHTS_PAGE = 100
+
+
+@router.get("/highlights", response_class=HTMLResponse)
+async def highlights_page(request: Request) -> HTMLResponse:
+    page = request.query_params.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    items, more = library_highlights(_library(request), HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE)
+    return _render(request, "highlights.html", {"page": "highlights", "items": items, "more": more, "number": number})
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(request: Request) -> HTMLResponse:
+    query = request.query_params.get("q", "")[:500]
+    return _render(request, "search.html", {"page": "search", "query": query})
+
+
+@router.get("/queue", response_class=HTMLResponse)
+async def queue_page(request: Request) -> HTMLResponse:
+    library = _library(request)
+    episodes = [library.episode(i) for i in request.app.state.playback.queue()]
+    titles = {p.id: p.title for p in library.podcasts()}
+    return _render(request, "queue.html", {"page": "queue", "rows": _rows(request, episodes), "titles": titles})

@@ -1,0 +1,133 @@
+"""Helpers for understanding tests: a scripted transcript whose facts and topic changes are
+known, and a schema-aware answerer for the fake LLM that gives valid answers to every task."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from earmark.ai.llm import Message
+from earmark.models import Segment, Transcript
+
+_TS = re.compile(r"^\[(?:(\d+):)?(\d{2}):(\d{2})\]", re.M)
+
+
+def line_starts(messages: list[Message]) -> list[float]:
+    text = "\n".join(m.content for m in messages)
+    return [int(h or 0) * 3600 + int(m) * 60 + int(s) for h, m, s in _TS.findall(text)]
+
+
+def valid_answer(messages: list[Message], schema: dict | None) -> str:
+    """A valid answer for whichever task's schema this is."""
+    props = (schema or {}).get("properties", {})
+    if "paragraphs" in props:
+        return json.dumps({"paragraphs": ["First paragraph.", "Second paragraph."],
+                           "takeaways": ["One.", "Two.", "Three."]})
+    if "notes" in props:
+        return json.dumps({"notes": ["a note"]})
+    if "sections" in props:
+        starts = props["sections"]["items"]["properties"]["start"]["enum"]
+        return json.dumps({"sections": [{"start": s, "title": f"Topic {n + 1}", "new_topic": True}
+                                        for n, s in enumerate(starts)]})
+    if "highlights" in props:
+        want = props["highlights"]["minItems"]
+        times = sorted(set(line_starts(messages)))
+        spans, last_end = [], -1.0
+        for t in times:
+            if t >= last_end and len(spans) < want:
+                spans.append({"start": t, "end": t + 35, "title": "A moment", "why": "It matters."})
+                last_end = t + 35
+        return json.dumps({"highlights": spans})
+    if "answerable" in props:
+        enum = props["citations"]["items"].get("enum") or []
+        return json.dumps({"answerable": bool(enum), "answer": "An answer.", "citations": enum[:1]})
+    return "{}"
+
+
+# A ~5-minute scripted conversation: four topics, three changes at known times.
+TOPICS = [
+    # (topic start, lines) — each line lasts 6 s
+    ("bees", [
+        "Welcome to Field Notes, I'm Maria Lopez and today my guest is the beekeeper Tom Hardy.",
+        "Tom keeps forty two hives of honey bees on a hill outside Bristol.",
+        "Each of his hives holds about sixty thousand bees in the middle of summer.",
+        "Tom says the queen bee lays up to two thousand eggs a day in June.",
+        "The bees fly up to five kilometres from the hive to find flowers.",
+        "Last year his hives made nine hundred kilograms of honey.",
+        "He sells the honey at the Saturday market in Bristol for eight pounds a jar.",
+        "The hardest part of beekeeping, Tom says, is the varroa mite.",
+        "He checks every hive for mites once a week from April to September.",
+        "The bees swarm when the hive gets crowded and the old queen leaves with half the bees.",
+        "Tom catches swarms with a cardboard box and a bedsheet.",
+        "So bees are calm if you move slowly around the hive.",
+    ]),
+    ("bread", [
+        "Now let's change the subject completely and talk about baking sourdough bread.",
+        "Maria bakes sourdough every Sunday with a starter she calls Gerald.",
+        "Gerald the starter is eleven years old and lives in her fridge.",
+        "She feeds the starter equal weights of rye flour and water.",
+        "The dough rises for fourteen hours at room temperature overnight.",
+        "She bakes the loaf in a cast iron pot at two hundred and fifty degrees.",
+        "The crust cracks and sings as the bread cools on the rack.",
+        "Maria says the secret of an open crumb is a wet dough with high hydration.",
+        "She uses seventy five percent hydration for her everyday loaf.",
+        "A loaf of sourdough flour, water and salt costs her about one pound to bake.",
+        "Her kneading is just four sets of stretch and folds in the first two hours.",
+        "So sourdough rewards patience more than effort.",
+    ]),
+    ("bikes", [
+        "Switching topics again, Tom rides a bicycle to work across the city of Bristol.",
+        "His commute on the bike is twelve kilometres each way along the river path.",
+        "He rides a steel touring bicycle built in nineteen ninety four.",
+        "The bike has a dynamo light, mudguards and a rack for panniers.",
+        "Tom fixes punctures himself and carries a spare inner tube and pump.",
+        "He replaces the chain every five thousand kilometres.",
+        "In winter he fits studded tyres to ride on ice.",
+        "Cycling saves him about one thousand pounds a year in bus fares.",
+        "He rides in the rain with a waterproof cape his grandfather owned.",
+        "The bicycle lane along the river was opened in twenty nineteen.",
+        "Tom counts the herons he passes on the ride, seven on a good day.",
+        "So cycling is his favourite part of the day.",
+    ]),
+    ("chess", [
+        "Finally, a new topic: the chess club that meets at the Bristol library.",
+        "The chess club meets every Thursday evening at seven o'clock.",
+        "Maria is the club's treasurer and Tom is its weakest player, he says.",
+        "The club has thirty members, the youngest is nine and the oldest is ninety one.",
+        "They play with clocks, fifteen minutes per player for each game.",
+        "Last spring the club won the regional league for the first time.",
+        "The strongest player is a retired postman named Arthur Pike.",
+        "Arthur's favourite opening is the Sicilian defence.",
+        "New players get a free lesson on the endgame with king and pawn.",
+        "The club's chess sets were donated by the library in two thousand and five.",
+        "Thanks for listening to Field Notes, and see you next week.",
+        "So that's the chess club, and that's our show.",
+    ]),
+]
+LINE_SECONDS = 6.0
+TOPIC_CHANGES = [len(TOPICS[0][1]) * LINE_SECONDS * k for k in range(1, len(TOPICS))]  # 72, 144, 216
+
+
+def scripted_transcript() -> Transcript:
+    segments = []
+    t = 0.0
+    for n, (_topic, lines) in enumerate(TOPICS):
+        for line in lines:
+            speaker = "Maria" if len(segments) % 2 == 0 else "Tom"
+            segments.append(Segment(t, t + LINE_SECONDS - 0.3, line, speaker))
+            t += LINE_SECONDS
+    return Transcript(segments, source="publisher", format="text", language="en")
+
+
+def long_transcript(minutes: float = 30, seconds_per_segment: float = 8.0) -> Transcript:
+    """A long transcript made by repeating the script with rising times."""
+    base = scripted_transcript().segments
+    segments = []
+    t = 0.0
+    n = 0
+    while t < minutes * 60:
+        s = base[n % len(base)]
+        segments.append(Segment(t, t + seconds_per_segment - 0.3, s.text, s.speaker))
+        t += seconds_per_segment
+        n += 1
+    return Transcript(segments, source="publisher", format="text", language="en")

@@ -1,0 +1,116 @@
+"""The understanding stages in the pipeline and the CLI, with the fake engine: results stored with
+engine, model and prompt version; a failing LLM stage is marked failed with its reason while the
+transcript and the other results stay; a retry reruns only what failed."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from earmark.cli.app import app
+from earmark.engines import fake_llm
+from earmark.jobs import Pipeline
+from earmark.store.transcripts import TranscriptStore
+from earmark.store.understanding import UnderstandingStore
+from tests.ai.fakes import valid_answer
+from tests.jobs.conftest import fake_library, fake_settings, subscribe_feed, wav_bytes  # noqa: F401  (fixtures)
+
+SRT = b"""1
+00:00:00,000 --> 00:00:20,000
+Welcome to the show about honey bees and hives.
+
+2
+00:00:20,000 --> 00:00:40,000
+Bees fly five kilometres to find flowers.
+
+3
+00:00:40,000 --> 00:01:00,000
+Now sourdough bread, with a starter called Gerald.
+
+4
+00:01:00,000 --> 00:01:20,000
+The dough rises for fourteen hours.
+"""
+UNDERSTANDING = ["summary", "chapters", "highlights"]
+runner = CliRunner()
+
+
+def _episode(server, library, settings) -> int:
+    server.add("/e.wav", wav_bytes(80), content_type="audio/wav")
+    server.add("/e.srt", SRT, content_type="application/x-subrip")
+    ids = subscribe_feed(library, settings, server, [
+        {"guid": "e", "title": "Bees and bread", "audio": "/e.wav", "transcripts": [("/e.srt", "application/x-subrip")]},
+    ])
+    return ids["e"]
+
+
+def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, fake_library, server):
+    episode_id = _episode(server, fake_library, fake_settings)
+    pipeline = Pipeline(fake_library, fake_settings)
+    job = pipeline.run_job(pipeline.enqueue(episode_id).id)
+    assert job.state == "done", job.error
+    stages = {s.name: s for s in job.stages}
+    assert all(stages[n].state == "done" and stages[n].engine == "fake" for n in UNDERSTANDING)
+    store = UnderstandingStore(fake_library)
+    summary = store.summary(episode_id)
+    assert summary.takeaways == ["One.", "Two.", "Three."]
+    assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and "summary@1" in summary.prompt_version
+    chapters = store.chapters(episode_id)
+    assert chapters.source == "generated" and all(c.generated for c in chapters.chapters)
+    assert "chapters@1" in chapters.prompt_version
+    highlights = store.highlights(episode_id)
+    assert highlights and all(30 <= h.end - h.start <= 120 and "highlights@1" in h.prompt_version for h in highlights)
+    calls = len(fake_llm.HISTORY)
+
+    out = json.loads(runner.invoke(app, ["summary", str(episode_id), "--json"]).stdout)
+    assert out["paragraphs"] == ["First paragraph.", "Second paragraph."] and out["prompt_version"]
+    out = json.loads(runner.invoke(app, ["chapters", str(episode_id), "--json"]).stdout)
+    assert out["source"] == "generated" and out["chapters"][0]["generated"] is True
+    out = json.loads(runner.invoke(app, ["highlights", "--json"]).stdout)
+    assert {h["episode_id"] for h in out} == {episode_id}
+    assert len(fake_llm.HISTORY) == calls  # stored results are read, not recomputed
+    result = runner.invoke(app, ["ask", str(episode_id), "How long does the dough rise?", "--json"])
+    out = json.loads(result.stdout)
+    assert out["answerable"] and out["citations"][0]["start"] in [p["start"] for p in out["passages"]]
+    assert "Bees and bread" in runner.invoke(app, ["highlights"]).stdout
+
+
+def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings, fake_library, server):
+    episode_id = _episode(server, fake_library, fake_settings)
+
+    def flaky(messages, schema):
+        if "paragraphs" in schema["properties"]:
+            return '{"paragraphs": "not a list"}'
+        return valid_answer(messages, schema)
+
+    fake_llm.reset(default=flaky)
+    pipeline = Pipeline(fake_library, fake_settings)
+    job = pipeline.run_job(pipeline.enqueue(episode_id).id)
+    assert job.state == "failed" and job.error.startswith("summary: ") and "no valid summary" in job.error
+    stages = {s.name: s for s in job.stages}
+    assert stages["summary"].state == "failed" and "after 3 attempts" in stages["summary"].error
+    assert stages["transcript"].state == "done" and stages["chapters"].state == "done"
+    assert stages["highlights"].state == "done"
+    assert TranscriptStore(fake_library).get(episode_id) is not None
+    store = UnderstandingStore(fake_library)
+    assert store.summary(episode_id) is None and store.chapters(episode_id) is not None
+
+    fake_llm.reset(default=valid_answer)
+    pipeline = Pipeline(fake_library, fake_settings)  # a new worker gets the fixed engine
+    job = pipeline.run_job(pipeline.jobs.retry(job.id).id)
+    assert job.state == "done"
+    assert [c.schema["properties"].keys() for c in fake_llm.HISTORY] == [{"paragraphs": 0, "takeaways": 0}.keys()]
+    assert store.summary(episode_id) is not None
+
+
+def test_engine_that_cannot_load_fails_each_llm_stage_with_reason(fake_settings, fake_library, server):
+    episode_id = _episode(server, fake_library, fake_settings)
+    fake_llm.reset(fail_after=0)
+    pipeline = Pipeline(fake_library, fake_settings)
+    job = pipeline.run_job(pipeline.enqueue(episode_id).id)
+    assert job.state == "failed"
+    for name in UNDERSTANDING:
+        stage = next(s for s in job.stages if s.name == name)
+        assert stage.state == "failed" and "fail_after" in stage.error
+    assert TranscriptStore(fake_library).get(episode_id) is not None

@@ -1,0 +1,94 @@
+"""The bundled model through xllamacpp, for real (about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from earmark.ai.llm import Message, get_llm
+from earmark.config import Settings
+from earmark.engines import llm_weights
+from earmark.engines.llama_cpp import LlamaCppEngine
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def llm_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("llm-home")
+
+
+@pytest.fixture(scope="module")
+def llm(llm_home) -> LlamaCppEngine:
+    engine = get_llm(Settings(home=llm_home, llm_context=4096))
+    assert isinstance(engine, LlamaCppEngine)
+    yield engine
+    engine.close()
+
+
+def test_assembled_gguf_has_the_published_hash(llm_home):
+    path = llm_weights.ensure_qwen(llm_home / "models")
+    assert path.stat().st_size == llm_weights.QWEN_SIZE
+    assert llm_weights.sha256_file(path) == llm_weights.QWEN_SHA256
+    assert llm_weights.is_complete(path)
+
+
+def test_count_tokens_uses_the_tokenizer_once_loaded(llm):
+    text = "Marie Curie won two Nobel prizes."
+    before = llm.count_tokens(text)  # estimate (model not loaded yet in a fresh run)
+    llm.load()
+    exact = llm.count_tokens(text)
+    assert 5 <= exact <= 12 and exact != llm.count_tokens(text + " and more words") and before > 0
+
+
+def test_json_schema_answer_validates(llm):
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "population_millions": {"type": "number"},
+            "rivers": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
+        },
+        "required": ["city", "population_millions", "rivers"],
+        "additionalProperties": False,
+    }
+    out = llm.complete(
+        [Message("user", "Paris has about 2.1 million inhabitants and lies on the Seine. Describe it as JSON.")],
+        schema=schema, max_tokens=80, temperature=0.0,
+    )
+    data = json.loads(out.text)
+    assert set(data) == {"city", "population_millions", "rivers"}
+    assert isinstance(data["population_millions"], (int, float)) and isinstance(data["rivers"], list)
+    assert "paris" in data["city"].lower()
+    assert out.prompt_tokens > 10 and out.completion_tokens > 5
+
+
+def test_summary_mentions_a_fact_from_its_input(llm):
+    transcript = (
+        "Host: Welcome back to Garden Hour. Today our guest, botanist Ingrid Halvorsen, explains why "
+        "she planted four hundred apple trees in Tromsø, far above the Arctic Circle. "
+        "Ingrid: The midnight sun gives the trees twenty-four hours of light in June, so the fruit "
+        "ripens in just ninety days. Host: Amazing."
+    )
+    out = llm.complete(
+        [Message("system", "You summarise podcast transcripts in one sentence."),
+         Message("user", transcript), Message("user", "Summarise the episode in one sentence.")],
+        max_tokens=60, temperature=0.0,
+    )
+    text = out.text.lower()
+    assert "ingrid" in text or "halvorsen" in text or "tromsø" in text or "apple" in text, out.text
+
+
+def test_shared_prefix_is_served_from_the_cache(llm):
+    prefix = " ".join(
+        f"Segment {i}: the speaker discusses topic number {i} with some detail about item {i * 7}."
+        for i in range(40)
+    )  # ~700 tokens
+    head = [Message("system", "Answer briefly from the transcript."), Message("user", prefix)]
+    first = llm.complete([*head, Message("user", "Which topic comes first?")], max_tokens=8, temperature=0.0)
+    second = llm.complete([*head, Message("user", "What is item of segment 3?")], max_tokens=8, temperature=0.0)
+    assert first.prompt_tokens > 500
+    assert second.cached_tokens > 500, second
+    assert second.cached_tokens < second.prompt_tokens
+    assert second.seconds < first.seconds

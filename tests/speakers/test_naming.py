@@ -1,0 +1,56 @@
+from earmark.models import Person, Segment, Word
+from earmark.speakers.assign import assign_speakers
+from earmark.speakers.diarize import Turn, cluster
+from earmark.speakers.naming import name_speakers
+
+import numpy as np
+
+
+def seg(speaker, text, start=0.0):
+    return Segment(start, start + 1, text, speaker)
+
+
+def test_self_introductions_name_the_speaker_who_says_them():
+    segments = [seg("Speaker 1", "Hi, I'm Maya and this is the show."), seg("Speaker 2", "And I'm Tom."),
+                seg("Speaker 1", "Today we talk about bees."), seg("Speaker 3", "Thanks for having me.")]
+    assert name_speakers(segments) == {"Speaker 1": "Maya", "Speaker 2": "Tom", "Speaker 3": "Speaker 1"}
+
+
+def test_host_phrasing_and_welcomed_guest_names_the_next_other_speaker():
+    segments = [seg("Speaker 1", "Welcome to the show, I'm your host, Ana Silva."), seg("Speaker 1", "Welcome, Dan."),
+                seg("Speaker 2", "Thanks, glad to be here."), seg("Speaker 1", "So tell me.")]
+    assert name_speakers(segments) == {"Speaker 1": "Ana Silva", "Speaker 2": "Dan"}
+
+
+def test_not_names_are_ignored():
+    segments = [seg("Speaker 1", "I'm so glad. I'm Not sure. I'm Happy to be here."), seg("Speaker 2", "Me too.")]
+    assert name_speakers(segments) == {"Speaker 1": "Speaker 1", "Speaker 2": "Speaker 2"}
+
+
+def test_podcast_person_names_host_first_and_completes_short_names():
+    persons = [Person("Dan Brown", role="guest"), Person("Maya Lopez", role="host")]
+    segments = [seg("Speaker 1", "Hello there."), seg("Speaker 2", "Hi."), seg("Speaker 1", "Bye.")]
+    assert name_speakers(segments, persons=persons) == {"Speaker 1": "Maya Lopez", "Speaker 2": "Dan Brown"}
+    intro = [seg("Speaker 1", "Hello."), seg("Speaker 2", "I'm Maya.")]
+    assert name_speakers(intro, persons=persons) == {"Speaker 2": "Maya Lopez", "Speaker 1": "Dan Brown"}
+
+
+def test_segment_split_at_turn_change_shown_by_words():
+    words = [Word(0.0, 0.4, "Yes,"), Word(0.5, 0.9, "exactly"), Word(1.0, 1.4, "right."),
+             Word(2.0, 2.4, "And"), Word(2.5, 2.9, "then"), Word(3.0, 3.5, "what?")]
+    segment = Segment(0.0, 3.5, "Yes, exactly right. And then what?", None, words)
+    out = assign_speakers([segment], [Turn(0.0, 1.6, 0), Turn(1.8, 4.0, 1)])
+    assert [(s.speaker, s.text, s.start, s.end) for s in out] == [
+        ("Speaker 1", "Yes, exactly right.", 0.0, 1.4), ("Speaker 2", "And then what?", 2.0, 3.5)]
+    # a single stray word does not split a segment
+    out = assign_speakers([segment], [Turn(0.0, 0.45, 1), Turn(0.45, 4.0, 0)])
+    assert [s.speaker for s in out] == ["Speaker 1"]
+
+
+def test_clustering_finds_the_groups_and_stops_at_the_threshold():
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 16) * 5
+    emb = np.concatenate([c + rng.normal(0, 0.3, (10, 16)) for c in centres])[[*range(0, 30, 3), *range(1, 30, 3), *range(2, 30, 3)]]
+    labels = cluster(emb, 0.5)
+    assert len(set(labels)) == 3
+    assert len(set(cluster(emb, 2.0))) == 1

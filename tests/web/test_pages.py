@@ -1,0 +1,130 @@
+"""The server-rendered pages (without a browser): what they show, escaping, sanitizing, headers."""
+
+import re
+
+from earmark.jobs import Pipeline
+from tests.web.conftest import EVIL_NOTES
+
+
+def test_library_page(client, show, lib):
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    html = response.text
+    assert "The Show" in html and f'href="/podcasts/{show["podcast"]}"' in html
+    assert '<span class="unplayed">3</span> unplayed' in html
+    assert 'id="subscribe-form"' in html and 'href="/api/v1/opml"' in html
+    assert 'id="audio"' in html and 'src="/static/player.js"' in html
+    assert 'data-snip-action="nexttrack"' in html
+
+
+def test_unplayed_count_drops_when_played(client, show):
+    client.post(f"/api/v1/episodes/{show['g2']}/played")
+    assert '<span class="unplayed">2</span> unplayed' in client.get("/").text
+
+
+def test_podcast_page_newest_first_with_states(client, show):
+    client.put(f"/api/v1/episodes/{show['g2']}/position", json={"seconds": 75})
+    client.post(f"/api/v1/episodes/{show['g1']}/played")
+    html = client.get(f"/podcasts/{show['podcast']}").text
+    titles = re.findall(r'class="episode-link" href="/episodes/\d+">([^<]+)</a>', html)
+    assert titles == ["Episode 3", "Episode 2", "Episode 1"]
+    assert "1:15 in" in html and ">played</span>" in html and "10:03" in html  # 603 s
+
+
+def test_episode_page_escapes_and_sanitizes(client, lib, show):
+    html = client.get(f"/episodes/{show['g3']}").text
+    notes = html.split('id="show-notes"')[1].split("</section>")[0]
+    for bad in ("<script", "onerror", "onclick", "javascript:", "<iframe", "<style"):
+        assert bad not in notes.lower(), bad
+    assert "<b>listeners</b>" in notes
+    assert "<script>alert" not in html and "coming soon" not in html
+    assert "Process this episode to get a summary" in html and 'id="summary"' not in html
+    assert 'id="episode-snips"' in html and 'id="ask-form"' in html
+    assert 'data-has-transcript="no"' in html and 'data-process=' in html
+
+
+def test_feed_text_is_escaped(client, lib):
+    from earmark.models import Episode, ParsedFeed, Podcast
+
+    podcast, _ = lib.add_podcast("http://127.0.0.1:1/x.rss")
+    feed = ParsedFeed(Podcast(url=podcast.url, title='<img src=x onerror="alert(1)">Show'),
+                      [Episode(guid="e", title="<script>alert(2)</script>Ep", enclosure_url="https://e/x.mp3")])
+    lib.save_feed(podcast.id, feed, url=podcast.url, etag=None, last_modified=None, content_hash=None)
+    [episode] = lib.episodes(podcast.id)
+    for path in ("/", f"/podcasts/{podcast.id}", f"/episodes/{episode.id}"):
+        html = client.get(path).text
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;Ep" in html or "&lt;img src=x" in html, path
+
+
+def test_episode_page_with_transcript_and_chapters(client, app, settings, server):
+    from tests.web.media import serve_show
+
+    podcast = client.post("/api/v1/podcasts", json={"url": serve_show(server)}).json()
+    [item] = client.get(f"/api/v1/podcasts/{podcast['id']}/episodes").json()["items"]
+    html = client.get(f"/episodes/{item['id']}").text
+    assert re.findall(r'data-seek="([\d.]+)"><span class="time">([\d:]+)</span> (\w+)', html) == [
+        ("0.0", "0:00", "Hello"), ("8.0", "0:08", "Tones"), ("16.0", "0:16", "Goodbye")
+    ]
+    client.post(f"/api/v1/episodes/{item['id']}/process")
+    assert 'data-job-state="queued"' in client.get(f"/episodes/{item['id']}").text
+    Pipeline(app.state.library, settings).run_until_empty()
+    html = client.get(f"/episodes/{item['id']}").text
+    assert 'data-has-transcript="yes"' in html and 'id="transcript-source">publisher' in html
+    # The fake LLM's summary and highlights stages ran: the panels show them now.
+    assert 'id="summary"' in html and "Process this episode to get a summary" not in html
+    assert "from the publisher" in html
+    assert "transcript" in client.get(f"/podcasts/{podcast['id']}").text
+
+
+def test_queue_page(client, show):
+    assert "Nothing up next" in client.get("/queue").text
+    client.put("/api/v1/queue", json={"episode_ids": [show["g2"], show["g1"]]})
+    html = client.get("/queue").text
+    assert re.findall(r'class="episode-link" href="/episodes/\d+">([^<]+)</a>', html) == ["Episode 2", "Episode 1"]
+
+
+def test_unknown_pages(client):
+    for path in ("/podcasts/999", "/episodes/999"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Not found" in response.text, path
+    assert client.get("/episodes/abc").status_code == 422
+    assert client.get("/static/player.js").status_code == 200
+    assert client.get("/static/nope.js").status_code == 404
+
+
+def test_understanding_panels_escape_ai_text(client, lib, show):
+    from earmark.models import Highlight, Summary
+    from earmark.store.understanding import UnderstandingStore
+
+    store = UnderstandingStore(lib)
+    store.save_summary(show["g1"], Summary(["Para <script>alert(1)</script> one."], ["Take <b>away</b>"], "fake", "m", "v"))
+    store.save_highlights(show["g1"], [Highlight(61, 100, "Big <i>moment</i>", "Why <u>it</u> matters")])
+    html = client.get(f"/episodes/{show['g1']}").text
+    summary = html.split('id="summary-panel"')[1].split("</section>")[0]
+    assert "Para &lt;script&gt;alert(1)&lt;/script&gt; one." in summary and "<script>" not in summary
+    assert "<li>Take &lt;b&gt;away&lt;/b&gt;</li>" in summary
+    highlights = html.split('id="highlights-panel"')[1].split("</section>")[0]
+    assert 'data-seek="61' in highlights and "1:01" in highlights
+    assert "Big &lt;i&gt;moment&lt;/i&gt;" in highlights and "Why &lt;u&gt;it&lt;/u&gt; matters" in highlights
+
+
+def test_snips_highlights_search_pages(client, lib, show):
+    from earmark.models import Highlight
+    from earmark.store.understanding import UnderstandingStore
+
+    html = client.get("/").text
+    for link in ('href="/snips"', 'href="/highlights"', 'href="/search"'):
+        assert link in html, link
+    snips = client.get("/snips").text
+    assert 'id="all-snips"' in snips and 'data-page="snips"' in snips and "<option value=\"%d\">The Show</option>" % show["podcast"] in snips
+    assert "No highlights yet" in client.get("/highlights").text
+    UnderstandingStore(lib).save_highlights(show["g2"], [Highlight(12, 50, "A <b>moment</b>", "because")])
+    highlights = client.get("/highlights").text
+    assert "A &lt;b&gt;moment&lt;/b&gt;" in highlights and f'data-episode="{show["g2"]}" data-at="12' in highlights
+    assert "Episode 2" in highlights and "The Show" in highlights
+    search = client.get('/search?q="><script>alert(1)</script>').text
+    assert 'id="search-form"' in search and "<script>alert(1)" not in search
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in search
