@@ -41,8 +41,8 @@ def fallback_query(raw: str) -> str:
 # bm25 is computed for every match before the top ones are picked: a word heard 500,000 times
 # would take seconds. Only the newest (highest rowid) this many matches are ranked: FTS5 walks the
 # match in descending rowid order and stops there, in the same pass that scores them (a separate
-# "where is the cut-off" query read long match lists twice). 2,000 keeps p95 under 50 ms at
-# 1,000 h on 2 busy cores; 5,000 did not.
+# "where is the cut-off" query read long match lists twice). At 1,000 h on 2 busy cores: p95
+# 55.6 ms with 5,000 and two passes; 5.0 ms with 2,000 and one pass (bench/bench_search.py).
 MAX_RANKED = 2000
 
 

@@ -257,12 +257,19 @@ def nearest_windows(
         distance = np.bitwise_count(vectors.bits ^ qbits).sum(axis=1, dtype=np.uint16)
         if mask is not None:
             distance[~mask] = np.iinfo(np.uint16).max
-        candidates = np.argpartition(distance, shortlist - 1)[:shortlist]
+        # Distances are small integers: the cut-off comes from a histogram (0.2 ms), where
+        # argpartition over 120 k rows took 5 ms. Ties at the cut-off come along.
+        cutoff = int(np.searchsorted(np.cumsum(np.bincount(distance)), shortlist))
+        candidates = np.flatnonzero(distance <= cutoff)
+        if len(candidates) > 4 * shortlist:  # a flood of ties: take any shortlist of them
+            candidates = np.argpartition(distance, shortlist - 1)[:shortlist]
+    # einsum, not @: OpenBLAS wakes its thread pool for a matrix-vector product, which cost 7 ms
+    # for 2,000 rows on a busy machine against 0.2 ms in one thread.
     if candidates is None:
-        sims = vectors.matrix @ query
+        sims = np.einsum("ij,j->i", vectors.matrix, query)
         rows_at = np.arange(len(sims))
     else:
-        sims = vectors.matrix[candidates] @ query
+        sims = np.einsum("ij,j->i", vectors.matrix[candidates], query)
         rows_at = candidates
     # A few spare rows: a window deleted since the snapshot is skipped, not a short list.
     k_fetch = min(len(sims), k + 8)

@@ -23,9 +23,12 @@ def test_highlights_snapped_to_sentences_and_bounded():
     starts = {s.start for s in segments}
     ends = {s.end for s in segments}
     # 3.5 s into a line, too short (10 s), too long (200 s), and one that overlaps the first
+    # (moved to start after it)
     llm = FakeLLM(answers=[_hl([(3.5, 50), (100, 110), (150, 350), (20, 60)])])
     found = find_highlights(segments, llm)
-    assert len(found) == 3
+    assert len(found) == 4
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))  # no two overlap
+    assert found[1].start == next(s.start for s in segments if s.start >= found[0].end)
     for h in found:
         assert 30 <= h.end - h.start <= 120
         assert h.start in starts and h.end in ends

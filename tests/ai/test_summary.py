@@ -35,7 +35,7 @@ def test_short_transcript_one_call_transcript_first_and_provenance():
 
 def test_long_transcript_is_chunked_on_segment_boundaries_and_combined():
     transcript = long_transcript(minutes=30)
-    llm = FakeLLM(default=valid_answer, context=1500)  # the fake raises if any prompt exceeds this
+    llm = FakeLLM(default=valid_answer, context=2000)  # the fake raises if any prompt exceeds this
     result = summarize(transcript, llm)
     notes_calls = [c for c in llm.history if "notes" in c.schema["properties"]]
     combine_calls = [c for c in llm.history if "paragraphs" in c.schema["properties"]]

@@ -103,6 +103,19 @@ def _schema(starts: list[float]) -> dict:
     }
 
 
+def _grounded(cited: list[Passage], found: list[Passage], answer: str) -> list[Passage]:
+    """Check the model's citations against its answer: the retrieved passage sharing the most
+    words with the answer is cited first (small models often point at the wrong neighbour), and a
+    cited passage sharing none of its words is dropped unless nothing else is left."""
+    words = set(_tokens(answer))
+    overlap = {p.start: len(words & set(_tokens(p.text))) for p in found}
+    best = max(found, key=lambda p: overlap[p.start])
+    kept = [p for p in cited if overlap[p.start] > 0] or cited
+    if overlap[best.start] > 0 and best not in kept:
+        kept.insert(0, best)
+    return sorted(kept, key=lambda p: -overlap[p.start])
+
+
 def ask(
     transcript: Transcript | Sequence[Segment], question: str, engine: LLMEngine, *, title: str = "",
     embed: Embedder | None = None, ctx: Context | None = None,
@@ -131,8 +144,7 @@ def ask(
     by_start = dict(zip(starts, found))
     citations = []
     if value["answerable"]:
-        for c in dict.fromkeys(value["citations"]):
-            p = by_start[c]
+        for p in _grounded([by_start[c] for c in dict.fromkeys(value["citations"])], found, value["answer"]):
             citations.append(Citation(p.start, p.end, p.text))
     answer = value["answer"].strip() if value["answerable"] or value["answer"].strip() else NOT_SAID
     return Answer(question, answer, bool(value["answerable"]), citations, found, engine.name, engine.model, ctx.prompt_version)

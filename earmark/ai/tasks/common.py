@@ -127,7 +127,7 @@ def structured(
     *,
     check: Callable[[dict], None] | None = None,
     max_tokens: int = 768,
-    temperature: float = 0.2,
+    temperature: float = 0.0,
     attempts: int = MAX_ATTEMPTS,
     what: str = "answer",
 ) -> dict:
@@ -137,7 +137,9 @@ def structured(
     conversation = list(messages)
     problem = ""
     for attempt in range(attempts):
-        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=temperature)
+        # Greedy first (repeatable results); a retry samples a little so it can differ.
+        heat = temperature if attempt == 0 else max(temperature, 0.3)
+        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=heat)
         ctx.usage.add(completion)
         try:
             value = json.loads(completion.text)

@@ -106,8 +106,17 @@ def find_highlights(
                     rejected.append(f"{item['start']:g}–{item['end']:g}")
                     continue
                 i, j = span
-                if any(h.start < part[j].end and part[i].start < h.end for h in result):
-                    continue  # overlaps one already taken
+                clash = [h for h in result if h.start < part[j].end and part[i].start < h.end]
+                if clash:
+                    # Snapping to 30 s often makes neighbouring picks overlap: move this one to
+                    # the first sentence after the moment it collides with, same length.
+                    after = max(h.end for h in clash)
+                    k = next((k for k in range(len(part)) if part[k].start >= after - 0.01), None)
+                    length = max(item["end"] - item["start"], MIN_SECONDS)
+                    span = snap_span(part, part[k].start, part[k].start + length) if k is not None else None
+                    if span is None or any(h.start < part[span[1]].end and part[span[0]].start < h.end for h in result):
+                        continue  # nothing free after it
+                    i, j = span
                 quote = " ".join(s.text.strip() for s in part[i:j + 1])
                 result.append(Highlight(part[i].start, part[j].end, item["title"].strip(), item["why"].strip(), quote))
             if len(result) < min(want_min, len(value["highlights"])) and len(parts) == 1:

@@ -14,8 +14,8 @@ from earmark.models import Segment, Summary, Transcript
 SCHEMA = {
     "type": "object",
     "properties": {
-        "paragraphs": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 2, "maxItems": 4},
-        "takeaways": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 3, "maxItems": 7},
+        "paragraphs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 700}, "minItems": 2, "maxItems": 4},
+        "takeaways": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 3, "maxItems": 7},
     },
     "required": ["paragraphs", "takeaways"],
     "additionalProperties": False,
@@ -26,7 +26,7 @@ NOTES_SCHEMA = {
     "required": ["notes"],
     "additionalProperties": False,
 }
-MAX_TOKENS = 900
+MAX_TOKENS = 1300  # fits the schema's length bounds (4 × 700 + 7 × 200 characters), so answers end
 NOTES_MAX_TOKENS = 500
 
 
