@@ -4,10 +4,10 @@ sqlite-vec) over transcripts and feed metadata, fused with reciprocal rank fusio
 from earmark.search.index import EpisodeIndex, compute_episode_index, reindex_all, write_episode_index
 from earmark.search.keyword import SearchQueryError, search_keyword
 from earmark.search.records import COMBINED, KEYWORD, MODES, SEMANTIC, SearchFilters, SearchHit, Span, timestamp
-from earmark.search.service import Searcher, fuse
+from earmark.search.service import NotIndexed, Searcher, fuse
 
 __all__ = [
-    "COMBINED", "KEYWORD", "MODES", "SEMANTIC", "EpisodeIndex", "SearchFilters", "SearchHit", "SearchQueryError",
-    "Searcher", "Span", "compute_episode_index", "fuse", "reindex_all", "search_keyword", "timestamp",
+    "COMBINED", "KEYWORD", "MODES", "SEMANTIC", "EpisodeIndex", "NotIndexed", "SearchFilters", "SearchHit",
+    "SearchQueryError", "Searcher", "Span", "compute_episode_index", "fuse", "reindex_all", "search_keyword", "timestamp",
     "write_episode_index",
 ]

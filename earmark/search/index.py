@@ -1,5 +1,5 @@
-"""Writing the search index. Feed metadata (titles, show notes, chapters) is kept current by
-triggers in the schema; transcripts are indexed per episode by the pipeline's "index" stage
+"""Writing the search index. Feed metadata (titles, show notes, chapters), AI summaries and snips
+are kept current by triggers in the schema; transcripts are indexed per episode by the pipeline's "index" stage
 (segments into FTS, embedded windows into search_windows); ``reindex_all`` rebuilds everything.
 Adding a document kind (summaries, snips) is one more ``add_docs`` call with its kind."""
 
@@ -72,7 +72,28 @@ INSERT INTO search_docs (kind, podcast_id, episode_id, text) SELECT 'notes', pod
 INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
     SELECT 'chapter', e.podcast_id, e.id, json_extract(j.value, '$.start'), json_extract(j.value, '$.title')
     FROM episodes e, json_each(CASE WHEN json_valid(e.chapters) THEN e.chapters ELSE '[]' END) AS j
-    WHERE coalesce(json_extract(j.value, '$.title'), '') != ''
+    WHERE coalesce(json_extract(j.value, '$.title'), '') != '';
+INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+    SELECT 'summary', e.podcast_id, e.id, 0, j.value
+    FROM summaries s JOIN episodes e ON e.id = s.episode_id,
+         json_each(CASE WHEN json_valid(s.paragraphs) THEN s.paragraphs ELSE '[]' END) AS j
+    WHERE j.type = 'text' AND trim(j.value) != '';
+INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+    SELECT 'summary', e.podcast_id, e.id, 0, j.value
+    FROM summaries s JOIN episodes e ON e.id = s.episode_id,
+         json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
+    WHERE j.type = 'text' AND trim(j.value) != '';
+INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.title
+    FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.title) != '';
+INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, j.value
+    FROM snips s JOIN episodes e ON e.id = s.episode_id,
+         json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
+    WHERE j.type = 'text' AND trim(j.value) != '';
+INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.note
+    FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.note) != ''
 """
 
 

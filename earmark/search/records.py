@@ -27,7 +27,7 @@ class SearchFilters:
 
 @dataclass(slots=True)
 class SearchHit:
-    kind: str  # segment / title / notes / chapter / podcast / podcast_notes / window (semantic)
+    kind: str  # segment / title / notes / chapter / podcast / podcast_notes / summary / snip / window (semantic)
     podcast_id: int
     podcast_title: str
     episode_id: int | None  # None for a podcast's own title or description

@@ -10,9 +10,21 @@ import numpy as np
 from earmark.errors import NotFound
 from earmark.search.embed import Embedder, get_embedder
 from earmark.search.keyword import search_keyword
-from earmark.search.records import COMBINED, KEYWORD, MODES, SEMANTIC, SearchFilters, SearchHit
+from earmark.search.records import (
+    COMBINED,
+    KEYWORD,
+    MODES,
+    SEMANTIC,
+    SearchFilters,
+    SearchHit,
+)
 from earmark.search.semantic import nearest_windows
 from earmark.store.library import Library
+
+
+class NotIndexed(NotFound):
+    """The episode exists but has no embedded windows yet (not transcribed, or indexed keyword-only)."""
+
 
 RRF_K = 60  # the usual constant: damps the head of each list so neither ranker dominates
 
@@ -65,7 +77,8 @@ class Searcher:
             (episode_id,),
         ).fetchone()
         if row is None:
-            raise NotFound(f"episode {episode_id} has no semantic index yet; process it or run `earmark search --reindex`")
+            self.library.episode(episode_id)  # NotFound for an unknown episode
+            raise NotIndexed(f"episode {episode_id} has no semantic index yet; process it or run `earmark search --reindex`")
         vector = np.frombuffer(row["embedding"], np.float32)
         return nearest_windows(self.conn, vector, filters, limit, exclude=(episode_id, row["start"], row["end"]))
 

@@ -353,4 +353,83 @@ MIGRATIONS: list[str] = [
     CREATE INDEX highlights_by_episode ON highlights (episode_id, start);
     CREATE INDEX highlights_by_date ON highlights (created_at DESC);
     """,
+    # search over summaries (paragraphs + takeaways; heard at 0 s) and snips (title, takeaways, note;
+    # heard at the snip's start), kept current by triggers like feed metadata. A summary is
+    # replaced with INSERT OR REPLACE, whose implicit delete fires no trigger, so the insert
+    # trigger clears the old entries first.
+    """
+    CREATE TRIGGER summaries_search_ai AFTER INSERT ON summaries BEGIN
+        DELETE FROM search_docs WHERE episode_id = new.episode_id AND kind = 'summary';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'summary', e.podcast_id, e.id, 0, j.value
+            FROM episodes e, json_each(CASE WHEN json_valid(new.paragraphs) THEN new.paragraphs ELSE '[]' END) AS j
+            WHERE e.id = new.episode_id AND j.type = 'text' AND trim(j.value) != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'summary', e.podcast_id, e.id, 0, j.value
+            FROM episodes e, json_each(CASE WHEN json_valid(new.takeaways) THEN new.takeaways ELSE '[]' END) AS j
+            WHERE e.id = new.episode_id AND j.type = 'text' AND trim(j.value) != '';
+    END;
+    CREATE TRIGGER summaries_search_au AFTER UPDATE ON summaries BEGIN
+        DELETE FROM search_docs WHERE episode_id IN (old.episode_id, new.episode_id) AND kind = 'summary';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'summary', e.podcast_id, e.id, 0, j.value
+            FROM episodes e, json_each(CASE WHEN json_valid(new.paragraphs) THEN new.paragraphs ELSE '[]' END) AS j
+            WHERE e.id = new.episode_id AND j.type = 'text' AND trim(j.value) != '';
+        INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+            SELECT 'summary', e.podcast_id, e.id, 0, j.value
+            FROM episodes e, json_each(CASE WHEN json_valid(new.takeaways) THEN new.takeaways ELSE '[]' END) AS j
+            WHERE e.id = new.episode_id AND j.type = 'text' AND trim(j.value) != '';
+    END;
+    CREATE TRIGGER summaries_search_ad AFTER DELETE ON summaries BEGIN
+        DELETE FROM search_docs WHERE episode_id = old.episode_id AND kind = 'summary';
+    END;
+    CREATE TRIGGER snips_search_ai AFTER INSERT ON snips BEGIN
+        INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+            SELECT 'snip', e.podcast_id, e.id, new.id, new.start, t.value
+            FROM episodes e, (
+                SELECT new.title AS value
+                UNION ALL SELECT j.value FROM json_each(CASE WHEN json_valid(new.takeaways) THEN new.takeaways ELSE '[]' END) AS j
+                    WHERE j.type = 'text'
+                UNION ALL SELECT new.note
+            ) AS t
+            WHERE e.id = new.episode_id AND trim(coalesce(t.value, '')) != '';
+    END;
+    CREATE TRIGGER snips_search_au AFTER UPDATE OF episode_id, start, title, takeaways, note ON snips BEGIN
+        DELETE FROM search_docs WHERE kind = 'snip' AND ref = old.id;
+        INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+            SELECT 'snip', e.podcast_id, e.id, new.id, new.start, t.value
+            FROM episodes e, (
+                SELECT new.title AS value
+                UNION ALL SELECT j.value FROM json_each(CASE WHEN json_valid(new.takeaways) THEN new.takeaways ELSE '[]' END) AS j
+                    WHERE j.type = 'text'
+                UNION ALL SELECT new.note
+            ) AS t
+            WHERE e.id = new.episode_id AND trim(coalesce(t.value, '')) != '';
+    END;
+    CREATE TRIGGER snips_search_ad AFTER DELETE ON snips BEGIN
+        DELETE FROM search_docs WHERE kind = 'snip' AND ref = old.id;
+    END;
+    CREATE INDEX search_docs_by_ref ON search_docs (kind, ref) WHERE ref IS NOT NULL;
+    INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+        SELECT 'summary', e.podcast_id, e.id, 0, j.value
+        FROM summaries s JOIN episodes e ON e.id = s.episode_id,
+             json_each(CASE WHEN json_valid(s.paragraphs) THEN s.paragraphs ELSE '[]' END) AS j
+        WHERE j.type = 'text' AND trim(j.value) != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
+        SELECT 'summary', e.podcast_id, e.id, 0, j.value
+        FROM summaries s JOIN episodes e ON e.id = s.episode_id,
+             json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
+        WHERE j.type = 'text' AND trim(j.value) != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+        SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.title
+        FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.title) != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+        SELECT 'snip', e.podcast_id, e.id, s.id, s.start, j.value
+        FROM snips s JOIN episodes e ON e.id = s.episode_id,
+             json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
+        WHERE j.type = 'text' AND trim(j.value) != '';
+    INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
+        SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.note
+        FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.note) != '';
+    """,
 ]

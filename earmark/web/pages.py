@@ -21,6 +21,7 @@ from earmark.errors import NotFound
 from earmark.models import Episode
 from earmark.store.jobs import JobStore
 from earmark.store.library import Library
+from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.api.understanding import chapters_of, library_highlights
@@ -174,6 +175,19 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
 async def snips_page(request: Request) -> HTMLResponse:
     podcasts = _library(request).podcasts()
     return _render(request, "snips.html", {"page": "snips", "podcasts": podcasts})
+
+
+@router.get("/snips/{snip_id}", response_class=HTMLResponse)
+async def snip_page(request: Request, snip_id: IdPath) -> HTMLResponse:
+    from earmark.web.api.snips import _Context
+
+    library = _library(request)
+    try:
+        snip = SnipStore(library).get(snip_id)
+        out = _Context(library, request.app.state.settings.public_base_url).out(snip)
+    except NotFound as exc:
+        return _not_found(request, str(exc))
+    return _render(request, "snip.html", {"page": "snip", "snip": out})
 
 
 HIGHLIGHTS_PAGE = 100

@@ -128,3 +128,51 @@ def test_snips_highlights_search_pages(client, lib, show):
     search = client.get('/search?q="><script>alert(1)</script>').text
     assert 'id="search-form"' in search and "<script>alert(1)" not in search
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in search
+
+
+def test_snip_page(client, lib, show):
+    from earmark.models import Snip
+    from earmark.store.snips import SnipStore
+
+    snip = SnipStore(lib).create(Snip(
+        episode_id=show["g2"], tapped_at=70, start=65, end=125, state="ready",
+        title="<script>alert(1)</script>Big idea", takeaways=["Take <b>one</b>", "Take two"],
+        quote="Quote <i>this</i>", quote_speaker="Ada <Lovelace>", excerpt="The <u>excerpt</u> text",
+        note="My <em>note</em>", tags=["ideas", "<tag>"], favorite=True,
+    ))
+    response = client.get(f"/snips/{snip.id}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    html = response.text
+    main = html.split('id="main"')[1].split("</main>")[0]
+    assert "<script" not in main and "<b>one" not in main and "<i>this" not in main
+    assert 'data-page="snip"' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Big idea" in main
+    assert f'href="/episodes/{show["g2"]}">Episode 2</a>' in main
+    assert f'href="/podcasts/{show["podcast"]}">The Show</a>' in main
+    assert "1:05–2:05" in main
+    assert "<li>Take &lt;b&gt;one&lt;/b&gt;</li>" in main and "<li>Take two</li>" in main
+    assert "“Quote &lt;i&gt;this&lt;/i&gt;”<cite> — Ada &lt;Lovelace&gt;</cite>" in main
+    assert "The &lt;u&gt;excerpt&lt;/u&gt; text" in main and "My &lt;em&gt;note&lt;/em&gt;" in main
+    assert '<span class="tag">ideas</span>' in main and '<span class="tag">&lt;tag&gt;</span>' in main
+    assert "★ Favourite" in main and 'aria-pressed="true"' in main
+    # Play from here: the persistent player's [data-episode][data-at] button, at the snip's start.
+    assert f'data-episode="{show["g2"]}" data-at="65' in main and "Play from here" in main
+    share = client.get(f"/api/v1/snips/{snip.id}").json()["share"]
+    assert share["twitter"].startswith("https://twitter.com/intent/tweet?")
+    assert f'href="{share["twitter"]}"' in main.replace("&amp;", "&")
+    assert f'href="{share["whatsapp"]}"' in main.replace("&amp;", "&")
+    assert 'data-action="copy"' in main and "Listen from 1:05" in main
+
+
+def test_snip_page_unknown_and_lists_link(client, lib, show):
+    for path in ("/snips/999", "/snips/1"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Not found" in response.text, path
+    assert client.get("/snips/abc").status_code == 422
+    # The Snips page and the episode page render their lists with pages.js's SnipList, which links
+    # each snip's title to its page.
+    js = client.get("/static/pages.js").text
+    assert "a.href = `/snips/${snip.id}`" in js and "snip: snipPage" in js
+    assert 'id="all-snips"' in client.get("/snips").text
+    assert 'id="episode-snips"' in client.get(f"/episodes/{show['g1']}").text

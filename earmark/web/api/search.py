@@ -1,5 +1,6 @@
-"""GET /api/v1/search: keyword, semantic or combined search. Snippets come as structured spans
-({text, hit}) so the page escapes them like any text; a query with nothing searchable is a 422."""
+"""GET /api/v1/search: keyword, semantic or combined search over transcripts, feed metadata,
+summaries and snips; GET /api/v1/search/similar: windows elsewhere like one moment. Snippets come
+as structured spans ({text, hit}) so the page escapes them like any text; a query with nothing searchable is a 422."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from earmark.search import SearchFilters, SearchQueryError, Searcher
+from earmark.search import NotIndexed, Searcher, SearchFilters, SearchQueryError
 from earmark.web.deps import APIError, LibraryDep
 from earmark.web.schemas import MAX_ID, ErrorResponse
 
@@ -64,6 +65,36 @@ def search(
         query=q, mode=mode,
         results=[_result(h) for h in hits],
     )
+
+
+class SimilarResponse(BaseModel):
+    episode_id: int
+    t: float
+    results: list[SearchResult]
+
+
+@router.get(
+    "/search/similar", response_model=SimilarResponse,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+def similar(
+    library: LibraryDep,
+    episode_id: Annotated[int, Query(ge=1, le=MAX_ID)],
+    t: Annotated[float, Query(ge=0, le=1e7, allow_inf_nan=False, description="Seconds into the episode")] = 0.0,
+    podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> SimilarResponse:
+    """More like this moment: embedded windows of other moments nearest to the one heard at ``t``.
+    404 for an unknown episode; 409 ``not_indexed`` when the episode has no semantic index yet."""
+    library.episode(episode_id)  # NotFound → 404
+    filters = SearchFilters(podcast, _utc(since), _utc(until))
+    try:
+        hits = Searcher(library).more_like(episode_id, t, filters, limit)
+    except NotIndexed as exc:
+        raise APIError(409, "not_indexed", str(exc)) from None
+    return SimilarResponse(episode_id=episode_id, t=t, results=[_result(h) for h in hits])
 
 
 def _result(hit) -> SearchResult:

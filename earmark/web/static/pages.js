@@ -170,7 +170,13 @@
       const head = el("div", "card-head");
       head.append(
         button("▶ " + clock(snip.start), { "data-episode": snip.episode_id, "data-at": snip.start, title: "Play from here" }),
-        el("strong", "snip-title", snip.title || (snip.state === "pending" ? "Snip at " + clock(snip.start) : "Untitled snip")),
+        (() => {
+          const title = el("strong", "snip-title");
+          const a = el("a", "snip-link", snip.title || (snip.state === "pending" ? "Snip at " + clock(snip.start) : "Untitled snip"));
+          a.href = `/snips/${snip.id}`;
+          title.append(a);
+          return title;
+        })(),
         button(snip.favorite ? "★" : "☆", {
           cls: "small fav", "data-action": "favorite", "aria-pressed": String(snip.favorite),
           title: snip.favorite ? "Unfavourite" : "Favourite", "aria-label": "Favourite",
@@ -643,9 +649,29 @@
     };
   }
 
+  // -- one snip's page: favourite toggle and copy (play-from-here is player.js's [data-at]) ----------
+
+  function snipPage(main) {
+    const card = main.querySelector("#snip");
+    if (!card) return;
+    const id = card.dataset.snipId;
+    card.addEventListener("click", async (e) => {
+      const b = e.target.closest("[data-action]");
+      if (!b) return;
+      if (b.dataset.action === "favorite") {
+        const result = await api("PATCH", `/snips/${id}`, { favorite: b.getAttribute("aria-pressed") !== "true" });
+        if (!result.ok) return toast(errorText(result));
+        await navigate(`/snips/${id}`, { replace: true });
+      } else if (b.dataset.action === "copy") {
+        try { await navigator.clipboard.writeText(b.dataset.text); toast("Copied."); }
+        catch (_) { prompt("Copy this text:", b.dataset.text); }
+      }
+    });
+  }
+
   // -- dispatch ----------------------------------------------------------------------------------
 
-  const PAGES = { library: libraryPage, queue: queuePage, episode: episodePage, snips: snipsPage, search: searchPage };
+  const PAGES = { library: libraryPage, queue: queuePage, episode: episodePage, snips: snipsPage, snip: snipPage, search: searchPage };
 
   function setup() {
     const main = document.getElementById("main");
