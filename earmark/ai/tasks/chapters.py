@@ -263,6 +263,7 @@ def _snap(segments: Sequence[Segment], i: int) -> int:
 
 
 def _sections_schema(starts: list[float]) -> dict:
+    # Positional: entry k is section k, so the model cannot reorder, repeat or skip sections.
     return {
         "type": "object",
         "properties": {
@@ -273,11 +274,10 @@ def _sections_schema(starts: list[float]) -> dict:
                 "items": {
                     "type": "object",
                     "properties": {
-                        "start": {"enum": starts},
                         "title": {"type": "string", "minLength": 1, "maxLength": 80},
                         "new_topic": {"type": "boolean"},
                     },
-                    "required": ["start", "title", "new_topic"],
+                    "required": ["title", "new_topic"],
                     "additionalProperties": False,
                 },
             }
@@ -325,13 +325,7 @@ def generate_chapters(
         prefix = ctx.prefix_text("\n".join(parts), " (opening lines of each part)")
     schema = _sections_schema(starts)
 
-    def check(value: dict) -> None:
-        got = [s["start"] for s in value["sections"]]
-        if got != starts:
-            raise ValueError(f"sections must be listed once each, in order, with starts {starts}")
-
-    value = structured(ctx, [*prefix, Message("user", instruction)], schema, check=check,
-                       max_tokens=max_tokens, what="chapters")
+    value = structured(ctx, [*prefix, Message("user", instruction)], schema, max_tokens=max_tokens, what="chapters")
     sections = value["sections"]
     keep = [0] + [k for k in range(1, len(sections)) if sections[k]["new_topic"]]
     if len(keep) == 1 and len(sections) > 2:
