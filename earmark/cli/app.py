@@ -68,3 +68,23 @@ def duration(seconds: int | None) -> str:
         return "–"
     hours, rest = divmod(int(seconds), 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def download_with_bar(library: Library, settings: Settings, episode_id: int, *, label: str, quiet: bool):
+    """Download (or resume) an episode with a Rich progress bar on stderr; returns its Download."""
+    import asyncio
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from earmark.downloads import download_episode
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err_console, disable=quiet, transient=True) as bar:
+        task = bar.add_task(escape(label), total=None)
+        return asyncio.run(
+            download_episode(
+                library, settings, episode_id, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        )

@@ -1,13 +1,10 @@
 """`earmark download EPISODE_ID`: fetch an episode's audio (resuming a partial one), or delete it."""
 
-import asyncio
-
 import typer
 from rich.markup import escape  # titles may contain [brackets] that Rich would read as markup
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
-from earmark.downloads import delete_download, download_episode
+from earmark.cli.app import JSON_OPTION, app, console, download_with_bar, open_library, print_json
+from earmark.downloads import delete_download
 
 
 @app.command()
@@ -29,25 +26,7 @@ def download(
             console.print(f"Episode {episode_id} has no download.")
         return
     existing = library.download(episode_id)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=json,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(escape(episode.title[:40]), total=None)
-        record = asyncio.run(
-            download_episode(
-                library,
-                settings,
-                episode_id,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-        )
+    record = download_with_bar(library, settings, episode_id, label=episode.title[:40], quiet=json)
     if json:
         print_json(record)
     elif existing is not None and existing.path == record.path and existing.finished_at == record.finished_at:

@@ -3,25 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from earmark.cli.app import (
     JSON_OPTION,
     app,
     console,
-    err_console,
+    download_with_bar,
     open_library,
     print_json,
 )
@@ -36,7 +27,6 @@ def share(
     json: bool = JSON_OPTION,
 ) -> None:
     """Share a snip: text with a timestamp link, Twitter/X and WhatsApp links, a card, a clip."""
-    from earmark.downloads import download_episode
     from earmark.share import SIZES, make_clip, save_card, share_text, snip_card
     from earmark.share.clip import clip_format
     from earmark.store.snips import SnipStore
@@ -68,23 +58,9 @@ def share(
         if clip is not None:
             record = library.download(episode.id)
             if record is None or not Path(record.path).is_file():
-                with Progress(
-                    TextColumn("[bold]{task.description}"),
-                    BarColumn(),
-                    DownloadColumn(),
-                    TransferSpeedColumn(),
-                    TimeRemainingColumn(),
-                    console=err_console,
-                    disable=json,
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task(escape(f"Downloading {episode.title[:40]}"), total=None)
-                    record = asyncio.run(
-                        download_episode(
-                            library, settings, episode.id,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total),
-                        )
-                    )
+                record = download_with_bar(
+                    library, settings, episode.id, label=f"Downloading {episode.title[:40]}", quiet=json
+                )
             made = make_clip(
                 record.path, clip, snip.start, snip.end,
                 title=snip.title or shared.quote[:80] or episode.title,
