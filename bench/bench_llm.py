@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--gen", type=int, default=64)
     args = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="earmark-bench-llm-"))
+    home = Path(tempfile.gettempdir()) / "earmark-real-model-home"  # the tests' home: the GGUF is assembled once
     settings = Settings(home=home, llm_context=args.context)
     engine = LlamaCppEngine(settings, threads=args.threads)
     t0 = time.perf_counter()

@@ -206,8 +206,9 @@ class Segment:
     start: float  # seconds
     end: float
     text: str
-    speaker: str | None = None
+    speaker: str | None = None  # who is speaking, as shown: a name, or "Speaker N"
     words: list[Word] = field(default_factory=list)
+    label: str | None = None  # the diarizer's own label ("Speaker N") that ``speaker`` names
 
 
 @dataclass(slots=True)
@@ -289,6 +290,26 @@ class Snip:
 
 
 # -- understanding (summary, chapters, highlights, ask) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """An AI-written item left out because it failed a check (kept for the benchmark and for
+    anyone asking why a summary is shorter than expected)."""
+
+    task: str  # summary / chapters / highlights / names / answer / snip
+    text: str
+    reason: str
+
+
+@dataclass(slots=True)
+class SpeakerName:
+    """Who a diarized speaker is, and what the episode said that shows it."""
+
+    label: str  # "Speaker N", the diarizer's label
+    name: str  # the display name ("Speaker N" when nobody is named)
+    source: str  # self / welcome / vocative / list / feed / llm / none
+    evidence: str = ""  # the line that names them
 
 
 @dataclass(slots=True)

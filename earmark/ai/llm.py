@@ -2,7 +2,8 @@
 snip cards). Engines register a factory by name; the default one uses it too.
 
 Tasks send chat messages and, for structured output, a JSON schema the engine enforces (llama.cpp
-grammar, OpenAI ``response_format``). Put the long shared part (the transcript) first and the
+grammar, OpenAI ``response_format``). ``frequency_penalty`` (OpenAI's meaning, 0–2) breaks a
+decoding loop when a task asks again after one. Put the long shared part (the transcript) first and the
 task's own instruction last, so an engine with a prompt/KV cache reuses the prefix across tasks.
 """
 
@@ -42,6 +43,7 @@ class LLMEngine(Protocol):
         schema: dict | None = None,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        frequency_penalty: float = 0.0,
     ) -> Completion: ...
 
     def count_tokens(self, text: str) -> int: ...

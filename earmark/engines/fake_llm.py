@@ -39,6 +39,7 @@ class Call:
     schema: dict | None
     max_tokens: int
     temperature: float
+    frequency_penalty: float = 0.0
 
     @property
     def prompt(self) -> str:
@@ -92,10 +93,11 @@ class FakeLLM:
         schema: dict | None = None,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        frequency_penalty: float = 0.0,
     ) -> Completion:
         started = time.perf_counter()
         messages = list(messages)
-        self.history.append(Call(tuple(messages), schema, max_tokens, temperature))
+        self.history.append(Call(tuple(messages), schema, max_tokens, temperature, frequency_penalty))
         if self.fail_after is not None and len(self.history) > self.fail_after:
             raise LLMError(f"fake llm: failing on call {len(self.history)} (fail_after={self.fail_after})")
         prompt_words = "\n".join(m.content for m in messages).split()

@@ -135,6 +135,7 @@ class LlamaCppEngine:
         schema: dict | None = None,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        frequency_penalty: float = 0.0,
     ) -> Completion:
         self.load()
         body: dict = {
@@ -143,6 +144,8 @@ class LlamaCppEngine:
             "temperature": temperature,
             "cache_prompt": True,
         }
+        if frequency_penalty:
+            body["frequency_penalty"] = frequency_penalty
         if schema is not None:
             body["response_format"] = {
                 "type": "json_schema",

@@ -73,12 +73,14 @@ class OpenAIHTTPEngine:
         schema: dict | None = None,
         max_tokens: int = 512,
         temperature: float = 0.2,
+        frequency_penalty: float = 0.0,
     ) -> Completion:
         body: dict = {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": max_tokens,
             "temperature": temperature,
+            **({"frequency_penalty": frequency_penalty} if frequency_penalty else {}),
         }
         if schema is not None:
             body["response_format"] = {

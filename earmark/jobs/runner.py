@@ -1,5 +1,6 @@
 """The pipeline: claims jobs from the store, runs their stages in order, and alone writes the
-results. Stages (download.py, publisher.py, asr.py) only compute and return."""
+results. Stages (download.py, publisher.py, asr.py, speakers.py, names.py, understanding.py)
+only compute and return."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earmark.ai.asr import get_asr
+from earmark.ai.llm import LLMEngine, get_llm
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError
 from earmark.jobs.asr import probe_audio, transcribe_chunks
 from earmark.jobs.download import download_audio
 from earmark.jobs.publisher import publisher_transcript
+from earmark.jobs.names import name_episode_speakers
 from earmark.jobs.speakers import default_diarizer, label_speakers
 from earmark.jobs.index import index_transcript
 from earmark.jobs import understanding
@@ -24,8 +27,7 @@ from earmark.search.index import write_episode_index
 from earmark.store.transcripts import TranscriptStore, insert_segments
 
 # Share of the job's progress bar each stage fills.
-WEIGHTS = {"download": 30.0, "transcript": 65.0, "index": 5.0}
-WEIGHTS["speakers"] = 10.0
+WEIGHTS = {"download": 30.0, "transcript": 65.0, "speakers": 10.0, "names": 2.0, "index": 5.0}
 WEIGHTS.update(understanding.WEIGHTS)
 REPORT_EVERY = 0.25  # seconds between progress writes (and cancellation checks)
 
@@ -53,11 +55,18 @@ class Pipeline:
         self.jobs = JobStore(library)
         self.transcripts = TranscriptStore(library)
         self.progress = progress
+        self._llm: LLMEngine | None = None
+
+    def llm(self) -> LLMEngine:
+        """The language model, loaded on first use (a job whose stages need none never loads it)."""
+        if self._llm is None:
+            self._llm = get_llm(self.settings)
+        return self._llm
 
     # -- queue ------------------------------------------------------------------------------
 
-    def enqueue(self, episode_id: int, *, priority: int = PRIORITY_USER) -> Job:
-        return self.jobs.enqueue(episode_id, priority=priority)
+    def enqueue(self, episode_id: int, *, priority: int = PRIORITY_USER, only=None) -> Job:
+        return self.jobs.enqueue(episode_id, priority=priority, only=only)
 
     def recover(self) -> list[int]:
         return self.jobs.recover(self.settings.job_max_attempts)
@@ -110,6 +119,12 @@ class Pipeline:
                         continue
                     self.jobs.start_stage(job.id, stage.name)
                     self._speakers(job, audio)
+                elif stage.name == "names":
+                    if stage.state == DONE:
+                        continue
+                    self.jobs.start_stage(job.id, stage.name)
+                    if (reason := self._names(job)) is not None:
+                        failed.append(reason)
                 elif stage.name == "index":
                     if stage.state == DONE:
                         continue
@@ -136,7 +151,7 @@ class Pipeline:
             self.jobs.end(job.id, FAILED, stage=stage_name, error=f"{stage_name}: {type(exc).__name__}: {exc}")
         return self.jobs.get(job.id)
 
-    def _reporter(self, job: Job, stage: str) -> Callable[[float], None]:
+    def reporter(self, job: Job, stage: str) -> Callable[[float], None]:
         before = sum(WEIGHTS[s] for s in STAGES[: STAGES.index(stage)])
         last = 0.0
 
@@ -161,14 +176,14 @@ class Pipeline:
     def _download(self, job: Job, record) -> Path:
         episode = self.library.episode(job.episode_id)
         existing = Path(record.path) if record else None
-        result = download_audio(episode, self.settings, existing=existing, progress=self._reporter(job, "download"))
+        result = download_audio(episode, self.settings, existing=existing, progress=self.reporter(job, "download"))
         if record is None or Path(record.path) != result.path:
             self.library.record_download(job.episode_id, str(result.path), result.size)
         self.jobs.finish_stage(job.id, "download")
         return result.path
 
     def _transcript(self, job: Job, audio: Path | None, checkpoint: dict | None) -> None:
-        report = self._reporter(job, "transcript")
+        report = self.reporter(job, "transcript")
         if checkpoint is None:  # an ASR run already under way does not go back to the publisher
             found = publisher_transcript(self.library.episode(job.episode_id), self.settings)
             if found.transcript is not None:
@@ -222,32 +237,50 @@ class Pipeline:
             self.jobs.finish_stage(job.id, "transcript", engine=engine.name, model=engine.model, conn=conn)
 
     def _speakers(self, job: Job, audio: Path | None) -> None:
-        """ASR transcripts get diarized, labelled and named speakers; publisher ones pass through."""
-        report = self._reporter(job, "speakers")
+        """ASR transcripts get diarized speaker labels; publisher ones pass through."""
+        report = self.reporter(job, "speakers")
         info = self.transcripts.info(job.episode_id)
         if info is None or info.source != "asr" or audio is None:
             self.jobs.finish_stage(job.id, "speakers", engine="publisher" if info and info.source != "asr" else None)
             report(100, force=True)
             return
         stored = self.transcripts.get(job.episode_id)
-        episode = self.library.episode(job.episode_id)
-        podcast = self.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
         duration = max((s.end for s in stored.segments), default=0.0) or 1.0
         result = label_speakers(
-            audio, stored.segments, persons=[*episode.persons, *(podcast.persons if podcast else [])],
-            show_notes=episode.description, diarizer=default_diarizer(self.settings.diarizer),
-            progress=lambda seconds: report(90 * min(seconds, duration) / duration),
+            audio, stored.segments, diarizer=default_diarizer(self.settings.diarizer),
+            progress=lambda seconds: report(95 * min(seconds, duration) / duration),
         )
         with self.library.transaction() as conn:  # segments may have been split at turn changes
-            conn.execute("DELETE FROM segments WHERE episode_id = ?", (job.episode_id,))
-            insert_segments(conn, job.episode_id, 0, result.segments)
+            self.transcripts.replace_segments(conn, job.episode_id, result.segments)
             self.jobs.finish_stage(job.id, "speakers", engine=result.engine, model=result.model, conn=conn)
         report(100, force=True)
+
+    def _names(self, job: Job) -> str | None:
+        """Who the diarized speakers are (naming.py; the language model for those the rules leave
+        unnamed). None when done, else why it failed (recorded on the stage; labels stay)."""
+        report = self.reporter(job, "names")
+        stored = self.transcripts.get(job.episode_id)
+        if stored is None or not any(s.label for s in stored.segments):
+            self.jobs.finish_stage(job.id, "names", engine="publisher" if stored else None)
+            report(100, force=True)
+            return None
+        episode = self.library.episode(job.episode_id)
+        podcast = self.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
+        try:
+            result = name_episode_speakers(stored.segments, episode, podcast, self.llm)
+        except EarmarkError as exc:
+            self.jobs.fail_stage(job.id, "names", f"names: {exc}")
+            return f"names: {exc}"
+        with self.library.transaction() as conn:
+            self.transcripts.save_speaker_names(conn, job.episode_id, result.names)
+            self.jobs.finish_stage(job.id, "names", engine=result.engine, model=result.model, conn=conn)
+        report(100, force=True)
+        return None
 
     def _index(self, job: Job) -> None:
         """Search index: the stage embeds (store-free); the transcript's segments and the windows
         replace the episode's earlier entries in one transaction."""
-        report = self._reporter(job, "index")
+        report = self.reporter(job, "index")
         stored = self.transcripts.get(job.episode_id)
         result = None
         if self.settings.semantic_index:

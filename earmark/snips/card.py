@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, clock, structured
+from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker
+from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.snips.boundaries import Sentence, Snap
 
 PROMPT = "snip_card"
@@ -109,13 +110,26 @@ def build_card(
         CardAnswer.model_validate(value)  # pydantic's ValidationError is a ValueError: retried
 
     value = structured(ctx, messages, schema, check=check, max_tokens=400, what="snip card")
+    shown_sentences = [sentences[n] for n in shown]
+    source = Source.of("\n".join(s.text for s in shown_sentences),
+                       " ".join({s.speaker for s in shown_sentences if s.speaker}), podcast, episode)
+    if found := _problems(value, source):
+        again = revise(ctx, messages, schema, value, list(found.values()), max_tokens=400, what="snip card", check=check)
+        if len(_problems(again, source)) <= len(found):
+            value = again
+    found = _problems(value, source)  # what still fails is left out (a title falls back to the quote)
     answer = CardAnswer.model_validate(value)
+    takeaways = [strip_speaker(t.strip()) for n, t in enumerate(answer.takeaways) if n not in found and t.strip()]
     start_index = answer.start if candidates and answer.start in candidates else None
     chosen = range(start_index if start_index is not None else snapped.start_index, snapped.end_index + 1)
     quote, speaker = _place_quote(answer.quote.strip(), answer.speaker, [sentences[n] for n in chosen])
+    title = answer.title.strip().strip('"“”')
+    if "title" in found:  # a title naming what the passage never says: the quote's opening instead
+        words = quote.split()
+        title = " ".join(words[:7]) + ("…" if len(words) > 7 else "")
     return Card(
-        title=answer.title.strip().strip('"“”'),
-        takeaways=[t.strip() for t in answer.takeaways if t.strip()][:3],
+        title=title,
+        takeaways=takeaways[:3],
         quote=quote,
         quote_speaker=speaker,
         start_index=start_index,
@@ -125,6 +139,19 @@ def build_card(
         retries=ctx.usage.retries,
         candidates=candidates,
     )
+
+
+def _problems(value: dict, source: Source) -> dict:
+    """Title / takeaway index → why it fails the grounding check."""
+    found: dict = {}
+    if bad := source.unsupported(value["title"], title=True):
+        found["title"] = f"the title {explain(bad)}"
+    for n, takeaway in enumerate(value["takeaways"]):
+        if bad := source.unsupported(takeaway):
+            found[n] = f"takeaway {n + 1} {explain(bad)}"
+        elif not ends_sentence(takeaway.strip()):
+            found[n] = f"takeaway {n + 1} must be one complete sentence"
+    return found
 
 
 def _place_quote(quote: str, speaker: str | None, sentences: Sequence[Sentence]) -> tuple[str, str | None]:

@@ -1,44 +1,61 @@
 """Names for diarized speakers, from what the episode says about who is talking.
 
-Evidence, strongest first:
-* self-introductions in the transcript ("I'm Maya", "my name is Maya", "this is Maya",
-  "I'm your host, Maya"): the speaker who says it gets the name;
-* a guest welcomed by name ("welcome, Dan", "joining me today is Dan"): the next *other* speaker;
-* ``podcast:person`` (episode persons, then the podcast's; hosts first) and names in the show notes
-  confirm a candidate or, when a single speaker stays unnamed and a single known person is left,
-  name them; the first speaker is taken to be the host when the feed names exactly one host.
+Evidence, strongest first, each kept with the line that gives it:
+* self-introductions ("I'm Maya", "my name is Maya", "I'm your host, Maya"): the speaker who says it;
+* a guest welcomed by name ("welcome, Dan", "Dan, welcome to the show", "joining me today is Dan"):
+  the next *other* speaker;
+* being addressed by name (a vocative: "Lena, let's start with you." / "What do you make of that,
+  Omar?" / "Thanks, Val."): the next other speaker is that person. A name said at the start of a
+  sentence only counts when the episode also writes it as a name elsewhere (a list of guests, the
+  show notes, the feed's people), so "Look, …" or "Right, …" never name anyone;
+* ``podcast:person`` (episode persons, then the podcast's; hosts first): the first speaker is the
+  host when the feed names exactly one host; one person left for one speaker left;
+* then, optionally, a language model asked about the speakers still unnamed, allowed to answer only
+  with a name the transcript, show notes or feed give (or "unknown").
 
-Speakers nobody names are "Speaker 1", "Speaker 2", … in order of first appearance.
+Each name goes to one speaker; votes decide between conflicting evidence. Speakers nobody names are
+"Speaker 1", "Speaker 2", … in order of first appearance.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 
-from earmark.models import Person, Segment
+from earmark.models import Person, Segment, SpeakerName
 
 _NAME = r"([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
 _SELF = [
     re.compile(r"\bmy name(?:'s| is)\s+" + _NAME),
     re.compile(r"\bI am\s+" + _NAME),
-    re.compile(r"\bI'm\s+(?:your\s+host,?\s+|your\s+co-?host,?\s+)?" + _NAME),
-    re.compile(r"\bI’m\s+(?:your\s+host,?\s+)?" + _NAME),
+    re.compile(r"\bI['’]m\s+(?:your\s+(?:co-?)?host,?\s+)?" + _NAME),
     re.compile(r"\b(?:[Tt]his|[Ii]t)\s+is\s+" + _NAME + r"(?:\s+(?:here|speaking|and|with|from|,|\.))"),
     re.compile(r"\b(?:[Hh]ost(?:ed)?\s+(?:is|by)\s+|here with you,?\s+)" + _NAME),
 ]
-_GUEST = [
-    re.compile(r"\b[Ww]elcome(?:\s+to\s+the\s+show)?,?\s+" + _NAME),
-    re.compile(r"\b(?:joining|with)\s+(?:me|us)\s+(?:today\s+|now\s+)?(?:is|are)\s+" + _NAME),
-    re.compile(r"\b(?:my|our)\s+guest\s+(?:today\s+)?is\s+" + _NAME),
+_WELCOME = [
+    re.compile(r"\b[Ww]elcome(?:\s+(?:to|back to)\s+the\s+(?:show|program|programme|podcast))?,?\s+" + _NAME),
+    re.compile(r"\b(?:joining|with)\s+(?:me|us)\s+(?:today\s+|now\s+|here\s+)?(?:is|are)\s+(?:the\s+\w+\s+)?" + _NAME),
+    re.compile(r"\b(?:my|our)\s+guest\s+(?:today\s+|this week\s+)?is\s+(?:the\s+\w+\s+)?" + _NAME),
+    re.compile(r"^" + _NAME + r",\s+welcome\b"),
 ]
-# Capitalised words that follow "I'm" etc. but are not names.
+# "My guests today are Anna Morgan, a …, and David Hughes, …": names offered for the speakers to come.
+_LIST = re.compile(r"\b(?:guests?|panel(?:lists)?|joined by|with me (?:are|today are))\b[^.?!]*", re.I)
+_FULL_NAME = re.compile(r"\b([A-Z][a-z'\-]+)\s+([A-Z][a-z'\-]+)\b")
+_VOCATIVE_START = re.compile(r"^(?:(?i:so|and|now|okay|well|thanks|thank you),?\s+)?([A-Z][a-z'\-]+),")
+_VOCATIVE_END = re.compile(r",\s+([A-Z][a-z'\-]+)\s*[?.!]$")
+# Capitalised words that follow "I'm" etc. or open a sentence but are not names.
 _NOT_NAMES = {
     "Here", "Not", "So", "Very", "Just", "Really", "Sure", "Glad", "Happy", "Excited", "Sorry", "Going", "Still", "Also",
     "The", "A", "An", "In", "On", "At", "From", "With", "And", "But", "Your", "Back", "Today", "Now", "Fine", "Good",
-    "Great", "Well", "Okay", "OK", "I", "I'm", "It", "It's", "This", "We", "We're", "Thrilled", "Thanks", "Thank", "Welcome", "Everyone", "Everybody", "All", "Folks",
-    "Listening", "Joined", "Joining", "Delighted", "Honored", "Honoured", "Pleased", "Curious", "Sure", "Always",
+    "Great", "Well", "Okay", "OK", "I", "I'm", "It", "It's", "This", "We", "We're", "Thrilled", "Thanks", "Thank",
+    "Welcome", "Everyone", "Everybody", "All", "Folks", "Listening", "Joined", "Joining", "Delighted", "Honored",
+    "Honoured", "Pleased", "Curious", "Always", "Yes", "No", "Right", "Look", "Listen", "Honestly", "Absolutely",
+    "Exactly", "Oh", "Wow", "Hey", "Hi", "Hello", "First", "Then", "Next", "Finally", "Again", "Actually", "Indeed",
+    "Of", "Course", "Friends", "Guys", "Ladies", "Gentlemen", "Both", "Please", "Certainly", "Definitely", "True",
+    "Interesting", "Anyway", "Alright", "Perfect", "Cheers", "Bye", "Goodbye", "Morning", "Evening", "Afternoon",
 }
+WEIGHTS = {"self": 3.0, "welcome": 2.0, "vocative": 1.0}
 
 
 def _clean(name: str) -> str | None:
@@ -60,12 +77,29 @@ def _match(patterns, text: str) -> list[str]:
     return found
 
 
-def _known(persons: Iterable[Person], show_notes: str) -> list[str]:
-    """Names the feed gives, hosts first; then capitalised name pairs from the show notes."""
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
+
+
+def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_notes: str) -> list[str]:
+    """Names the episode offers, hosts first: the feed's people, full names in the show notes and
+    in the transcript (a list of guests, "I'm Maya Lopez"), then names written capitalised in the
+    middle of a sentence more than once."""
     people = list(persons)
     names = [p.name for p in people if (p.role or "host") == "host"] + [p.name for p in people if (p.role or "host") != "host"]
-    for m in re.finditer(r"\b([A-Z][a-z]+ [A-Z][a-z]+)\b", show_notes or ""):
-        names.append(m.group(1))
+    for first, last in _FULL_NAME.findall(show_notes or ""):
+        if first not in _NOT_NAMES and last not in _NOT_NAMES:
+            names.append(f"{first} {last}")
+    for s in segments:  # introductions: "my guests are …", "I'm Maya Lopez", "joining me is …"
+        for sentence in _sentences(s.text):
+            if not (_LIST.search(sentence) or any(p.search(sentence) for p in (*_SELF, *_WELCOME))):
+                continue
+            for first, last in _FULL_NAME.findall(sentence):
+                if first not in _NOT_NAMES and last not in _NOT_NAMES:
+                    names.append(f"{first} {last}")
+            for word in re.findall(r"(?<=[\s,])([A-Z][a-z'\-]+)", sentence):  # single first names
+                if word not in _NOT_NAMES and not any(n.split()[0] == word or n.split()[-1] == word for n in names):
+                    names.append(word)
     out: list[str] = []
     for n in names:
         if n and n not in out:
@@ -74,61 +108,120 @@ def _known(persons: Iterable[Person], show_notes: str) -> list[str]:
 
 
 def _resolve(short: str, known: list[str]) -> str:
-    """"Maya" → "Maya Lopez" when the feed knows exactly one such person."""
+    """"Maya" → "Maya Lopez" when the episode knows exactly one such person."""
     hits = [k for k in known if k.split()[0].lower() == short.split()[0].lower()]
     return hits[0] if len(hits) == 1 and len(short.split()) == 1 else short
 
 
+def _next_other(segments: list[Segment], i: int) -> str | None:
+    me = segments[i].label
+    return next((t.label for t in segments[i + 1:] if t.label is not None and t.label != me), None)
+
+
+Ask = Callable[[list[str], dict[str, list[str]], list[str]], dict[str, str]]
+"""(unnamed labels, their lines in context, candidate names) → label → name or "unknown"."""
+
+
 def name_speakers(
-    segments: list[Segment], *, persons: Iterable[Person] = (), show_notes: str = "",
-) -> dict[str, str]:
-    """Map each raw speaker label in ``segments`` (in order of first appearance) to a display name."""
+    segments: list[Segment], *, persons: Iterable[Person] = (), show_notes: str = "", ask: Ask | None = None,
+) -> list[SpeakerName]:
+    """Who each diarized label (``Segment.label``) is, in order of first appearance."""
     persons = list(persons)
     order: list[str] = []
     for s in segments:
-        if s.speaker is not None and s.speaker not in order:
-            order.append(s.speaker)
-    known = _known(persons, show_notes)
-    names: dict[str, str] = {}
-    taken: set[str] = set()
+        if s.label is not None and s.label not in order:
+            order.append(s.label)
+    known = known_names(segments, persons, show_notes)
+    first_names = {k.split()[0] for k in known}
+    votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    evidence: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def give(label: str, name: str) -> None:
+    def vote(label: str | None, name: str, source: str, line: str) -> None:
+        if label is None:
+            return
         name = _resolve(name, known)
-        if label not in names and name not in taken:
-            names[label] = name
-            taken.add(name)
+        votes[label][name] += WEIGHTS[source]
+        if (label, name) not in evidence or WEIGHTS[source] > WEIGHTS[evidence[(label, name)][0]]:
+            evidence[(label, name)] = (source, line)
 
-    # 1. self-introductions
-    for s in segments:
-        if s.speaker is None:
-            continue
-        for name in _match(_SELF, s.text):
-            give(s.speaker, name)
-            break
-    # 2. a guest welcomed by name: the next other speaker
     for i, s in enumerate(segments):
-        for name in _match(_GUEST, s.text):
-            nxt = next((t.speaker for t in segments[i + 1:] if t.speaker is not None and t.speaker != s.speaker), None)
-            if nxt is not None:
-                give(nxt, name)
-            break
-    # 3. the feed's persons: one host and an unnamed first speaker; one person left for one speaker left
+        if s.label is None:
+            continue
+        for name in _match(_SELF, s.text)[:1]:
+            vote(s.label, name, "self", s.text)
+        for name in _match(_WELCOME, s.text)[:1]:
+            vote(_next_other(segments, i), name, "welcome", s.text)
+        for sentence in _sentences(s.text):
+            for pattern, needs_known in ((_VOCATIVE_START, True), (_VOCATIVE_END, False)):
+                m = pattern.search(sentence)
+                if not m or m.group(1) in _NOT_NAMES:
+                    continue
+                if needs_known and m.group(1) not in first_names:
+                    continue
+                vote(_next_other(segments, i), m.group(1), "vocative", s.text)
+
+    names: dict[str, SpeakerName] = {}
+    taken: set[str] = set()
+    # strongest claims first; a name goes to one speaker, a speaker gets one name
+    claims = sorted(((score, label, name) for label, by in votes.items() for name, score in by.items()), reverse=True)
+    for score, label, name in claims:
+        if label in names or name in taken:
+            continue
+        source, line = evidence[(label, name)]
+        names[label] = SpeakerName(label, name, source, line)
+        taken.add(name)
+
     hosts = [p.name for p in persons if (p.role or "host") == "host"]
     if order and len(hosts) == 1 and order[0] not in names and hosts[0] not in taken:
-        give(order[0], hosts[0])
+        names[order[0]] = SpeakerName(order[0], hosts[0], "feed", "podcast:person (host)")
+        taken.add(hosts[0])
     left_people = [p.name for p in persons if p.name not in taken]
     left_speakers = [label for label in order if label not in names]
     if len(left_people) == 1 and len(left_speakers) == 1:
-        give(left_speakers[0], left_people[0])
-    # 4. everyone else in order of first appearance
+        names[left_speakers[0]] = SpeakerName(left_speakers[0], left_people[0], "feed", "podcast:person")
+        taken.add(left_people[0])
+
+    if ask is not None:
+        unnamed = [label for label in order if label not in names and _speech_seconds(segments, label) >= 20]
+        candidates = [k for k in known if k not in taken and k.split()[0] not in {t.split()[0] for t in taken}]
+        if unnamed and candidates:
+            answers = ask(unnamed, {label: _context_lines(segments, label) for label in unnamed}, candidates)
+            for label in unnamed:
+                name = answers.get(label)
+                if name and name in candidates and name not in taken:
+                    names[label] = SpeakerName(label, name, "llm", "; ".join(_context_lines(segments, label)[:2]))
+                    taken.add(name)
+
     n = 0
+    out = []
     for label in order:
         if label not in names:
             n += 1
-            names[label] = f"Speaker {n}"
-    return names
+            names[label] = SpeakerName(label, f"Speaker {n}", "none")
+        out.append(names[label])
+    return out
 
 
-def apply_names(segments: list[Segment], names: dict[str, str]) -> list[Segment]:
-    return [Segment(s.start, s.end, s.text, names.get(s.speaker, s.speaker) if s.speaker is not None else None, s.words)
-            for s in segments]
+def _speech_seconds(segments: list[Segment], label: str) -> float:
+    return sum(s.end - s.start for s in segments if s.label == label)
+
+
+def _context_lines(segments: list[Segment], label: str, limit: int = 4) -> list[str]:
+    """The lines said just before the speaker's first few turns, and the turns' openings."""
+    lines: list[str] = []
+    for i, s in enumerate(segments):
+        if s.label != label or (i and segments[i - 1].label == label):
+            continue
+        if i:
+            prev = segments[i - 1]
+            lines.append(f"{prev.label}: {prev.text}")
+        lines.append(f"{label}: {s.text}")
+        if len(lines) >= 2 * limit:
+            break
+    return lines
+
+
+def apply_names(segments: list[Segment], names: list[SpeakerName]) -> list[Segment]:
+    by_label = {n.label: n.name for n in names}
+    return [Segment(s.start, s.end, s.text, by_label.get(s.label, s.speaker) if s.label is not None else s.speaker,
+                    s.words, s.label) for s in segments]

@@ -8,13 +8,14 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from earmark.errors import NotFound
 from earmark.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, StageRun
 from earmark.store.library import Library
 
-STAGES = ("download", "transcript", "speakers", "index", "summary", "chapters", "highlights")
+STAGES = ("download", "transcript", "speakers", "names", "index", "chapters", "summary", "highlights")
 # A running job whose worker has not reported for this long is taken to be dead.
 STALE_AFTER = 120.0
 
@@ -107,9 +108,10 @@ class JobStore:
 
     # -- queue ------------------------------------------------------------------------------
 
-    def enqueue(self, episode_id: int, *, priority: int) -> Job:
+    def enqueue(self, episode_id: int, *, priority: int, only: Collection[str] | None = None) -> Job:
         """Queue processing of an episode. A live job for it is returned instead (raised to
-        ``priority`` when the user asks for background work now)."""
+        ``priority`` when the user asks for background work now). ``only``: run just these stages
+        (the others start done: redoing the understanding of an episode already transcribed)."""
         self.library.episode(episode_id)
         now = time.time()
         with self.library.transaction() as conn:
@@ -124,8 +126,9 @@ class JobStore:
                     "INSERT INTO jobs (episode_id, priority, created_at) VALUES (?, ?, ?)", (episode_id, priority, now)
                 ).lastrowid
                 conn.executemany(
-                    "INSERT INTO job_stages (job_id, name, position) VALUES (?, ?, ?)",
-                    [(job_id, name, n) for n, name in enumerate(STAGES)],
+                    "INSERT INTO job_stages (job_id, name, position, state, progress) VALUES (?, ?, ?, ?, ?)",
+                    [(job_id, name, n, *(("queued", 0.0) if only is None or name in only else ("done", 100.0)))
+                     for n, name in enumerate(STAGES)],
                 )
         return self.get(job_id)
 

@@ -432,4 +432,28 @@ MIGRATIONS: list[str] = [
         SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.note
         FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.note) != '';
     """,
+    # speakers: the diarizer's label kept beside the shown name, so names can be worked out again
+    # without diarizing again; who each label is, with the evidence; and AI-written items that a
+    # check left out (a number the transcript never says, a repeated title…), with the reason
+    """
+    ALTER TABLE segments ADD COLUMN label TEXT;
+    UPDATE segments SET label = speaker WHERE speaker LIKE 'Speaker %';
+    CREATE TABLE speaker_names (
+        episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        label       TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        source      TEXT NOT NULL,                        -- self / welcome / vocative / list / feed / llm / none
+        evidence    TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (episode_id, label)
+    );
+    CREATE TABLE dropped_items (
+        id          INTEGER PRIMARY KEY,
+        episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        task        TEXT NOT NULL,                        -- summary / chapters / highlights / names
+        text        TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        created_at  REAL NOT NULL
+    );
+    CREATE INDEX dropped_items_by_episode ON dropped_items (episode_id, task);
+    """,
 ]

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from earmark.models import Segment, Transcript, Word
+from earmark.models import Segment, SpeakerName, Transcript, Word
 from earmark.store.library import Library
 
 
@@ -32,15 +32,16 @@ def _words(segment: Segment) -> str | None:
 
 def _segment(row: sqlite3.Row) -> Segment:
     words = [Word(*w) for w in json.loads(row["words"])] if row["words"] else []
-    return Segment(row["start"], row["end"], row["text"], row["speaker"], words)
+    return Segment(row["start"], row["end"], row["text"], row["speaker"], words, row["label"])
 
 
 def insert_segments(conn: sqlite3.Connection, episode_id: int, first_idx: int, segments: list[Segment]) -> None:
     # OR REPLACE: a chunk saved again after a crash overwrites itself rather than duplicating.
     conn.executemany(
-        "INSERT OR REPLACE INTO segments (episode_id, idx, start, end, speaker, text, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO segments (episode_id, idx, start, end, speaker, text, words, label)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (episode_id, first_idx + n, s.start, s.end, s.speaker, s.text, _words(s))
+            (episode_id, first_idx + n, s.start, s.end, s.speaker, s.text, _words(s), s.label)
             for n, s in enumerate(segments)
         ],
     )
@@ -114,6 +115,32 @@ class TranscriptStore:
     @staticmethod
     def complete(conn: sqlite3.Connection, episode_id: int) -> None:
         conn.execute("UPDATE transcripts SET complete = 1, updated_at = ? WHERE episode_id = ?", (time.time(), episode_id))
+
+    def replace_segments(self, conn: sqlite3.Connection, episode_id: int, segments: list[Segment]) -> None:
+        """The episode's segments, all of them anew (speakers split segments at turn changes)."""
+        conn.execute("DELETE FROM segments WHERE episode_id = ?", (episode_id,))
+        insert_segments(conn, episode_id, 0, segments)
+
+    # -- speaker names -----------------------------------------------------------------------
+
+    def speaker_names(self, episode_id: int) -> list[SpeakerName]:
+        rows = self.library.conn.execute(
+            "SELECT * FROM speaker_names WHERE episode_id = ? ORDER BY rowid", (episode_id,)
+        ).fetchall()
+        return [SpeakerName(r["label"], r["name"], r["source"], r["evidence"]) for r in rows]
+
+    @staticmethod
+    def save_speaker_names(conn: sqlite3.Connection, episode_id: int, names: list[SpeakerName]) -> None:
+        """Who each diarized label is; the segments show the names (their labels stay)."""
+        conn.execute("DELETE FROM speaker_names WHERE episode_id = ?", (episode_id,))
+        conn.executemany(
+            "INSERT INTO speaker_names (episode_id, label, name, source, evidence) VALUES (?, ?, ?, ?, ?)",
+            [(episode_id, n.label, n.name, n.source, n.evidence) for n in names],
+        )
+        conn.executemany(
+            "UPDATE segments SET speaker = ? WHERE episode_id = ? AND label = ?",
+            [(n.name, episode_id, n.label) for n in names],
+        )
 
     def delete(self, episode_id: int) -> None:
         with self.library.transaction() as conn:

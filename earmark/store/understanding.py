@@ -8,7 +8,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
-from earmark.models import ChapterMark, EpisodeChapters, Highlight, Summary
+from earmark.models import ChapterMark, Dropped, EpisodeChapters, Highlight, Summary
 from earmark.store.library import Library
 
 
@@ -123,3 +123,37 @@ class UnderstandingStore:
             (limit, offset),
         ).fetchall()
         return [self._highlight(r) for r in rows]
+
+    # -- items a check left out --------------------------------------------------------------
+
+    def save_dropped(self, episode_id: int, task: str, dropped: list[Dropped], *,
+                     conn: sqlite3.Connection | None = None) -> None:
+        """Replace what ``task`` left out for the episode."""
+
+        def run(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM dropped_items WHERE episode_id = ? AND task = ?", (episode_id, task))
+            c.executemany(
+                "INSERT INTO dropped_items (episode_id, task, text, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(episode_id, task, d.text, d.reason, time.time()) for d in dropped],
+            )
+
+        self._write(conn, run)
+
+    def dropped(self, episode_id: int) -> list[Dropped]:
+        rows = self.library.conn.execute(
+            "SELECT task, text, reason FROM dropped_items WHERE episode_id = ? ORDER BY id", (episode_id,)
+        ).fetchall()
+        return [Dropped(r["task"], r["text"], r["reason"]) for r in rows]
+
+    def prompt_versions(self) -> dict[int, dict[str, str | None]]:
+        """For every transcribed episode: the prompt version of each stored result (summary,
+        generated chapters, highlights); a task with no result is missing."""
+        rows = self.library.conn.execute(
+            "SELECT t.episode_id AS id, s.prompt_version AS summary,"
+            " CASE WHEN c.source = 'generated' THEN c.prompt_version ELSE 'publisher' END AS chapters,"
+            " (SELECT h.prompt_version FROM highlights h WHERE h.episode_id = t.episode_id LIMIT 1) AS highlights"
+            " FROM transcripts t LEFT JOIN summaries s ON s.episode_id = t.episode_id"
+            " LEFT JOIN chapter_sets c ON c.episode_id = t.episode_id WHERE t.complete = 1"
+        ).fetchall()
+        return {r["id"]: {k: r[k] for k in ("summary", "chapters", "highlights") if r[k] is not None} for r in rows}
+

@@ -1,5 +1,6 @@
 """Chapters: the publisher's first (psc in the feed, podcast:chapters JSON over HTTP, ID3 CHAP in
-the file, show-notes timestamps), otherwise generated from topic boundaries and titled by the LLM."""
+the file, show-notes timestamps), otherwise generated: topic changes from word use (and embeddings),
+each chapter titled from its own text, titles checked."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 
-from earmark.ai.tasks.chapters import (
-    boundary_candidates, chapters_from_audio, chapters_from_show_notes, generate_chapters, publisher_chapters,
-)
+from earmark.ai.tasks.chapters import chapters_from_audio, chapters_from_show_notes, generate_chapters, publisher_chapters
+from earmark.ai.tasks.common import Context
+from earmark.ai.tasks.topics import topic_changes
 from earmark.engines.fake_llm import FakeLLM
 from earmark.models import Chapter, ChaptersLink, Episode
 from tests.ai.fakes import TOPIC_CHANGES, scripted_transcript, valid_answer
@@ -88,45 +89,65 @@ def test_id3_chap_frames_from_the_downloaded_file(settings, tmp_path):
     assert publisher_chapters(_episode(), settings, plain) is None
 
 
-def test_boundaries_found_at_topic_changes_snapped_and_apart():
+def test_topic_changes_found_from_word_use_apart_and_at_turns():
     segments = scripted_transcript().segments
-    found = boundary_candidates(segments, min_seconds=40)
-    starts = [segments[i].start for i, _ in found]
-    assert len(starts) == 3
-    for true, got in zip(TOPIC_CHANGES, starts):
-        assert abs(true - got) <= 12, (TOPIC_CHANGES, starts)
-    for i, _ in found:  # snapped: each starts a sentence
-        assert segments[i - 1].text.rstrip().endswith(".")
+    found = topic_changes(segments, None, min_seconds=40)
+    clear = [c.start for c in found if not c.borderline]
+    assert len(clear) == 3, found
+    for true, got in zip(TOPIC_CHANGES, clear):
+        assert abs(true - got) <= 12, (TOPIC_CHANGES, clear)
+    starts = [c.start for c in found]
     assert all(b - a >= 40 for a, b in zip([0.0, *starts], [*starts, segments[-1].end]))
-    assert boundary_candidates(segments, min_seconds=200) == []  # nothing fits a 200 s minimum twice
+    assert topic_changes(segments, None, min_seconds=200) == []  # nothing fits a 200 s minimum twice
 
 
-def test_generated_chapters_titled_marked_and_merged_by_the_llm():
-    transcript = scripted_transcript()
+def _reader(titles=None, new_topic=True):
+    """Fake answers: a section's title is its first line's opening words (or ``titles`` in
+    order); borderline topic changes are answered ``new_topic``."""
+    titles = list(titles or [])
 
     def answer(messages, schema):
-        count = schema["properties"]["sections"]["minItems"]
-        titles = ["Beekeeping", "Sourdough", "Cycling", "Chess club"]
-        # the model thinks the cycling section continues the bread topic: merged
-        return json.dumps({"sections": [{"title": titles[n], "new_topic": n != 2} for n in range(count)]})
+        props = schema["properties"]
+        if "new_topic" in props:
+            return json.dumps({"new_topic": new_topic})
+        if "advert" in props and titles:
+            return json.dumps({"title": titles.pop(0), "advert": False, "key": [1, 2], "best": 2})
+        return valid_answer(messages, schema)
 
-    llm = FakeLLM(answers=[answer])
+    return answer
+
+
+def test_generated_chapters_are_titled_from_their_own_text():
+    transcript = scripted_transcript()
+    llm = FakeLLM(default=_reader())
     result = generate_chapters(transcript, llm, title="Field Notes", min_seconds=40)
     assert (result.source, result.origin, result.engine) == ("generated", "llm", "fake")
-    assert result.prompt_version and "chapters@2" in result.prompt_version
-    assert [c.title for c in result.chapters] == ["Beekeeping", "Sourdough", "Chess club"]
-    assert all(c.generated for c in result.chapters)
+    assert "section@" in result.prompt_version
+    assert len(result.chapters) == 4 and all(c.generated for c in result.chapters)
+    assert [c.title.split()[0].strip(",") for c in result.chapters] == ["Welcome", "Now", "Switching", "Finally"]
     assert result.chapters[0].start == 0 and result.chapters[1].end == result.chapters[2].start
     assert result.chapters[-1].end == transcript.segments[-1].end
-    # the transcript is in the prefix, the section list in the instruction
-    call = llm.history[0]
-    assert "Gerald the starter" in call.messages[1].content and "start 0" in call.messages[2].content
+    readings = [c for c in llm.history if "advert" in c.schema["properties"]]
+    # each call sees one section only: the bread section's call holds no bee line
+    bread = next(c for c in readings if "Gerald the starter" in c.prompt)
+    assert "forty two hives" not in bread.prompt and "chess" not in bread.prompt.lower()
 
 
-def test_generated_chapters_reject_a_wrong_number_of_sections_then_retry():
-    good = valid_answer
-    bad = lambda messages, schema: json.dumps({"sections": json.loads(good(messages, schema))["sections"][:-1]})
-    llm = FakeLLM(answers=[bad, good])
-    result = generate_chapters(scripted_transcript(), llm, min_seconds=40)
-    assert len(llm.history) == 2 and "invalid" in llm.history[1].messages[-1].content
-    assert [c.title for c in result.chapters] == ["Topic 1", "Topic 2", "Topic 3", "Topic 4"]
+def test_a_borderline_change_the_model_does_not_confirm_is_no_chapter():
+    segments = scripted_transcript().segments
+    borderline = [c for c in topic_changes(segments, None, min_seconds=40, cutoff=2.5, margin=2.0) if c.borderline]
+    assert borderline
+    kept = generate_chapters(segments, FakeLLM(default=_reader(new_topic=True)), min_seconds=40)
+    merged = generate_chapters(segments, FakeLLM(default=_reader(new_topic=False)), min_seconds=40)
+    assert len(merged.chapters) <= len(kept.chapters)
+
+
+def test_a_title_naming_what_the_section_never_says_is_asked_again_then_dropped():
+    llm = FakeLLM(default=_reader(titles=["Welcome and bees", "Rex the Dog", "Rex the Dog", "Cycling", "Chess club"]))
+    ctx = Context(llm, "Field Notes")
+    result = generate_chapters(scripted_transcript(), llm, ctx=ctx, min_seconds=40)
+    titles = [c.title for c in result.chapters]
+    assert "Rex the Dog" not in titles and len(titles) == 4
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert '"Rex"' in retry.prompt  # the problem was told to the model
+    assert any(d.task == "chapters" and d.text == "Rex the Dog" for d in ctx.dropped)

@@ -54,17 +54,18 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert all(stages[n].state == "done" and stages[n].engine == "fake" for n in UNDERSTANDING)
     store = UnderstandingStore(fake_library)
     summary = store.summary(episode_id)
-    assert summary.takeaways == ["One.", "Two.", "Three."]
-    assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and "summary@1" in summary.prompt_version
+    said = SRT.decode()
+    assert summary.takeaways and all(t in said for t in summary.takeaways)  # the fake copies its sentences
+    assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and "summary@3" in summary.prompt_version
     chapters = store.chapters(episode_id)
     assert chapters.source == "generated" and all(c.generated for c in chapters.chapters)
-    assert "chapters@2" in chapters.prompt_version
+    assert "section@2" in chapters.prompt_version
     highlights = store.highlights(episode_id)
-    assert highlights and all(30 <= h.end - h.start <= 120 and "highlights@1" in h.prompt_version for h in highlights)
+    assert highlights and all(30 <= h.end - h.start <= 120 and "highlights@2" in h.prompt_version for h in highlights)
     calls = len(fake_llm.HISTORY)
 
     out = json.loads(runner.invoke(app, ["summary", str(episode_id), "--json"]).stdout)
-    assert out["paragraphs"] == ["First paragraph.", "Second paragraph."] and out["prompt_version"]
+    assert out["paragraphs"] == summary.paragraphs and out["prompt_version"]
     out = json.loads(runner.invoke(app, ["chapters", str(episode_id), "--json"]).stdout)
     assert out["source"] == "generated" and out["chapters"][0]["generated"] is True
     out = json.loads(runner.invoke(app, ["highlights", "--json"]).stdout)
@@ -72,7 +73,8 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert len(fake_llm.HISTORY) == calls  # stored results are read, not recomputed
     result = runner.invoke(app, ["ask", str(episode_id), "How long does the dough rise?", "--json"])
     out = json.loads(result.stdout)
-    assert out["answerable"] and out["citations"][0]["start"] in [p["start"] for p in out["passages"]]
+    [citation] = out["citations"]
+    assert out["answerable"] and any(p["start"] <= citation["start"] < p["end"] for p in out["passages"])
     assert "Bees and bread" in runner.invoke(app, ["highlights"]).stdout
 
 
@@ -87,7 +89,7 @@ def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings,
     fake_llm.reset(default=flaky)
     pipeline = Pipeline(fake_library, fake_settings)
     job = pipeline.run_job(pipeline.enqueue(episode_id).id)
-    assert job.state == "failed" and job.error.startswith("summary: ") and "no valid summary" in job.error
+    assert job.state == "failed" and job.error.startswith("summary: ") and "no valid summary" in job.error, job.error
     stages = {s.name: s for s in job.stages}
     assert stages["summary"].state == "failed" and "after 3 attempts" in stages["summary"].error
     assert stages["transcript"].state == "done" and stages["chapters"].state == "done"
@@ -100,7 +102,9 @@ def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings,
     pipeline = Pipeline(fake_library, fake_settings)  # a new worker gets the fixed engine
     job = pipeline.run_job(pipeline.jobs.retry(job.id).id)
     assert job.state == "done"
-    assert [c.schema["properties"].keys() for c in fake_llm.HISTORY] == [{"paragraphs": 0, "takeaways": 0}.keys()]
+    asked = [set(c.schema["properties"]) for c in fake_llm.HISTORY]
+    assert {"paragraphs"} in asked and {"takeaways"} in asked  # the summary ran again …
+    assert not any("why" in a for a in asked)  # … and the highlights, already done, did not
     assert store.summary(episode_id) is not None
 
 

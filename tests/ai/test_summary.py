@@ -1,5 +1,6 @@
-"""Summary with the fake engine: one call when it fits, chunk → notes → combine when it does not,
-schema validation with retries, and the transcript as the shared prefix of every task."""
+"""Summary with the fake engine: the episode read section by section, key sentences pointed at,
+paragraphs written from them alone, takeaways picked among them and checked, and whatever fails a
+check asked for once more, then dropped and recorded. The readings are shared between tasks."""
 
 from __future__ import annotations
 
@@ -8,86 +9,116 @@ import json
 import pytest
 
 from earmark.ai.tasks.chapters import generate_chapters
-from earmark.ai.tasks.common import LLMOutputError, chunk_segments, segment_line
+from earmark.ai.tasks.common import Context, LLMOutputError
 from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
 from earmark.engines.fake_llm import FakeLLM
-from tests.ai.fakes import long_transcript, scripted_transcript, valid_answer
-
-GOOD = json.dumps({"paragraphs": ["Tom Hardy keeps 42 hives.", "Maria bakes sourdough."],
-                   "takeaways": ["Bees.", "Bread.", "Bikes."]})
+from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 
 
-def test_short_transcript_one_call_transcript_first_and_provenance():
-    llm = FakeLLM(answers=[GOOD], context=4096)
-    result = summarize(scripted_transcript(), llm, title="Field Notes 1")
-    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives." and len(result.takeaways) == 3
+def answers(paragraphs=None, takeaways=None):
+    """Valid extractive answers, with the paragraphs / takeaways calls scripted (lists are used
+    one call at a time)."""
+    paragraphs, takeaways = list(paragraphs or []), list(takeaways or [])
+
+    def answer(messages, schema):
+        props = schema["properties"]
+        if "paragraphs" in props and paragraphs:
+            return json.dumps({"paragraphs": paragraphs.pop(0)})
+        if "takeaways" in props and takeaways:
+            return json.dumps({"takeaways": takeaways.pop(0)})
+        return valid_answer(messages, schema)
+
+    return answer
+
+
+def test_paragraphs_come_from_the_key_sentences_alone_and_record_provenance():
+    llm = FakeLLM(default=answers())
+    result = summarize(scripted_transcript(), llm, title="Field Notes")
+    assert result.paragraphs and 3 <= len(result.takeaways) <= 7
     assert (result.engine, result.model) == ("fake", "fake-llm-1")
-    assert set(result.prompt_version.split("+")) == {"summary@1", "system@1", "transcript@1"}
-    [call] = llm.history
-    roles = [m.role for m in call.messages]
-    assert roles == ["system", "user", "user"]
-    assert "Tom keeps forty two hives" in call.messages[1].content  # transcript in the prefix
-    assert "Tom keeps forty two hives" not in call.messages[2].content  # instruction last, alone
-    assert "takeaways" in call.messages[2].content
-    assert call.schema["properties"]["takeaways"]["minItems"] == 3
+    assert {"section@2", "summary@3", "summary_paragraphs@1", "summary_takeaways@1"} <= set(result.prompt_version.split("+"))
+    write = next(c for c in llm.history if "paragraphs" in c.schema["properties"])
+    listed = numbered_lines(write.messages)
+    assert 4 <= len(listed) < len(scripted_transcript().segments)  # the key sentences, not the transcript
+    assert all(": " in m.content.split("\n")[3] for m in write.messages[1:2])  # each with its speaker
+    # the takeaways call shares the paragraphs call's prefix, so an engine's prompt cache serves it
+    pick = next(c for c in llm.history if "takeaways" in c.schema["properties"])
+    assert pick.messages[:2] == write.messages[:2]
 
 
-def test_long_transcript_is_chunked_on_segment_boundaries_and_combined():
-    transcript = long_transcript(minutes=30)
-    llm = FakeLLM(default=valid_answer, context=2000)  # the fake raises if any prompt exceeds this
-    result = summarize(transcript, llm)
-    notes_calls = [c for c in llm.history if "notes" in c.schema["properties"]]
-    combine_calls = [c for c in llm.history if "paragraphs" in c.schema["properties"]]
-    assert len(notes_calls) >= 3 and len(combine_calls) == 1
-    assert combine_calls[0] is llm.history[-1]
-    # every segment line appears whole in exactly one chunk, in order
-    seen = []
-    for call in notes_calls:
-        body = call.messages[1].content
-        seen.extend(line for line in body.splitlines() if line.startswith("["))
-    assert seen == [segment_line(s) for s in transcript.segments]
-    assert "summary_notes@1" in result.prompt_version and "summary_combine@1" in result.prompt_version
-    # the combine step sees the notes (tagged with their part's start), not the transcript
-    assert "a note" in combine_calls[0].messages[1].content
+def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
+    invented = ["Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year.", "Maria bakes sourdough."]
+    llm = FakeLLM(default=answers(paragraphs=[invented, invented]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert '"7000"' in retry.prompt and "never says" in retry.prompt
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."  # the sentence, not the paragraph, goes
+    assert [(d.task, d.text) for d in ctx.dropped] == [("summary", "He sold 7000 jars last year.")]
 
 
-def test_chunking_respects_budget():
-    segments = long_transcript(minutes=10).segments
-    chunks = chunk_segments(segments, lambda t: len(t.split()), 200)
-    assert [s for c in chunks for s in c] == segments
-    for chunk in chunks:
-        assert sum(len(segment_line(s).split()) + 1 for s in chunk) <= 200
+def test_a_fixed_answer_replaces_the_first():
+    first = ["Tom keeps 43 hives.", "Maria bakes bread."]
+    fixed = ["Tom keeps 42 hives.", "Maria bakes bread."]
+    llm = FakeLLM(default=answers(paragraphs=[first, fixed]))
+    ctx = Context(llm, "Field Notes")
+    assert summarize(scripted_transcript(), llm, ctx=ctx).paragraphs == fixed and not ctx.dropped
 
 
-def test_invalid_output_is_retried_with_the_error_then_accepted():
-    llm = FakeLLM(answers=["not json at all", json.dumps({"paragraphs": ["only one"], "takeaways": []}), GOOD])
+def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
+    loop = ["Tom keeps bees on a hill outside Bristol. Tom keeps bees on a hill outside Bristol.", "Maria bakes bread."]
+    llm = FakeLLM(default=answers(paragraphs=[loop, loop]))
     result = summarize(scripted_transcript(), llm)
-    assert result.takeaways == ["Bees.", "Bread.", "Bikes."]
-    assert len(llm.history) == 3
-    second, third = llm.history[1].messages, llm.history[2].messages
-    assert second[-2].role == "assistant" and second[-2].content == "not json at all"
-    assert "not valid JSON" in second[-1].content
-    assert "paragraphs" in third[-1].content and "too short" in third[-1].content  # jsonschema's message
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert retry.frequency_penalty > 0 and "repeats itself" in retry.prompt
+    assert result.paragraphs[0] == "Tom keeps bees on a hill outside Bristol."
+
+
+def test_cut_off_text_is_trimmed_to_whole_sentences():
+    cut = ["Tom keeps bees outside Bristol. But the wind wasn't a", "Maria bakes bread."]
+    result = summarize(scripted_transcript(), FakeLLM(default=answers(paragraphs=[cut])))
+    assert result.paragraphs == ["Tom keeps bees outside Bristol.", "Maria bakes bread."]
+
+
+def test_a_takeaway_its_sentence_does_not_support_is_dropped():
+    def takeaway_answers(messages, schema):
+        return [{"note": 1, "text": numbered_lines(messages)[1]}, {"note": 2, "text": "Tom won the lottery in 1999."},
+                {"note": 3, "text": numbered_lines(messages)[3]}]
+
+    calls = []
+
+    def answer(messages, schema):
+        if "takeaways" in schema["properties"]:
+            calls.append(1)
+            return json.dumps({"takeaways": takeaway_answers(messages, schema)})
+        return valid_answer(messages, schema)
+
+    ctx = Context(FakeLLM(default=answer), "Field Notes")
+    result = summarize(scripted_transcript(), ctx.engine, ctx=ctx)
+    assert len(calls) == 2  # asked once more
+    assert len(result.takeaways) == 2 and not any("lottery" in t for t in result.takeaways)
+    assert any("lottery" in d.text and "1999" in d.reason for d in ctx.dropped)
 
 
 def test_gives_up_after_bounded_retries_with_a_clear_error():
-    llm = FakeLLM(default='{"paragraphs": []}')
-    with pytest.raises(LLMOutputError, match="no valid summary after 3 attempts"):
+    llm = FakeLLM(default='{"title": 5}')
+    with pytest.raises(LLMOutputError, match="no valid section reading after 3 attempts"):
         summarize(scripted_transcript(), llm)
     assert len(llm.history) == 3
 
 
-def test_tasks_share_the_transcript_prefix():
+def test_the_tasks_of_one_episode_read_each_section_once():
     transcript = scripted_transcript()
-    llm = FakeLLM(default=valid_answer, context=8192)
-    summarize(transcript, llm, title="T")
-    generate_chapters(transcript, llm, title="T")
-    find_highlights(transcript, llm, title="T")
-    assert len(llm.history) == 3
-    prefixes = {tuple(call.messages[:2]) for call in llm.history}
-    assert len(prefixes) == 1  # same system + transcript messages for every task
-    # the fake reports prompt-cache hits the way a KV-cache engine does: the whole prefix
-    prefix_words = sum(len(m.content.split()) for m in llm.history[0].messages[:2])
-    completions = [llm.complete(list(c.messages)) for c in llm.history[1:3]]
-    assert all(c.cached_tokens >= prefix_words for c in completions)
+    llm = FakeLLM(default=valid_answer)
+    generate_chapters(transcript, llm, title="T", min_seconds=40)
+    reads = len([c for c in llm.history if "advert" in c.schema["properties"]])
+    chapters = generate_chapters(transcript, llm, title="T", min_seconds=40)
+    starts = [c.start for c in chapters.chapters]
+    summarize(transcript, llm, title="T", chapter_starts=starts)
+    find_highlights(transcript, llm, title="T", chapter_starts=starts)
+    assert reads == len(chapters.chapters)
+    assert len([c for c in llm.history if "advert" in c.schema["properties"]]) == reads
+    # the instruction comes before the section, so calls share a prefix the engine can cache
+    first, second = [c for c in llm.history if "advert" in c.schema["properties"]][:2]
+    assert first.messages[1].content.split("Section 1")[0] == second.messages[1].content.split("Section 2")[0]

@@ -54,10 +54,10 @@ def test_create_get_list_edit_delete(client, snip_settings, ep):
     other = add_episode(client.library, 1)
     assert client.get("/api/v1/snips", params={"podcast": client.library.episode(other).podcast_id}).json()["items"] == []
 
-    fake_llm.reset(default='{"title": "AI", "takeaways": ["t"], "quote": "Sentence40", "speaker": null}')
+    fake_llm.reset(default='{"title": "AI", "takeaways": ["Sentence40 says it."], "quote": "Sentence40", "speaker": null}')
     run_once(client.library, snip_settings)
     after = client.get(f"/api/v1/snips/{snip['id']}").json()
-    assert after["state"] == "ready" and after["title"] == "Mine" and after["takeaways"] == ["t"]
+    assert after["state"] == "ready" and after["title"] == "Mine" and after["takeaways"] == ["Sentence40 says it."]
 
     assert client.delete(f"/api/v1/snips/{snip['id']}").status_code == 204
     assert client.get(f"/api/v1/snips/{snip['id']}").status_code == 404

@@ -35,10 +35,10 @@ def test_snip_and_snips(lib, snip_settings, episode, monkeypatch):
     made = json.loads(result.stdout)
     assert made["state"] == "pending" and made["tapped_at"] == 170.0 and fake_llm.HISTORY == []
 
-    fake_llm.reset(default='{"title": "CLI card", "takeaways": ["x"], "quote": "Sentence39", "speaker": null}')
+    fake_llm.reset(default='{"title": "Card of sentences", "takeaways": ["Sentence39 ends it."], "quote": "Sentence39", "speaker": null}')
     result = runner.invoke(app, ["snip", str(episode), "--at", "200", "--boundary", "fixed:60", "--wait"])
     assert result.exit_code == 0, result.output
-    assert "CLI card" in result.stdout and "• x" in result.stdout
+    assert "Card of sentences" in result.stdout and "• Sentence39 ends it." in result.stdout
     newest = SnipStore(lib).list()[0]
     assert newest.state == "ready" and newest.boundary == "fixed:60" and abs(newest.end - newest.start - 60) < 2.2
 
@@ -48,7 +48,7 @@ def test_snip_and_snips(lib, snip_settings, episode, monkeypatch):
     assert [s["id"] for s in json.loads(runner.invoke(app, ["snips", "--favorite", "--json"]).stdout)] == [made["id"]]
     assert [s["id"] for s in json.loads(runner.invoke(app, ["snips", "--tag", "t", "--json"]).stdout)] == [made["id"]]
     table = runner.invoke(app, ["snips"])
-    assert table.exit_code == 0 and "CLI card" in table.stdout
+    assert table.exit_code == 0 and "Card of sentences" in table.stdout
 
     assert runner.invoke(app, ["snip", "999", "--at", "1:00"]).exit_code == 1
     bad = runner.invoke(app, ["snip", str(episode), "--at", "1:75"])

@@ -6,33 +6,75 @@ from earmark.speakers.naming import name_speakers
 import numpy as np
 
 
-def seg(speaker, text, start=0.0):
-    return Segment(start, start + 1, text, speaker)
+def seg(label, text, start=0.0):
+    return Segment(start, start + 1, text, label, [], label)
+
+
+def named(segments, **options) -> dict[str, str]:
+    return {n.label: n.name for n in name_speakers(segments, **options)}
 
 
 def test_self_introductions_name_the_speaker_who_says_them():
     segments = [seg("Speaker 1", "Hi, I'm Maya and this is the show."), seg("Speaker 2", "And I'm Tom."),
                 seg("Speaker 1", "Today we talk about bees."), seg("Speaker 3", "Thanks for having me.")]
-    assert name_speakers(segments) == {"Speaker 1": "Maya", "Speaker 2": "Tom", "Speaker 3": "Speaker 1"}
+    assert named(segments) == {"Speaker 1": "Maya", "Speaker 2": "Tom", "Speaker 3": "Speaker 1"}
+    [maya, *_] = name_speakers(segments)
+    assert maya.source == "self" and maya.evidence == "Hi, I'm Maya and this is the show."
 
 
 def test_host_phrasing_and_welcomed_guest_names_the_next_other_speaker():
     segments = [seg("Speaker 1", "Welcome to the show, I'm your host, Ana Silva."), seg("Speaker 1", "Welcome, Dan."),
                 seg("Speaker 2", "Thanks, glad to be here."), seg("Speaker 1", "So tell me.")]
-    assert name_speakers(segments) == {"Speaker 1": "Ana Silva", "Speaker 2": "Dan"}
+    assert named(segments) == {"Speaker 1": "Ana Silva", "Speaker 2": "Dan"}
 
 
 def test_not_names_are_ignored():
-    segments = [seg("Speaker 1", "I'm so glad. I'm Not sure. I'm Happy to be here."), seg("Speaker 2", "Me too.")]
-    assert name_speakers(segments) == {"Speaker 1": "Speaker 1", "Speaker 2": "Speaker 2"}
+    segments = [seg("Speaker 1", "I'm so glad. I'm Not sure. I'm Happy to be here."), seg("Speaker 2", "Me too."),
+                seg("Speaker 1", "Look, it works."), seg("Speaker 2", "Right, I see."), seg("Speaker 1", "Okay.")]
+    assert named(segments) == {"Speaker 1": "Speaker 1", "Speaker 2": "Speaker 2"}
 
 
 def test_podcast_person_names_host_first_and_completes_short_names():
     persons = [Person("Dan Brown", role="guest"), Person("Maya Lopez", role="host")]
     segments = [seg("Speaker 1", "Hello there."), seg("Speaker 2", "Hi."), seg("Speaker 1", "Bye.")]
-    assert name_speakers(segments, persons=persons) == {"Speaker 1": "Maya Lopez", "Speaker 2": "Dan Brown"}
+    assert named(segments, persons=persons) == {"Speaker 1": "Maya Lopez", "Speaker 2": "Dan Brown"}
     intro = [seg("Speaker 1", "Hello."), seg("Speaker 2", "I'm Maya.")]
-    assert name_speakers(intro, persons=persons) == {"Speaker 2": "Maya Lopez", "Speaker 1": "Dan Brown"}
+    assert named(intro, persons=persons) == {"Speaker 2": "Maya Lopez", "Speaker 1": "Dan Brown"}
+
+
+def test_vocatives_name_the_next_speaker():
+    """"Tom, welcome to the show." and a panel introduced as a list, each guest then addressed by name."""
+    segments = [seg("A", "Welcome to Val Radio. My guests today are Anna Morgan, a historian, and David Hughes."),
+                seg("A", "Anna, let us start with you. What happened in 1940?"), seg("B", "The bridge fell."),
+                seg("A", "What do you make of that, David?"), seg("C", "It was the wind."),
+                seg("B", "Thanks, David."), seg("C", "Sure.")]
+    assert named(segments) == {"A": "Speaker 1", "B": "Anna Morgan", "C": "David Hughes"}
+    assert {n.label: n.source for n in name_speakers(segments)}["B"] == "vocative"
+    interview = [seg("A", "I'm Val Moreno."), seg("A", "Tom, welcome to the show."), seg("B", "Thanks, Val.")]
+    assert named(interview) == {"A": "Val Moreno", "B": "Tom"}
+
+
+def test_a_name_said_only_at_a_sentence_start_is_not_a_vocative_unless_the_episode_knows_it():
+    segments = [seg("A", "Honey, that is the question."), seg("B", "It is."), seg("A", "Sarah, over to you."),
+                seg("B", "Well.")]
+    assert named(segments) == {"A": "Speaker 1", "B": "Speaker 2"}  # nothing says Sarah is a person here
+    assert named(segments, show_notes="With our guest Sarah Lee.")["B"] == "Sarah Lee"
+
+
+def test_the_model_may_only_pick_a_name_the_episode_gives():
+    segments = [seg("A", "My guests are Anna Morgan and David Hughes."), seg("B", "Hello, everyone, it is good to be here."),
+                seg("B", "I study old maps and the people who drew them for a living."), seg("C", "Hi.")]
+    asked = []
+
+    def ask(labels, lines, candidates):
+        asked.append((labels, candidates))
+        return {"B": "Anna Morgan", "C": "Rex"}  # Rex is nobody the episode names: refused
+
+    long = [Segment(10.0 * k, 10.0 * k + 9, s.text, s.label, [], s.label) for k, s in enumerate(segments * 3)]
+    names = {n.label: n for n in name_speakers(long, ask=ask)}
+    assert asked and asked[0][1] == ["Anna Morgan", "David Hughes"]
+    assert names["B"].name == "Anna Morgan" and names["B"].source == "llm"
+    assert names["C"].name.startswith("Speaker")
 
 
 def test_segment_split_at_turn_change_shown_by_words():

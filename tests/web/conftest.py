@@ -6,8 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from earmark.config import Settings
+from earmark.engines import fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.web.app import create_app
+from tests.ai.fakes import valid_answer
 
 EVIL_NOTES = (
     '<p>Hello <b>listeners</b></p><script>alert("x")</script>'
@@ -23,6 +25,7 @@ def settings(tmp_path, monkeypatch) -> Settings:
     """As tests/conftest.py's, with the deterministic fake LLM: processing an episode here must not
     load a real model for the stages after the transcript."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
+    fake_llm.reset(default=valid_answer)  # extractive answers that pass every task's checks
     return Settings.load(http_timeout=5.0, llm_engine="fake")
 
 

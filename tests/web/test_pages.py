@@ -70,7 +70,8 @@ def test_episode_page_with_transcript_and_chapters(client, app, settings, server
     ]
     client.post(f"/api/v1/episodes/{item['id']}/process")
     assert 'data-job-state="queued"' in client.get(f"/episodes/{item['id']}").text
-    Pipeline(app.state.library, settings).run_until_empty()
+    [job] = Pipeline(app.state.library, settings).run_until_empty()
+    assert job.state == "done", job.error
     html = client.get(f"/episodes/{item['id']}").text
     assert 'data-has-transcript="yes"' in html and 'id="transcript-source">publisher' in html
     # The fake LLM's summary and highlights stages ran: the panels show them now.

@@ -15,6 +15,7 @@ from earmark.errors import LLMError
 from earmark.models import ChapterMark, Chapter, EpisodeChapters, Highlight, Segment, Summary, Transcript
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
+from tests.ai.fakes import numbered_lines
 
 SEGMENTS = [
     Segment(0.0, 10.0, "Welcome to the show about bridges.", "Ann"),
@@ -127,8 +128,9 @@ def test_library_highlights_newest_first_and_paginated(client, lib, show):
 
 def test_ask_answers_with_citations(client, transcript):
     def answer(messages, schema):
-        starts = schema["properties"]["citations"]["items"]["enum"]
-        return json.dumps({"answerable": True, "answer": "Because of vortex shedding.", "citations": [starts[0]]})
+        shown = numbered_lines(messages)
+        line = next(n for n, text in shown.items() if "vortex shedding" in text)
+        return json.dumps({"answerable": True, "evidence": [line], "answer": "Because of vortex shedding."})
 
     fake_llm.reset(answers=[answer])
     response = client.post(f"/api/v1/episodes/{transcript}/ask", json={"question": "Why do bridges sway?"})
@@ -136,7 +138,7 @@ def test_ask_answers_with_citations(client, transcript):
     data = response.json()
     assert data["answerable"] is True and data["answer"] == "Because of vortex shedding."
     [citation] = data["citations"]
-    assert citation["start"] == 0.0 and "vortex shedding" in citation["text"]
+    assert citation["start"] == 10.0 and "vortex shedding" in citation["text"]  # the sentence that holds it
     assert data["engine"] == "fake"
     assert "Why do bridges sway?" in fake_llm.HISTORY[-1].prompt  # the model really was asked
 

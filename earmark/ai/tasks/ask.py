@@ -1,150 +1,190 @@
-"""Ask the episode: BM25 over overlapping windows of segments picks the passages; the model
-answers from them alone, citing passages by their start times (the schema allows no other
-times), or says the episode does not tell."""
+"""Ask the episode. Retrieval is hybrid: keyword (stemmed terms, BM25) and meaning (sentence
+embeddings), fused by reciprocal rank — over the library's own search index (FTS5 and the stored
+window vectors, earmark/search/episode.py) when the episode has one, else over its sentences in
+memory. The best few passages, each with a sentence of context either side, are shown to the model
+as numbered sentences; it says whether they answer the question, which sentences hold the answer,
+and the answer. The citation is those sentences.
+
+The answer is checked: it must cite a sentence, its numbers and names must occur in what it
+cites, and most of what it says beyond the question's own words must be in the cited sentences.
+A failing answer is asked for once more with the problems fed back; if it still fails, the episode
+"doesn't say" (the attempt is recorded as dropped)."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
+import numpy as np
+
+from earmark.ai.grounding import Source, explain, strip_speaker
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.chapters import _STOP
-from earmark.ai.tasks.common import Context, clock, structured
+from earmark.ai.tasks.common import Context, clock, revise, structured
+from earmark.ai.terms import terms
 from earmark.models import Answer, Citation, Passage, Segment, Transcript
+from earmark.transcripts.sentences import sentence_units
 
-WINDOW_SECONDS = 45.0
 TOP_K = 4
+NEIGHBOURS = 1  # sentences shown either side of a retrieved passage
+WINDOW_SENTENCES = 3  # the in-memory retriever's passages
+RRF_K = 60
 NOT_SAID = "The episode doesn't say."
-_WORD = re.compile(r"[a-zà-ÿ0-9']+")
+MIN_SUPPORT = 0.5  # share of the answer's own content words that the cited sentences must hold
 
-Embedder = Callable[[list[str]], list[list[float]]]
+class TextEmbedder(Protocol):  # earmark.search.embed.Embedder
+    def query(self, text: str) -> np.ndarray: ...
 
-
-def _tokens(text: str) -> list[str]:
-    out = []
-    for w in _WORD.findall(text.lower()):
-        w = w.strip("'")
-        if len(w) < 2 or w in _STOP:
-            continue
-        out.append(w[:-1] if len(w) > 4 and w.endswith("s") else w)
-    return out
+    def passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def passages(segments: Sequence[Segment], window: float = WINDOW_SECONDS) -> list[Passage]:
-    """Windows of consecutive segments about ``window`` seconds long, each starting at a segment,
-    overlapping by half."""
-    out: list[Passage] = []
-    n = len(segments)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and segments[j + 1].end - segments[i].start <= window:
-            j += 1
-        out.append(Passage(segments[i].start, segments[j].end, " ".join(s.text.strip() for s in segments[i:j + 1])))
-        if j + 1 >= n:
-            break
-        # next window starts about half way in
-        k = i + 1
-        while k <= j and segments[k].start - segments[i].start < window / 2:
-            k += 1
-        i = k
-    return out
+class Retriever(Protocol):
+    def find(self, question: str, k: int) -> list[tuple[float, float]]:
+        """Time spans (start, end) of the passages best matching ``question``, best first."""
 
 
-def retrieve(segments: Sequence[Segment], question: str, *, k: int = TOP_K, embed: Embedder | None = None) -> list[Passage]:
-    """The ``k`` best passages for the question, not overlapping, in time order (BM25; blended
-    with embedding similarity when an embedder is given). Passages scoring zero are left out."""
-    candidates = passages(segments)
-    docs = [_tokens(p.text) for p in candidates]
-    query = _tokens(question)
-    n = len(docs)
-    avg = sum(len(d) for d in docs) / n if n else 0
-    df = Counter(t for d in docs for t in set(d))
-    k1, b = 1.2, 0.75
-    for p, d in zip(candidates, docs):
-        tf = Counter(d)
-        score = 0.0
-        for t in set(query):
-            if t in tf:
-                idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
-                score += idf * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * len(d) / (avg or 1)))
-        p.score = score
-    if embed is not None and candidates:
-        vectors = embed([question] + [p.text for p in candidates])
-        q = vectors[0]
-        top = max((p.score for p in candidates), default=0) or 1.0
-        for p, v in zip(candidates, vectors[1:]):
-            dot = sum(x * y for x, y in zip(q, v))
-            norm = math.sqrt(sum(x * x for x in q) * sum(y * y for y in v)) or 1.0
-            p.score = p.score / top + dot / norm
-    chosen: list[Passage] = []
-    for p in sorted(candidates, key=lambda p: -p.score):
-        if p.score <= 0 or len(chosen) >= k:
-            break
-        if any(p.start < c.end and c.start < p.end for c in chosen):
-            continue
-        chosen.append(p)
-    return sorted(chosen, key=lambda p: p.start)
+def rrf(*rankings: Sequence[int]) -> list[int]:
+    """Reciprocal rank fusion of lists of item ids (best first)."""
+    scores: Counter = Counter()
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            scores[item] += 1.0 / (RRF_K + rank + 1)
+    return [item for item, _ in scores.most_common()]
 
 
-def _schema(starts: list[float]) -> dict:
-    cite = {"enum": starts} if starts else {"type": "number"}
+class SentenceRetriever:
+    """In memory: windows of WINDOW_SENTENCES sentences, BM25 on stemmed terms fused with
+    embedding similarity (when an embedder is given)."""
+
+    def __init__(self, sentences: Sequence[Segment], embedder: TextEmbedder | None = None, language: str | None = "en"):
+        self.language = language
+        self.windows = [(k, min(k + WINDOW_SENTENCES, len(sentences)) - 1) for k in range(0, len(sentences), 2)]
+        self.spans = [(sentences[a].start, sentences[b].end) for a, b in self.windows]
+        self.docs = [terms(" ".join(s.text for s in sentences[a:b + 1]), language) for a, b in self.windows]
+        self.texts = [" ".join(s.text for s in sentences[a:b + 1]) for a, b in self.windows]
+        self.embedder = embedder
+        self._vectors = None
+
+    def _bm25(self, question: str) -> list[int]:
+        query = set(terms(question, self.language))
+        n = len(self.docs)
+        avg = sum(len(d) for d in self.docs) / n if n else 0
+        df = Counter(t for d in self.docs for t in set(d))
+        scores = []
+        for k, d in enumerate(self.docs):
+            tf = Counter(d)
+            score = sum(
+                math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) * tf[t] * 2.2 / (tf[t] + 1.2 * (0.25 + 0.75 * len(d) / (avg or 1)))
+                for t in query if t in tf)
+            if score > 0:
+                scores.append((score, k))
+        return [k for _, k in sorted(scores, reverse=True)]
+
+    def find(self, question: str, k: int) -> list[tuple[float, float]]:
+        rankings = [self._bm25(question)]
+        if self.embedder is not None and self.texts:
+            if self._vectors is None:
+                self._vectors = np.asarray(self.embedder.passages(self.texts), dtype=np.float32)
+            q = np.asarray(self.embedder.query(question), dtype=np.float32)
+            rankings.append([int(i) for i in np.argsort(-(self._vectors @ q))[: 4 * k]])
+        return [self.spans[i] for i in rrf(*rankings)[:k]]
+
+
+def _schema(numbers: list[int]) -> dict:
     return {
         "type": "object",
         "properties": {
             "answerable": {"type": "boolean"},
-            "answer": {"type": "string", "minLength": 1, "maxLength": 1200},
-            "citations": {"type": "array", "items": cite, "maxItems": max(1, len(starts))},
+            "evidence": {"type": "array", "items": {"enum": numbers}, "maxItems": 3},
+            "answer": {"type": "string", "minLength": 1},
         },
-        "required": ["answerable", "answer", "citations"],
+        "required": ["answerable", "evidence", "answer"],
         "additionalProperties": False,
     }
 
 
-def _grounded(cited: list[Passage], found: list[Passage], answer: str) -> list[Passage]:
-    """Check the model's citations against its answer: the retrieved passage sharing the most
-    words with the answer is cited first (small models often point at the wrong neighbour), and a
-    cited passage sharing none of its words is dropped unless nothing else is left."""
-    words = set(_tokens(answer))
-    overlap = {p.start: len(words & set(_tokens(p.text))) for p in found}
-    best = max(found, key=lambda p: overlap[p.start])
-    kept = [p for p in cited if overlap[p.start] > 0] or cited
-    if overlap[best.start] > 0 and best not in kept:
-        kept.insert(0, best)
-    return sorted(kept, key=lambda p: -overlap[p.start])
+def _shown(sentences: Sequence[Segment], spans: list[tuple[float, float]]) -> list[list[int]]:
+    """Sentence index runs to show: each span's sentences and a neighbour either side, merged."""
+    picked: set[int] = set()
+    for start, end in spans:
+        inside = [k for k, s in enumerate(sentences) if s.end > start and s.start < end]
+        if not inside:
+            continue
+        lo, hi = max(0, inside[0] - NEIGHBOURS), min(len(sentences) - 1, inside[-1] + NEIGHBOURS)
+        picked.update(range(lo, hi + 1))
+    runs: list[list[int]] = []
+    for k in sorted(picked):
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return runs
 
 
 def ask(
     transcript: Transcript | Sequence[Segment], question: str, engine: LLMEngine, *, title: str = "",
-    embed: Embedder | None = None, ctx: Context | None = None,
+    embedder: TextEmbedder | None = None, retriever: Retriever | None = None, ctx: Context | None = None,
+    notes: str = "",
 ) -> Answer:
-    segments = [s for s in (transcript.segments if isinstance(transcript, Transcript) else transcript) if s.text.strip()]
+    segments = transcript.segments if isinstance(transcript, Transcript) else transcript
+    language = transcript.language if isinstance(transcript, Transcript) else "en"
+    sentences = sentence_units([s for s in segments if s.text.strip()])
     question = question.strip()
-    found = retrieve(segments, question, embed=embed) if question else []
     ctx = ctx or Context(engine, title)
     prompt = ctx.use("ask")
-    if not found:  # nothing in the episode shares a word with the question
+    retriever = retriever or SentenceRetriever(sentences, embedder, language)
+    runs = _shown(sentences, retriever.find(question, TOP_K)) if question and sentences else []
+    passages = [Passage(sentences[r[0]].start, sentences[r[-1]].end, " ".join(sentences[k].text for k in r)) for r in runs]
+    if not runs:  # nothing in the episode is near the question
         return Answer(question, NOT_SAID, False, [], [], engine.name, engine.model, ctx.prompt_version)
-    starts = [round(p.start, 2) for p in found]
-    listing = "\n\n".join(f"(start {s:g}, [{clock(s)}]) {p.text}" for s, p in zip(starts, found))
-    system = ctx.use("system").text
-    messages = [Message("system", system),
-                Message("user", prompt.format(title=title or "untitled", passages=listing, question=question))]
+    number = {}  # shown number → sentence index
+    blocks = []
+    for run in runs:
+        lines = []
+        for k in run:
+            number[len(number) + 1] = k
+            s = sentences[k]
+            who = f"{s.speaker}: " if s.speaker else ""
+            lines.append(f"[{len(number)}] ({clock(s.start)}) {who}{s.text}")
+        blocks.append("\n".join(lines))
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", prompt.format(title=title or ctx.title or "untitled", passages="\n…\n".join(blocks),
+                                              question=question))]
+    schema = _schema(list(number))
+    asked = set(terms(question, language))
 
-    def check(value: dict) -> None:
-        if value["answerable"] and not value["citations"]:
-            raise ValueError("an answerable question needs at least one citation (a passage start time)")
-        bad = [c for c in value["citations"] if c not in starts]
-        if bad:
-            raise ValueError(f"citations must be passage start times from {starts}; got {bad}")
+    def problems(value: dict) -> list[str]:
+        if not value["answerable"]:
+            return []
+        cited = [number[n] for n in value["evidence"] if n in number]
+        if not cited:
+            return ["an answerable question needs the numbers of the sentences that hold the answer"]
+        evidence = " ".join(sentences[k].text for k in cited)
+        speakers = " ".join({sentences[k].speaker for k in cited if sentences[k].speaker})
+        found = []
+        if bad := Source.of(evidence, speakers, question, notes, language=language).unsupported(value["answer"]):
+            found.append(f"the answer {explain(bad)} in the sentences it cites")
+        own = [t for t in terms(value["answer"], language) if t not in asked]
+        held = set(terms(evidence + " " + speakers, language))
+        if own and sum(t in held for t in own) / len(own) < MIN_SUPPORT:
+            found.append("most of the answer is not in the sentences it cites: cite the sentences that hold it, "
+                         "or set answerable to false")
+        return found
 
-    value = structured(ctx, messages, _schema(starts), check=check, max_tokens=300, what="answer")
-    by_start = dict(zip(starts, found))
+    value = structured(ctx, messages, schema, max_tokens=200, what="answer")
+    found = problems(value)
+    if found:
+        value = revise(ctx, messages, schema, value, found, max_tokens=200, what="answer")
+        found = problems(value)
+    if found:
+        ctx.drop("answer", value["answer"], "; ".join(found))
+        value = {"answerable": False, "evidence": [], "answer": NOT_SAID}
     citations = []
     if value["answerable"]:
-        for p in _grounded([by_start[c] for c in dict.fromkeys(value["citations"])], found, value["answer"]):
-            citations.append(Citation(p.start, p.end, p.text))
-    answer = value["answer"].strip() if value["answerable"] or value["answer"].strip() else NOT_SAID
-    return Answer(question, answer, bool(value["answerable"]), citations, found, engine.name, engine.model, ctx.prompt_version)
+        for n in dict.fromkeys(value["evidence"]):
+            s = sentences[number[n]]
+            citations.append(Citation(s.start, s.end, s.text))
+    answer = strip_speaker(value["answer"].strip()) if value["answerable"] else NOT_SAID
+    return Answer(question, answer, bool(value["answerable"]), citations, passages, engine.name, engine.model,
+                  ctx.prompt_version)

@@ -1,14 +1,11 @@
 """Chapters: the publisher's first (Podlove ``psc:chapters`` in the feed, ``podcast:chapters``
 JSON, ID3 CHAP/CTOC or MP4 chapters in the audio file, timestamps listed in the show notes);
-otherwise generated: topic-boundary candidates from similarity between the text before and after
-each segment start (embeddings when an embedder is given, else lexical, TextTiling style), snapped
-to sentence starts, at least ``min_seconds`` apart, then titled (and merged where the model sees
-no topic change) by the LLM."""
+otherwise generated: topic changes from sentence embeddings and word use (topics.py), the model
+asked only about borderline ones, each chapter titled from its own text (reading.py)."""
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,12 +14,15 @@ from pathlib import Path
 import httpx
 
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, clock, fits, segment_line, structured
+from earmark.ai.tasks.common import Context, clock, numbered, structured
+from earmark.ai.tasks.reading import Reading, read_sections
+from earmark.ai.tasks.topics import Embed as Embedder
+from earmark.ai.tasks.topics import topic_changes
+from earmark.ai.terms import STOPWORDS, words
 from earmark.config import Settings
 from earmark.errors import ChaptersError, LLMError
 from earmark.models import Chapter, ChapterMark, Episode, EpisodeChapters, Segment, Transcript
-
-Embedder = Callable[[list[str]], list[list[float]]]
+from earmark.transcripts.sentences import sentence_units
 
 # -- publisher chapters ------------------------------------------------------------------------
 
@@ -146,197 +146,73 @@ def _marks(chapters: list[Chapter], origin: str, duration: float | None) -> list
 
 # -- generated chapters ------------------------------------------------------------------------
 
-_STOP = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    get got had has have having he her here hers him his how i if in into is it its itself just
-    know like me more most my no nor not now of off on once only or other our out over own really
-    right said same say says she should so some such than that the their them then there these
-    they thing things think this those through to too um uh under until up very was we well were
-    what when where which while who whom why will with would yeah yes you your""".split()
-)
-_WORD = re.compile(r"[a-zà-ÿ0-9']+")
-
-
-def _terms(text: str) -> Counter:
-    words = (w.strip("'") for w in _WORD.findall(text.lower()))
-    return Counter(w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if len(w) > 2 and w not in _STOP)
-
-
-def _cosine_counts(a: Counter, b: Counter) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-
-
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(x * x for x in b))
-    return sum(x * y for x, y in zip(a, b)) / (na * nb) if na and nb else 0.0
-
-
-def default_min_seconds(duration: float) -> float:
-    return max(30.0, min(180.0, duration / 10))
+_STOP = STOPWORDS  # (ask.py's BM25 fallback uses the same list)
+_TOPIC_SCHEMA = {
+    "type": "object",
+    "properties": {"new_topic": {"type": "boolean"}},
+    "required": ["new_topic"],
+    "additionalProperties": False,
+}
+CONTEXT_SENTENCES = 3  # shown each side of a borderline boundary
 
 
 def _ends_sentence(text: str) -> bool:
     return text.rstrip().rstrip('"\')»”’').endswith((".", "?", "!", "…"))
 
 
-def boundary_candidates(
-    segments: Sequence[Segment], *, min_seconds: float, window_seconds: float | None = None,
-    embed: Embedder | None = None,
-) -> list[tuple[int, float]]:
-    """Segment indexes where a new topic likely starts, with their depth scores, best first
-    filtered to be ``min_seconds`` apart and from either end; in time order."""
-    n = len(segments)
-    if n < 3:
-        return []
-    start, end = segments[0].start, segments[-1].end
-    duration = end - start
-    window = window_seconds or max(20.0, min(90.0, duration / 8))
-    vectors = embed([s.text for s in segments]) if embed else None
-    terms = None if vectors else [_terms(s.text) for s in segments]
-
-    def block(lo: float, hi: float):
-        idx = [i for i, s in enumerate(segments) if s.start >= lo and s.start < hi]
-        if vectors:
-            if not idx:
-                return None
-            dim = len(vectors[0])
-            return [sum(vectors[i][d] for i in idx) / len(idx) for d in range(dim)]
-        total: Counter = Counter()
-        for i in idx:
-            total.update(terms[i])
-        return total
-
-    sims: list[float] = [0.0] * n
-    for i in range(1, n):
-        t = segments[i].start
-        left, right = block(t - window, t), block(t, t + window)
-        if vectors:
-            sims[i] = _cosine(left, right) if left is not None and right is not None else 1.0
-        else:
-            sims[i] = _cosine_counts(left, right)
-    smooth = sims[:]
-    for i in range(2, n - 1):
-        smooth[i] = (sims[i - 1] + sims[i] + sims[i + 1]) / 3
-    depth = [0.0] * n
-    for i in range(1, n):
-        lpeak = smooth[i]
-        j = i - 1
-        while j >= 1 and smooth[j] >= lpeak:
-            lpeak = smooth[j]
-            j -= 1
-        rpeak = smooth[i]
-        j = i + 1
-        while j < n and smooth[j] >= rpeak:
-            rpeak = smooth[j]
-            j += 1
-        depth[i] = (lpeak - smooth[i]) + (rpeak - smooth[i])
-    scores = [depth[i] for i in range(1, n)]
-    mean = sum(scores) / len(scores)
-    sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
-    cutoff = max(mean + sd / 2, 1e-9)  # somewhat conservative: the LLM can merge, not split
-    chosen: list[int] = []
-    for i in sorted(range(1, n), key=lambda k: -depth[k]):
-        if depth[i] < cutoff:
-            break
-        i = _snap(segments, i)
-        t = segments[i].start
-        if t - start < min_seconds or end - t < min_seconds:
-            continue
-        if any(abs(t - segments[c].start) < min_seconds for c in chosen):
-            continue
-        chosen.append(i)
-    return sorted((i, depth[i]) for i in chosen)
+def _confirm(ctx: Context, sentences: Sequence[Segment], index: int) -> bool:
+    """Ask the model whether a borderline point starts a new topic (a few sentences each side)."""
+    before = numbered(sentences[max(0, index - CONTEXT_SENTENCES):index])
+    after = numbered(sentences[index:index + CONTEXT_SENTENCES])
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", ctx.use("topic_change").format(before=before, after=after))]
+    value = structured(ctx, messages, _TOPIC_SCHEMA, max_tokens=20, what="topic change")
+    return bool(value["new_topic"])
 
 
-def _snap(segments: Sequence[Segment], i: int) -> int:
-    """Move a boundary to the nearest segment that starts a sentence (the one before it ends one)."""
-    for offset in (0, -1, 1, -2, 2):
-        j = i + offset
-        if 1 <= j < len(segments) and _ends_sentence(segments[j - 1].text):
-            return j
-    return i
+def chapter_bounds(ctx: Context, sentences: Sequence[Segment], embed: Embedder | None, *,
+                   min_seconds: float | None = None, language: str | None = "en") -> list[int]:
+    """Sentence indexes where chapters start (0 first): clear topic changes, and borderline ones
+    the model confirms."""
+    found = topic_changes(sentences, embed, min_seconds=min_seconds, language=language)
+    kept = [c.index for c in found if not c.borderline or _confirm(ctx, sentences, c.index)]
+    return [0, *kept]
 
 
-def _sections_schema(starts: list[float]) -> dict:
-    # Positional: entry k is section k, so the model cannot reorder, repeat or skip sections.
-    return {
-        "type": "object",
-        "properties": {
-            "sections": {
-                "type": "array",
-                "minItems": len(starts),
-                "maxItems": len(starts),
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "title": {"type": "string", "minLength": 1, "maxLength": 80},
-                        "new_topic": {"type": "boolean"},
-                    },
-                    "required": ["title", "new_topic"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["sections"],
-        "additionalProperties": False,
-    }
+def _fallback_title(reading: Reading, sentences: Sequence[Segment]) -> str:
+    """When the model's title failed its check: the section's most frequent content words."""
+    counts = Counter(w for s in sentences[reading.first:reading.last + 1] for w in words(s.text)
+                     if w not in STOPWORDS and len(w) > 3)
+    top = [w for w, _ in counts.most_common(3)]
+    return " ".join(top).capitalize() if top else f"Part at {clock(reading.start)}"
 
 
 def generate_chapters(
     transcript: Transcript | Sequence[Segment], engine: LLMEngine, *, title: str = "",
     min_seconds: float | None = None, embed: Embedder | None = None, ctx: Context | None = None,
+    notes: str = "",
 ) -> EpisodeChapters:
-    segments = [s for s in (transcript.segments if isinstance(transcript, Transcript) else transcript) if s.text.strip()]
-    if not segments:
+    """Chapters from the transcript: topic changes found from embeddings and word use (the model
+    only settles the borderline ones), each chapter titled by the model from its own text."""
+    segments = transcript.segments if isinstance(transcript, Transcript) else transcript
+    language = transcript.language if isinstance(transcript, Transcript) else "en"
+    sentences = sentence_units([s for s in segments if s.text.strip()])
+    if not sentences:
         raise LLMError("no chapters to generate: the transcript is empty")
     ctx = ctx or Context(engine, title)
-    start, end = segments[0].start, segments[-1].end
-    min_seconds = default_min_seconds(end - start) if min_seconds is None else min_seconds
-    cuts = [0] + [i for i, _ in boundary_candidates(segments, min_seconds=min_seconds, embed=embed)]
-    starts = [round(segments[i].start, 2) for i in cuts]
-    starts[0] = round(start, 2)
-    bounds = cuts + [len(segments)]
-    listing = "\n".join(
-        f"- start {s:g} [{clock(s)}–{clock(segments[bounds[k + 1] - 1].end)}]: begins \"{_opening(segments[bounds[k]].text)}\""
-        for k, s in enumerate(starts)
-    )
-    instruction = ctx.use("chapters").format(sections=listing)
-    max_tokens = 60 + 40 * len(starts)
-    if fits(ctx, segments, engine.count_tokens(instruction), max_tokens):
-        prefix = ctx.prefix(segments)
-    else:  # too long for the context: show each section's opening lines instead of everything
-        budget = engine.context_size - ctx.prefix_tokens() - engine.count_tokens(instruction) - max_tokens
-        per = max(20, budget // len(starts))
-        parts = []
-        for k in range(len(starts)):
-            lines, used = [], 0
-            for seg in segments[bounds[k]:bounds[k + 1]]:
-                line = segment_line(seg)
-                used += engine.count_tokens(line) + 1
-                if used > per:
-                    break
-                lines.append(line)
-            parts.append("\n".join(lines) + "\n[…]")
-        prefix = ctx.prefix_text("\n".join(parts), " (opening lines of each part)")
-    schema = _sections_schema(starts)
-
-    value = structured(ctx, [*prefix, Message("user", instruction)], schema, max_tokens=max_tokens, what="chapters")
-    sections = value["sections"]
-    keep = [0] + [k for k in range(1, len(sections)) if sections[k]["new_topic"]]
-    if len(keep) == 1 and len(sections) > 2:
-        keep = list(range(len(sections)))  # a model that merges everything is ignoring the cues
-    marks = []
-    for n, k in enumerate(keep):
-        chapter_end = starts[keep[n + 1]] if n + 1 < len(keep) else end
-        marks.append(ChapterMark(starts[k], sections[k]["title"].strip(), chapter_end, generated=True, origin="llm"))
+    ctx.grounding(sentences, notes, language=language)
+    bounds = chapter_bounds(ctx, sentences, embed, min_seconds=min_seconds, language=language)
+    readings = read_sections(ctx, sentences, bounds, notes=notes)
+    end = sentences[-1].end
+    marks: list[ChapterMark] = []
+    for k, first in enumerate(bounds):
+        reading = next(r for r in readings if r.first == first)
+        chapter_title = reading.title or _fallback_title(reading, sentences)
+        if marks and chapter_title.lower() == marks[-1].title.lower():
+            ctx.drop("chapters", f"{clock(reading.start)} {chapter_title}", "same title as the chapter before: merged")
+            continue  # the model sees no new topic here
+        marks.append(ChapterMark(round(sentences[first].start, 2), chapter_title, None, generated=True, origin="llm"))
+    for k, mark in enumerate(marks):
+        mark.end = marks[k + 1].start if k + 1 < len(marks) else round(end, 2)
+    marks[0].start = round(min(marks[0].start, sentences[0].start), 2)
     return EpisodeChapters(marks, "generated", "llm", engine.name, engine.model, ctx.prompt_version)
-
-
-def _opening(text: str, words: int = 8) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")

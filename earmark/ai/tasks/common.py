@@ -1,6 +1,8 @@
 """What the tasks share: transcript formatting, the message layout that keeps the transcript a
-shared prefix, token-budgeted chunking on segment boundaries, and structured output with schema
-validation and bounded retries."""
+shared prefix, token-budgeted chunking on segment boundaries, structured output with schema
+validation and bounded retries, and the grounding bookkeeping: the episode's source text that AI
+items are checked against, one more try with the problems told to the model, and a record of what
+was dropped and why."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from dataclasses import dataclass, field
 
 import jsonschema
 
+from earmark.ai.grounding import Source
 from earmark.ai.llm import Completion, LLMEngine, Message
 from earmark.ai.prompts import load_prompt
 from earmark.errors import LLMError
-from earmark.models import Segment
+from earmark.models import Dropped, Segment
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +65,27 @@ class Usage:
 
 @dataclass(slots=True)
 class Context:
-    """One task run: the engine, the prompts it used (for the stored prompt version) and usage."""
+    """One task run: the engine, what AI texts may draw on (``source``: transcript, show notes,
+    the feed's people), the prompts it used (for the stored prompt version), usage, and the items
+    its checks dropped."""
 
     engine: LLMEngine
     title: str = ""
     prompts: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    source: Source | None = None
+    dropped: list[Dropped] = field(default_factory=list)
+
+    def drop(self, task: str, text: str, reason: str) -> None:
+        log.info("%s: dropped %r: %s", task, text[:120], reason)
+        self.dropped.append(Dropped(task, text, reason))
+
+    def grounding(self, segments: Sequence[Segment], *extra: str, language: str | None = "en") -> Source:
+        """The episode's source (made once per context) from its transcript and ``extra`` texts."""
+        if self.source is None:
+            speakers = " ".join(sorted({s.speaker for s in segments if s.speaker}))
+            self.source = Source.of("\n".join(s.text for s in segments), speakers, self.title, *extra, language=language)
+        return self.source
 
     def use(self, name: str):
         prompt = load_prompt(name)
@@ -130,6 +148,7 @@ def structured(
     temperature: float = 0.0,
     attempts: int = MAX_ATTEMPTS,
     what: str = "answer",
+    frequency_penalty: float = 0.0,
 ) -> dict:
     """Ask for JSON matching ``schema``; validate it (and run ``check``, which raises ValueError
     for answers the schema cannot rule out). On invalid output, retry with the error told to the
@@ -139,7 +158,8 @@ def structured(
     for attempt in range(attempts):
         # Greedy first (repeatable results); a retry samples a little so it can differ.
         heat = temperature if attempt == 0 else max(temperature, 0.3)
-        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=heat)
+        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=heat,
+                                         frequency_penalty=frequency_penalty)
         ctx.usage.add(completion)
         try:
             value = json.loads(completion.text)
@@ -167,3 +187,30 @@ def structured(
                 Message("user", f"That {what} is invalid: {problem}. Answer again with corrected JSON only."),
             ]
     raise LLMOutputError(f"{ctx.engine.name} ({ctx.engine.model}) gave no valid {what} after {attempts} attempts: {problem}")
+
+
+def revise(
+    ctx: Context, messages: list[Message], schema: dict, value: dict, problems: list[str], *,
+    max_tokens: int, what: str, check: Callable[[dict], None] | None = None, frequency_penalty: float = 0.0,
+) -> dict:
+    """The one more try a checked answer gets: the model sees its answer and what is wrong with
+    it, and answers again (valid JSON, or the first answer stands)."""
+    ctx.usage.retries += 1
+    feedback = "Problems with that answer: " + "; ".join(problems) + ". Answer again with corrected JSON only."
+    conversation = [*messages, Message("assistant", json.dumps(value, ensure_ascii=False)), Message("user", feedback)]
+    try:
+        return structured(ctx, conversation, schema, check=check, max_tokens=max_tokens, what=what, attempts=1,
+                          temperature=0.3, frequency_penalty=frequency_penalty)
+    except LLMOutputError:
+        return value
+
+
+def numbered(sentences: Sequence[Segment], first: int = 1) -> str:
+    """One line per sentence, "[n] Speaker: text", the speaker named where their turn starts."""
+    lines, last = [], object()
+    for n, s in enumerate(sentences, first):
+        who = f"{s.speaker}: " if s.speaker and s.speaker != last else ""
+        last = s.speaker
+        lines.append(f"[{n}] {who}{s.text.strip()}")
+    return "\n".join(lines)
+

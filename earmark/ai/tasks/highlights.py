@@ -1,137 +1,172 @@
-"""Highlights: the episode's best moments (3–8 of them, 30–120 s each), aligned to sentences: the
-model proposes start/end times, Earmark snaps them to segment boundaries and enforces the bounds."""
+"""Highlights: the episode's best moments (3–8 of them, 30–120 s each), aligned to sentences.
+
+Candidates come from the shared section reading (reading.py): each section's most interesting
+sentence, as the model judged it in a short context, grown into a moment of whole sentences inside
+its section (starting where a speaker starts, if one does nearby). Adverts and greetings are not
+candidates. Candidates are ranked by how central their moment is to the episode (the cosine of its
+embedding to the episode's mean, when an embedder is given) and by their section's length, and the
+best are kept, never two from one section, so none overlap.
+
+Each kept moment gets its title and "why" line from its own text alone, checked: numbers and names
+must occur in the moment, the title must share a word with it and differ from the other titles.
+A moment whose text fails after one more try is dropped (and recorded).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker, whole_sentences
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.chapters import _ends_sentence
-from earmark.ai.tasks.common import Context, chunk_segments, fits, structured
+from earmark.ai.tasks.common import Context, numbered, revise, structured
+from earmark.ai.tasks.reading import Reading, read_sections
+from earmark.ai.tasks.summary import sections_for
+from earmark.ai.tasks.topics import Embed
+from earmark.ai.terms import terms
 from earmark.errors import LLMError
 from earmark.models import Highlight, Segment, Transcript
+from earmark.transcripts.sentences import sentence_units
 
 MIN_SECONDS, MAX_SECONDS = 30.0, 120.0
+TARGET_SECONDS = 50.0
 MIN_COUNT, MAX_COUNT = 3, 8
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "minLength": 3},
+        "why": {"type": "string", "minLength": 10},
+    },
+    "required": ["title", "why"],
+    "additionalProperties": False,
+}
 
 
-def _schema(count_min: int, count_max: int) -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            "highlights": {
-                "type": "array",
-                "minItems": count_min,
-                "maxItems": count_max,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "start": {"type": "number", "minimum": 0},
-                        "end": {"type": "number", "minimum": 0},
-                        "title": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "why": {"type": "string", "minLength": 1, "maxLength": 300},
-                    },
-                    "required": ["start", "end", "title", "why"],
-                    "additionalProperties": False,
-                },
-            }
-        },
-        "required": ["highlights"],
-        "additionalProperties": False,
-    }
+def wanted(duration: float) -> int:
+    """About one highlight per 4 minutes: 3 in a short episode, 8 at most."""
+    return max(MIN_COUNT, min(MAX_COUNT, round(duration / 240)))
 
 
-def snap_span(segments: Sequence[Segment], start: float, end: float) -> tuple[int, int] | None:
-    """Segment index range [i, j] covering about start–end, starting at a sentence start and ending
-    at a sentence end where possible, lasting MIN_SECONDS–MAX_SECONDS; None when impossible."""
-    if end < start:
-        start, end = end, start
-    n = len(segments)
-    # the segment the moment starts in (timestamps shown to the model are whole seconds: 1 s slack)
-    i = max((k for k in range(n) if segments[k].start <= start + 1.0), default=0)
-    # back up (a little) to a sentence start
-    for back in range(0, 3):
-        if i - back <= 0 or _ends_sentence(segments[i - back - 1].text):
-            i -= back
+def moment(sentences: Sequence[Segment], reading: Reading, best: int) -> tuple[int, int] | None:
+    """Sentence range [i, j] around ``best`` inside the reading's part, TARGET_SECONDS long where
+    the part allows, within MIN_SECONDS–MAX_SECONDS; None when the part is too short."""
+    lo, hi = reading.first, reading.last
+    i = j = min(max(best, lo), hi)
+    length = lambda a, b: sentences[b].end - sentences[a].start  # noqa: E731
+    while length(i, j) < TARGET_SECONDS:
+        grow_left = i > lo and (j >= hi or (best - i) <= (j - best))
+        if grow_left:
+            i -= 1
+        elif j < hi:
+            j += 1
+        else:
             break
-    j = min(range(i, n), key=lambda k: abs(segments[k].end - end))
-    while j + 1 < n and segments[j].end - segments[i].start < MIN_SECONDS:
+        if length(i, j) > MAX_SECONDS:
+            i, j = (i + 1, j) if grow_left else (i, j - 1)
+            break
+    # start where the speaker starts, when that is one or two sentences back and still fits
+    for back in (0, 1, 2):
+        k = i - back
+        if k < lo:
+            break
+        if k == lo or sentences[k].speaker != sentences[k - 1].speaker:
+            if length(k, j) <= MAX_SECONDS:
+                i = k
+            break
+    while j < hi and not ends_sentence(sentences[j].text) and length(i, j + 1) <= MAX_SECONDS:
         j += 1
-    # prefer ending on a sentence end, if that keeps the span in bounds
-    for extra in range(0, 3):
-        k = j + extra
-        if k < n and _ends_sentence(segments[k].text) and segments[k].end - segments[i].start <= MAX_SECONDS:
-            j = k
-            break
-    while j > i and segments[j].end - segments[i].start > MAX_SECONDS:
-        j -= 1
-    length = segments[j].end - segments[i].start
-    if not MIN_SECONDS <= length <= MAX_SECONDS:
+    if not MIN_SECONDS <= length(i, j) <= MAX_SECONDS:
         return None
     return i, j
 
 
 def find_highlights(
     transcript: Transcript | Sequence[Segment], engine: LLMEngine, *, title: str = "", ctx: Context | None = None,
+    chapter_starts: Sequence[float] | None = None, embed: Embed | None = None, notes: str = "",
 ) -> list[Highlight]:
-    segments = [s for s in (transcript.segments if isinstance(transcript, Transcript) else transcript) if s.text.strip()]
-    if not segments:
+    segments = transcript.segments if isinstance(transcript, Transcript) else transcript
+    language = transcript.language if isinstance(transcript, Transcript) else "en"
+    units = sentence_units([s for s in segments if s.text.strip()])
+    if not units:
         raise LLMError("no highlights to find: the transcript is empty")
     ctx = ctx or Context(engine, title)
-    duration = segments[-1].end - segments[0].start
-    possible = int(duration // MIN_SECONDS)
-    if possible < 1:
+    ctx.grounding(units, notes, language=language)
+    duration = units[-1].end - units[0].start
+    if duration < MIN_SECONDS:
         return []
-    want_max = max(1, min(MAX_COUNT, possible))
-    want_min = min(MIN_COUNT, want_max)
-    count = f"{want_min} to {want_max}" if want_min != want_max else str(want_min)
-    instruction = ctx.use("highlights").format(count=count)
-    max_tokens = 80 + 90 * want_max
-    if fits(ctx, segments, engine.count_tokens(instruction), max_tokens):
-        parts = [segments]
-    else:
-        budget = engine.context_size - ctx.prefix_tokens() - engine.count_tokens(instruction) - max_tokens
-        parts = chunk_segments(segments, engine.count_tokens, budget)
-
+    readings = read_sections(ctx, units, sections_for(units, chapter_starts, embed, language), notes=notes)
+    candidates = []
+    for reading in readings:
+        if reading.advert or reading.best is None:
+            continue
+        span = moment(units, reading, reading.best)
+        if span is not None:
+            candidates.append((reading, span))
+    if not candidates:
+        return []
+    ranked = _rank(units, candidates, embed)
     found: list[Highlight] = []
-    for part in parts:
-        result: list[Highlight] = []
-
-        def check(value: dict, part=part, result=result) -> None:
-            result.clear()
-            rejected = []
-            for item in value["highlights"]:
-                span = snap_span(part, item["start"], item["end"])
-                if span is None:
-                    rejected.append(f"{item['start']:g}–{item['end']:g}")
-                    continue
-                i, j = span
-                clash = [h for h in result if h.start < part[j].end and part[i].start < h.end]
-                if clash:
-                    # Snapping to 30 s often makes neighbouring picks overlap: move this one to
-                    # the first sentence after the moment it collides with, same length.
-                    after = max(h.end for h in clash)
-                    k = next((k for k in range(len(part)) if part[k].start >= after - 0.01), None)
-                    length = max(item["end"] - item["start"], MIN_SECONDS)
-                    span = snap_span(part, part[k].start, part[k].start + length) if k is not None else None
-                    if span is None or any(h.start < part[span[1]].end and part[span[0]].start < h.end for h in result):
-                        continue  # nothing free after it
-                    i, j = span
-                quote = " ".join(s.text.strip() for s in part[i:j + 1])
-                result.append(Highlight(part[i].start, part[j].end, item["title"].strip(), item["why"].strip(), quote))
-            if len(result) < min(want_min, len(value["highlights"])) and len(parts) == 1:
-                raise ValueError(
-                    f"only {len(result)} usable moments; each must lie inside the transcript and last 30 to 120 s"
-                    + (f" (unusable: {', '.join(rejected)})" if rejected else "")
-                )
-
-        structured(ctx, [*ctx.prefix(part), Message("user", instruction)], _schema(1 if len(parts) > 1 else want_min, want_max),
-                   check=check, max_tokens=max_tokens, what="highlights")
-        found.extend(result)
+    titles: list[str] = []
+    for reading, (i, j) in ranked:
+        if len(found) >= wanted(duration):
+            break
+        made = _write(ctx, units[i:j + 1], titles, language)
+        if made is None:
+            continue
+        heading, why = made
+        titles.append(heading)
+        quote = " ".join(s.text.strip() for s in units[i:j + 1])
+        found.append(Highlight(units[i].start, units[j].end, heading, why, quote))
     found.sort(key=lambda h: h.start)
-    if len(found) > MAX_COUNT:  # several parts: keep an even spread
-        step = len(found) / MAX_COUNT
-        found = [found[int(k * step)] for k in range(MAX_COUNT)]
     for h in found:
         h.engine, h.model, h.prompt_version = engine.name, engine.model, ctx.prompt_version
     return found
+
+
+def _rank(units: Sequence[Segment], candidates, embed: Embed | None):
+    """Best first: central moments of long sections; a greeting at the very start goes last."""
+    scores = np.array([float(r.end - r.start) for r, _ in candidates])
+    scores = scores / (scores.max() or 1.0)
+    if embed is not None:
+        texts = [" ".join(s.text for s in units[i:j + 1]) for _, (i, j) in candidates]
+        vectors = np.asarray(embed(texts + [" ".join(s.text for s in units)]), dtype=np.float32)
+        centre = vectors[-1]
+        scores = scores + vectors[:-1] @ centre
+    order = sorted(range(len(candidates)), key=lambda k: (candidates[k][1][0] == 0, -scores[k]))
+    return [candidates[k] for k in order]
+
+
+def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: str | None) -> tuple[str, str] | None:
+    text = "\n".join(s.text for s in chunk)
+    source = Source.of(text, " ".join(sorted({s.speaker for s in chunk if s.speaker})), language=language)
+    own_terms = set(terms(text, language))
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", ctx.use("highlights").format(title=ctx.title or "untitled", moment=numbered(chunk)))]
+
+    def problems(value: dict) -> list[str]:
+        found = []
+        heading, why = value["title"].strip(), value["why"].strip()
+        if bad := source.unsupported(heading, title=True):
+            found.append(f"the title {explain(bad)} in this moment")
+        if bad := source.unsupported(why):
+            found.append(f'"why" {explain(bad)} in this moment')
+        if not own_terms & set(terms(heading, language)):
+            found.append("the title must name this moment's own subject, in its words")
+        if any(heading.lower() == t.lower() for t in titles):
+            found.append(f'the title "{heading}" is already used for another moment; give this one its own')
+        if not ends_sentence(why):
+            found.append('"why" must be one complete sentence')
+        return found
+
+    value = structured(ctx, messages, SCHEMA, max_tokens=120, what="highlight")
+    found = problems(value)
+    if found:
+        value = revise(ctx, messages, SCHEMA, value, found, max_tokens=120, what="highlight")
+        found = problems(value)
+    heading = value["title"].strip().strip('"“”.').strip()
+    why = whole_sentences(strip_speaker(value["why"].strip()))
+    if found or not heading or not why:
+        ctx.drop("highlights", f"{heading} — {value['why'].strip()}", "; ".join(found) or "empty title or line")
+        return None
+    return heading, why

@@ -1,0 +1,38 @@
+"""Names stage: who each diarized speaker is (earmark/speakers/naming.py), the language model
+asked only about speakers the rules leave unnamed. Store-free: labelled segments and the feed's
+episode/podcast in; names with their evidence out (the pipeline writes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from earmark.ai.llm import LLMEngine
+from earmark.ai.tasks.common import Context
+from earmark.ai.tasks.speaker_names import asker
+from earmark.models import Episode, Podcast, Segment, SpeakerName
+from earmark.speakers.naming import name_speakers
+
+
+@dataclass(slots=True)
+class NamesResult:
+    names: list[SpeakerName]
+    engine: str
+    model: str | None = None
+
+
+def name_episode_speakers(
+    segments: list[Segment], episode: Episode, podcast: Podcast | None, llm: Callable[[], LLMEngine] | None,
+) -> NamesResult:
+    persons = [*episode.persons, *(podcast.persons if podcast else [])]
+    used: list[Context] = []
+
+    def ask(labels, lines, candidates):  # the model loads only when there is something to ask
+        ctx = Context(llm(), episode.title)
+        used.append(ctx)
+        return asker(ctx)(labels, lines, candidates)
+
+    names = name_speakers(segments, persons=persons, show_notes=episode.description, ask=ask if llm else None)
+    if used and any(n.source == "llm" for n in names):
+        return NamesResult(names, f"rules+{used[0].engine.name}", used[0].engine.model)
+    return NamesResult(names, "rules")

@@ -1,0 +1,69 @@
+"""The checks every AI text goes through: numbers and names against the source, whole sentences,
+no loops."""
+
+import pytest
+
+from earmark.ai.grounding import (
+    Source, drop_repeated_sentences, names, numbers, repeats, strip_speaker, supported_share, whole_sentences,
+)
+
+SOURCE = Source.of(
+    "Welcome to the show, I'm Val Moreno and with me is Tom Becker. The Tacoma Narrows Bridge fell in nineteen "
+    "forty. The repair cost six point four million dollars. Tom keeps forty two hives in Leeds. About 1,200 "
+    "people walked across, and 75 percent of them were locals. The mites are a problem.",
+    "Show notes: Val Moreno talks to Tom Becker about bridges.",
+)
+
+
+@pytest.mark.parametrize("text, values", [
+    ("He keeps forty two hives", {"42"}),
+    ("in nineteen forty", {"1940", "19", "40"}),
+    ("six point four million dollars", {"6400000"}),
+    ("6.4 million dollars, 1,200 people", {"6400000", "1200"}),
+    ("the 1990s, 75% and the 3rd", {"1990", "75", "3"}),
+    ("one of the two", set()),  # small number words are not claims
+])
+def test_numbers_are_read_as_values(text, values):
+    assert values <= set(numbers(text)) and (values or not numbers(text))
+
+
+@pytest.mark.parametrize("text, problems", [
+    ("Tom Becker explains that the Tacoma Narrows Bridge collapsed in 1940.", []),
+    ("It cost 6.4 million dollars and 1200 people walked.", []),
+    ("Overall, Tom keeps 42 hives in Leeds.", []),  # "Overall" is a common word, not a name
+    ("Tom keeps 43 hives.", ["43"]),
+    ("The bridge fell in 1941 and cost 5 million dollars.", ["1941", "5000000"]),
+    ("In London, Tom met Sarah.", ["London", "Sarah"]),
+    ("Paris is far from Leeds.", ["Paris"]),  # a sentence-initial name that is no common word
+])
+def test_unsupported_numbers_and_names(text, problems):
+    assert SOURCE.unsupported(text) == problems
+
+
+def test_titles_are_title_cased_so_only_real_names_count():
+    assert SOURCE.unsupported("Mite Problems in Leeds", title=True) == []
+    assert SOURCE.unsupported("The Impact of Hive Location", title=True) == []
+    assert SOURCE.unsupported("Sarah's Hives in Leeds", title=True) == ["Sarah's"]
+    assert names("Later, Sarah met Tom in Paris.") == ["Sarah", "Tom", "Paris"]
+
+
+def test_no_text_is_left_cut_off():
+    assert whole_sentences("The bridge fell. But the wind wasn't a") == "The bridge fell."
+    assert whole_sentences("But the wind wasn't a") == ""
+    assert whole_sentences("It ended well!") == "It ended well!"
+
+
+def test_loops_and_repeated_sentences():
+    looped = ["The bridge fell in the wind that day. The bridge fell in the wind that day."]
+    assert repeats(looped) and not repeats(["The bridge fell.", "Then it was rebuilt in steel."])
+    assert drop_repeated_sentences(["The bridge fell in the wind that day. It was cold.",
+                                    "The bridge fell in the wind that day. Nobody was hurt."]) == [
+        "The bridge fell in the wind that day. It was cold.", "Nobody was hurt."]
+
+
+def test_copied_speaker_prefixes_and_support():
+    assert strip_speaker("Tom Becker: The deck twisted.") == "The deck twisted."
+    assert strip_speaker("[3] Val: Hello.") == "Hello."
+    assert strip_speaker("The point: bees matter.") == "The point: bees matter."
+    assert supported_share("The bridges twisted", "the bridge twisted in the wind") == 1.0
+    assert supported_share("Engineers added dampers", "the bridge twisted") == 0.0
