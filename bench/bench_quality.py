@@ -23,6 +23,7 @@ Figures, per episode and per half:
   ask         answers that contain the right words and cite the line that holds them; declined: unanswerables declined
   names       speakers the episode names who got the right name; wrong: names given to the wrong speaker
   search      meaning-only searches whose top result (library-wide) is the right line
+  asr wer     the speech recognizer's word error rate on the episode (what the AI had to work from)
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from earmark.ai.grounding import ends_sentence, numbers, repeats  # noqa: E402
 from earmark.ai.llm import get_llm  # noqa: E402
 from earmark.ai.tasks.ask import ask  # noqa: E402
-from earmark.ai.terms import terms  # noqa: E402
+from earmark.ai.terms import stem, terms  # noqa: E402
 from earmark.config import Settings  # noqa: E402
 from earmark.feeds.refresh import subscribe  # noqa: E402
 from earmark.jobs import Pipeline  # noqa: E402
@@ -59,11 +60,12 @@ from earmark.store.library import Library  # noqa: E402
 from earmark.store.snips import SnipStore  # noqa: E402
 from earmark.store.transcripts import TranscriptStore  # noqa: E402
 from earmark.store.understanding import UnderstandingStore  # noqa: E402
+from tests.engines.speech import wer  # noqa: E402
 from tests.episodes.scripts import Script, Spoken, load_all, speak  # noqa: E402
 from tests.loopback import LoopbackServer  # noqa: E402
 
-UNDERSTANDING = ("names", "chapters", "summary", "highlights")
-PREPARE = ("download", "transcript", "speakers", "index")
+UNDERSTANDING = ("names", "index", "chapters", "summary", "highlights")  # what a rerun redoes
+PREPARE = ("download", "transcript", "speakers")
 BOUNDARY_SLACK = 20.0
 CITE_SLACK = 1.5  # ASR sentence times vs the synthesized line times
 NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
@@ -114,7 +116,7 @@ def entities(text: str) -> tuple[list[str], list[str]]:
 
 @dataclass
 class Reference:
-    """What AI texts of an episode may state: its transcript and show notes."""
+    """What AI texts of an episode may state: its transcript and show notes (words by stem)."""
 
     words: set[str]
     values: set[str]
@@ -122,14 +124,14 @@ class Reference:
     @classmethod
     def of(cls, *texts: str) -> Reference:
         blob = "\n".join(texts)
-        return cls({w.lower() for w in re.findall(r"[^\W\d_]+", blob)}, set(numbers(blob)))
+        return cls({stem(w) for w in re.findall(r"[^\W\d_]+", blob)}, set(numbers(blob)))
 
     def invented(self, text: str) -> tuple[int, list[str]]:
         """(items checked, items not in the reference)."""
         names, values = entities(text)
         bad = []
         for name in names:
-            parts = [w.lower() for w in re.findall(r"[^\W\d_]+", name) if w[0].isupper()]
+            parts = [stem(w) for w in re.findall(r"[^\W\d_]+", name) if w[0].isupper()]
             if any(p not in self.words for p in parts):
                 bad.append(name)
         bad += [v for v in values if v not in self.values]
@@ -153,6 +155,7 @@ class Tally:
     named: list[bool] = field(default_factory=list)
     wrong_names: list[str] = field(default_factory=list)
     searches: list[bool] = field(default_factory=list)
+    wer: list[float] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: Tally) -> None:
@@ -168,6 +171,7 @@ class Tally:
     def row(self) -> dict[str, str]:
         pct = lambda xs: f"{100 * sum(xs) / len(xs):.0f}% ({sum(xs)}/{len(xs)})" if xs else "–"  # noqa: E731
         return {
+            "asr wer": f"{sum(self.wer) / len(self.wer):.2f}" if self.wer else "–",
             "facts": pct(self.facts),
             "halluc": f"{100 * len(self.invented) / max(self.checked, 1):.1f}% ({len(self.invented)}/{self.checked})",
             "cut": str(len(self.cut)),
@@ -256,6 +260,7 @@ def score(library: Library, settings: Settings, script: Script, audio: Spoken, e
           searcher: Searcher) -> tuple[Tally, dict]:
     tally, shown = Tally(), {}
     transcript = TranscriptStore(library).get(episode_id)
+    tally.wer = [wer(script.text, " ".join(s.text for s in transcript.segments))]
     episode = library.episode(episode_id)
     notes = show_notes(library, episode)
     ref = Reference.of("\n".join(s.text for s in transcript.segments), notes, script.title)
@@ -294,18 +299,25 @@ def score(library: Library, settings: Settings, script: Script, audio: Spoken, e
 
     highlights = store.highlights(episode_id) or []
     titles = [h.title.lower() for h in highlights]
+    faults = []
     for k, h in enumerate(highlights):
         window = " ".join(s.text for s in transcript.segments if s.end > h.start and s.start < h.end)
-        own = Reference.of(window)
-        ok = bool(set(terms(h.title)) & set(terms(window)))
-        ok &= not own.invented(h.title)[1] and not own.invented(h.why)[1]
-        ok &= titles.count(h.title.lower()) == 1 and ends_sentence(h.why)
-        ok &= not any(o is not h and o.start < h.end and h.start < o.end for o in highlights)
-        tally.highlights.append(ok)
+        own = Reference.of(window, " ".join({s.speaker or "" for s in transcript.segments
+                                             if s.end > h.start and s.start < h.end}))
+        fault = [why for why, bad in (
+            ("title shares no word with its moment", not set(terms(h.title)) & set(terms(window))),
+            (f"title states {own.invented(h.title)[1]}", own.invented(h.title)[1]),
+            (f"line states {own.invented(h.why)[1]}", own.invented(h.why)[1]),
+            ("title used twice", titles.count(h.title.lower()) > 1),
+            ("line cut off", not ends_sentence(h.why)),
+            ("overlaps another", any(o is not h and o.start < h.end and h.start < o.end for o in highlights)),
+        ) if bad]
+        tally.highlights.append(not fault)
+        faults.append(fault)
         judge(h.title, sentence=False)
         judge(h.why)
-    shown["highlights"] = [{"at": round(h.start, 1), "title": h.title, "why": h.why, "valid": v,
-                            "quote": h.quote[:200]} for h, v in zip(highlights, tally.highlights)]
+    shown["highlights"] = [{"at": round(h.start, 1), "title": h.title, "why": h.why, "faults": f,
+                            "quote": h.quote[:200]} for h, f in zip(highlights, faults)]
 
     retriever = EpisodeRetriever(library.conn, episode_id, searcher.embedder)
     shown["answers"] = []

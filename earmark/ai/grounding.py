@@ -27,13 +27,13 @@ from text_to_num import alpha2digit
 
 _TEXT2NUM = {"en", "fr", "es", "pt", "de", "nl", "da", "it"}
 _NO_NAME_CHECK = {"de", "lb"}  # every noun is capitalised
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])|(?<![\w.])\d+(?=st|nd|rd|th|s\b|%)")
+_NUMBER = re.compile(r"(?<![\w.])\d++(?:[.,]\d++)*+(?![.,]?\d)")
 _SCALE = re.compile(r"\b(\d+(?:\.\d+)?) (1000|1000000|1000000000)\b")
 _SPOKEN_YEAR = re.compile(r"\b(1[0-9]|20) ([1-9][0-9])\b")
 _SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SCALED_DIGITS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.U)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 # Capitalised words that begin sentences or stand alone without naming anybody.
 _NOT_NAMES = frozenset(
@@ -56,6 +56,9 @@ def numbers(text: str, language: str | None = "en") -> list[str]:
     lang = (language or "en").split("-")[0].lower()
     spelled = alpha2digit(text, lang if lang in _TEXT2NUM else "en") if text else ""
     found: list[tuple[float, str]] = []
+    for m in _SPOKEN_YEAR.finditer(spelled):  # "19 40" from "nineteen forty" (not also 19 and 40)
+        found.append((m.start() * len(text) / max(len(spelled), 1), m.group(1) + m.group(2)))
+    spelled = _SPOKEN_YEAR.sub(lambda m: " " * len(m.group(0)), spelled) if spelled != text else spelled
     for source in (text, spelled):
         scale = len(source) / max(len(text), 1)  # positions in the spelled text, roughly in the text's terms
         for m in _SCALED_DIGITS.finditer(source):  # "6.4 million"
@@ -65,8 +68,6 @@ def numbers(text: str, language: str | None = "en") -> list[str]:
         rest = _SCALE.sub(lambda m: " " * len(m.group(0)), _SCALED_DIGITS.sub(lambda m: " " * len(m.group(0)), source))
         for m in _NUMBER.finditer(rest):
             found.append((m.start() / scale, _value(m.group(0))))
-    for m in _SPOKEN_YEAR.finditer(spelled):  # "19 40" from "nineteen forty"
-        found.append((m.start(), m.group(1) + m.group(2)))
     return list(dict.fromkeys(v for _, v in sorted(found, key=lambda p: p[0])))
 
 

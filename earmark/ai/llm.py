@@ -3,8 +3,8 @@ snip cards). Engines register a factory by name; the default one uses it too.
 
 Tasks send chat messages and, for structured output, a JSON schema the engine enforces (llama.cpp
 grammar, OpenAI ``response_format``). ``frequency_penalty`` (OpenAI's meaning, 0–2) breaks a
-decoding loop when a task asks again after one. Put the long shared part (the transcript) first and the
-task's own instruction last, so an engine with a prompt/KV cache reuses the prefix across tasks.
+decoding loop when a task asks again after one. Put what calls share first (system prompt and
+instruction) and what differs last, so an engine with a prompt/KV cache reuses the prefix.
 """
 
 from __future__ import annotations

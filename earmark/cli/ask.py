@@ -8,6 +8,8 @@ from earmark.ai.tasks.ask import ask as ask_episode
 from earmark.ai.tasks.common import clock
 from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
 from earmark.errors import NotFound
+from earmark.jobs.understanding import show_notes
+from earmark.search.episode import episode_retriever
 from earmark.store.transcripts import TranscriptStore
 
 
@@ -24,7 +26,8 @@ def ask(
     if transcript is None:
         raise NotFound(f"episode {episode_id} has no transcript yet; run `earmark process {episode_id} --wait`")
     with err_console.status("Reading the episode…"):
-        answer = ask_episode(transcript, question, get_llm(settings), title=episode.title)
+        answer = ask_episode(transcript, question, get_llm(settings), title=episode.title,
+                             retriever=episode_retriever(library, episode_id), notes=show_notes(library, episode))
     if json_out:
         print_json(answer)
         return

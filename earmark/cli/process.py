@@ -13,7 +13,7 @@ from earmark.jobs.understanding import STAGES as UNDERSTANDING, outdated
 from earmark.models import DONE, PRIORITY_USER
 from earmark.store.transcripts import TranscriptStore
 
-REDO = {"understanding": ("names", *UNDERSTANDING)}
+REDO = {"understanding": ("names", *UNDERSTANDING), "index": ("index",)}
 
 
 @app.command()
@@ -22,7 +22,8 @@ def process(
                                                         "with --redo understanding and no ID)."),
     wait: bool = typer.Option(False, "--wait", help="Run it here and now, with a progress bar."),
     redo: str | None = typer.Option(None, "--redo", help="Redo only this part of a processed episode: understanding "
-                                                          "(speaker names, chapters, summary, highlights)."),
+                                                          "(speaker names, chapters, summary, highlights) or index "
+                                                          "(search)."),
     json: bool = JSON_OPTION,
 ) -> None:
     """Download and transcribe an episode (publisher transcript first, else local speech
@@ -33,7 +34,7 @@ def process(
     pipeline = Pipeline(library, settings)
     only = REDO[redo] if redo else None
     if episode_id is None:
-        if redo is None:
+        if redo != "understanding":
             raise typer.BadParameter("give an episode ID, or --redo understanding for every outdated episode",
                                      param_hint="EPISODE_ID")
         ids = outdated(library)
@@ -42,7 +43,8 @@ def process(
             return
     else:
         library.episode(episode_id)  # NotFound for an unknown id
-        if only is not None and TranscriptStore(library).info(episode_id) is None:
+        info = TranscriptStore(library).info(episode_id)
+        if only is not None and (info is None or not info.complete):
             raise NotFound(f"episode {episode_id} has no transcript to redo; run `earmark process {episode_id}` first")
         ids = [episode_id]
     jobs = [pipeline.enqueue(i, priority=PRIORITY_USER, only=only) for i in ids]
@@ -66,11 +68,9 @@ def process(
             finished.append(pipeline.run_job(job.id))
     if json:
         print_json(finished if episode_id is None else finished[0])
-    for job in finished:
+    for job in [] if json else finished:
         episode = library.episode(job.episode_id)
-        if json:
-            pass
-        elif job.state == DONE:
+        if job.state == DONE:
             console.print(f"Processed [bold]{escape(episode.title)}[/] (job {job.id}).", highlight=False, soft_wrap=True)
         else:
             err_console.print(f"[red]Job {job.id} {job.state}:[/] {escape(job.error or '')}", highlight=False, soft_wrap=True)

@@ -17,7 +17,7 @@ def stored_or_compute(name: str, settings, library, episode_id: int, *, refresh:
     if result is not None:
         return result
     with err_console.status(f"Computing {name} for episode {episode_id} on the local model…"):
-        embed = understanding.text_embedder() if name == "chapters" else None
-        result = understanding.compute(name, library, settings, episode_id, lambda: get_llm(settings), embed=embed)
-    understanding.save(library, name, episode_id, result)
+        result, dropped = understanding.compute(name, library, settings, episode_id, lambda: get_llm(settings),
+                                                embed=understanding.text_embedder())
+    understanding.save(library, name, episode_id, result, dropped)
     return getter(episode_id)

@@ -4,14 +4,18 @@ episode/podcast in; names with their evidence out (the pipeline writes them)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from earmark.ai.llm import LLMEngine
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.speaker_names import asker
+from earmark.errors import EarmarkError
 from earmark.models import Episode, Podcast, Segment, SpeakerName
 from earmark.speakers.naming import name_speakers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -24,15 +28,20 @@ class NamesResult:
 def name_episode_speakers(
     segments: list[Segment], episode: Episode, podcast: Podcast | None, llm: Callable[[], LLMEngine] | None,
 ) -> NamesResult:
-    persons = [*episode.persons, *(podcast.persons if podcast else [])]
+    persons = list({p.name: p for p in [*episode.persons, *(podcast.persons if podcast else [])]}.values())
     used: list[Context] = []
 
     def ask(labels, lines, candidates):  # the model loads only when there is something to ask
-        ctx = Context(llm(), episode.title)
-        used.append(ctx)
-        return asker(ctx)(labels, lines, candidates)
+        try:
+            ctx = Context(llm(), episode.title)
+            used.append(ctx)
+            return asker(ctx)(labels, lines, candidates)
+        except EarmarkError as exc:  # no model, or no valid answer: the rules' names stand
+            log.warning("names: the language model could not help: %s", exc)
+            return {}
 
-    names = name_speakers(segments, persons=persons, show_notes=episode.description, ask=ask if llm else None)
+    names = name_speakers(segments, persons=persons, show_notes=episode.description, ask=ask if llm else None,
+                          titles=[episode.title, podcast.title if podcast else ""])
     if used and any(n.source == "llm" for n in names):
         return NamesResult(names, f"rules+{used[0].engine.name}", used[0].engine.model)
     return NamesResult(names, "rules")

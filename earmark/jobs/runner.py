@@ -26,6 +26,11 @@ from earmark.store.library import Library
 from earmark.search.index import write_episode_index
 from earmark.store.transcripts import TranscriptStore, insert_segments
 
+def _heard(job: Job) -> bool:
+    """Whether every stage that listens to the audio is done (a played download may be gone)."""
+    return all(s.state == DONE for s in job.stages if s.name in ("transcript", "speakers"))
+
+
 # Share of the job's progress bar each stage fills.
 WEIGHTS = {"download": 30.0, "transcript": 65.0, "speakers": 10.0, "names": 2.0, "index": 5.0}
 WEIGHTS.update(understanding.WEIGHTS)
@@ -106,6 +111,8 @@ class Pipeline:
                     record = self.library.download(job.episode_id)
                     if stage.state == DONE and record and Path(record.path).is_file():
                         audio = Path(record.path)
+                        continue
+                    if stage.state == DONE and _heard(job):  # nothing left needs the audio (a redo)
                         continue
                     self.jobs.start_stage(job.id, stage.name)
                     audio = self._download(job, record)

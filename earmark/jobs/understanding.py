@@ -79,7 +79,7 @@ def compute(
     if name == "chapters":
         return generate_chapters(transcript, llm, embed=embed, ctx=ctx, notes=notes), ctx.dropped
     chapters = UnderstandingStore(library).chapters(episode_id)
-    starts = [c.start for c in chapters.chapters] if chapters and len(chapters.chapters) > 1 else None
+    starts = [c.start for c in chapters.chapters] if chapters and chapters.chapters else None
     if name == "summary":
         return summarize(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
     if name == "highlights":
@@ -119,7 +119,7 @@ def outdated(library: Library) -> list[int]:
     for episode_id, versions in UnderstandingStore(library).prompt_versions().items():
         for task, names in PROMPTS.items():
             made = versions.get(task)
-            if made == "publisher":
+            if made in ("publisher", "none"):  # nothing the prompts made (or could make)
                 continue
             used = dict(u.split("@", 1) for u in (made or "").split("+") if "@" in u)  # prompt → version
             current = any(n in used for n in names) and all(used[n] == load_prompt(n).version for n in names if n in used)

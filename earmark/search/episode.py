@@ -42,9 +42,9 @@ class EpisodeRetriever:
     def _semantic(self, question: str, limit: int) -> list[tuple[float, float]]:
         if self.embedder is None:
             return []
-        rows = self.conn.execute(
-            "SELECT start, end, embedding FROM search_windows WHERE episode_id = ? AND kind = 'window'",
-            (self.episode_id,),
+        rows = self.conn.execute(  # vectors of another model are not comparable: skipped
+            "SELECT start, end, embedding FROM search_windows WHERE episode_id = ? AND kind = 'window' AND model = ?",
+            (self.episode_id, self.embedder.name),
         ).fetchall()
         if not rows:
             return []
@@ -64,3 +64,24 @@ class EpisodeRetriever:
             around = [scores[w] for w in semantic if w[0] <= span[0] < w[1]]
             scores[span] = scores.get(span, 0.0) + 1.0 / (RRF_K + rank + 1) + max(around, default=0.0)
         return sorted(scores, key=lambda span: -scores[span])[:k]
+
+
+class Found:
+    """Passages looked up already (on the thread that owns the connection): a Retriever that only
+    hands them out."""
+
+    def __init__(self, spans: list[tuple[float, float]]):
+        self.spans = spans
+
+    def find(self, question: str, k: int) -> list[tuple[float, float]]:
+        return self.spans[:k]
+
+
+def episode_retriever(library, episode_id: int) -> EpisodeRetriever | None:
+    """The index-backed retriever when the episode is indexed (else None: ask() searches its
+    sentences in memory, by keyword)."""
+    from earmark.search.embed import get_embedder
+
+    retriever = EpisodeRetriever(library.conn, episode_id, get_embedder())
+    return retriever if retriever.indexed() else None
+

@@ -119,7 +119,8 @@ def build_card(
             value = again
     found = _problems(value, source)  # what still fails is left out (a title falls back to the quote)
     answer = CardAnswer.model_validate(value)
-    takeaways = [strip_speaker(t.strip()) for n, t in enumerate(answer.takeaways) if n not in found and t.strip()]
+    takeaways = list(dict.fromkeys(strip_speaker(t.strip()) for n, t in enumerate(answer.takeaways)
+                                   if n not in found and t.strip()))
     start_index = answer.start if candidates and answer.start in candidates else None
     chosen = range(start_index if start_index is not None else snapped.start_index, snapped.end_index + 1)
     quote, speaker = _place_quote(answer.quote.strip(), answer.speaker, [sentences[n] for n in chosen])

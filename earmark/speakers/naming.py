@@ -11,7 +11,8 @@ Evidence, strongest first, each kept with the line that gives it:
 * ``podcast:person`` (episode persons, then the podcast's; hosts first): the first speaker is the
   host when the feed names exactly one host; one person left for one speaker left;
 * then, optionally, a language model asked about the speakers still unnamed, allowed to answer only
-  with a name the transcript, show notes or feed give (or "unknown").
+  with a name the transcript, show notes or feed give (or "unknown"), and heard only where another
+  speaker says that name just before the speaker's turn.
 
 Each name goes to one speaker; votes decide between conflicting evidence. Speakers nobody names are
 "Speaker 1", "Speaker 2", … in order of first appearance.
@@ -23,6 +24,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from earmark.ai.grounding import common_words
 from earmark.models import Person, Segment, SpeakerName
 
 _NAME = r"([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
@@ -81,10 +83,12 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
 
 
-def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_notes: str) -> list[str]:
+def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_notes: str,
+                exclude: Iterable[str] = ()) -> list[str]:
     """Names the episode offers, hosts first: the feed's people, full names in the show notes and
-    in the transcript (a list of guests, "I'm Maya Lopez"), then names written capitalised in the
-    middle of a sentence more than once."""
+    in the transcript's introductions (a list of guests, "I'm Maya Lopez", "joining me is …").
+    Words of ``exclude`` (the podcast's and episode's titles) are no one's name."""
+    banned = {w for text in exclude for w in re.findall(r"[A-Z][a-z'\-]+", text or "")}
     people = list(persons)
     names = [p.name for p in people if (p.role or "host") == "host"] + [p.name for p in people if (p.role or "host") != "host"]
     for first, last in _FULL_NAME.findall(show_notes or ""):
@@ -92,7 +96,10 @@ def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_not
             names.append(f"{first} {last}")
     for s in segments:  # introductions: "my guests are …", "I'm Maya Lopez", "joining me is …"
         for sentence in _sentences(s.text):
-            if not (_LIST.search(sentence) or any(p.search(sentence) for p in (*_SELF, *_WELCOME))):
+            listed = _LIST.search(sentence)
+            if listed:
+                sentence = sentence[listed.start():]  # the names come after "guests", "joined by" …
+            elif not any(p.search(sentence) for p in (*_SELF, *_WELCOME)):
                 continue
             for first, last in _FULL_NAME.findall(sentence):
                 if first not in _NOT_NAMES and last not in _NOT_NAMES:
@@ -102,7 +109,7 @@ def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_not
                     names.append(word)
     out: list[str] = []
     for n in names:
-        if n and n not in out:
+        if n and n not in out and not set(n.split()) & banned:
             out.append(n)
     return out
 
@@ -124,14 +131,16 @@ Ask = Callable[[list[str], dict[str, list[str]], list[str]], dict[str, str]]
 
 def name_speakers(
     segments: list[Segment], *, persons: Iterable[Person] = (), show_notes: str = "", ask: Ask | None = None,
+    titles: Iterable[str] = (),
 ) -> list[SpeakerName]:
-    """Who each diarized label (``Segment.label``) is, in order of first appearance."""
+    """Who each diarized label (``Segment.label``) is, in order of first appearance. ``titles``:
+    the podcast's and episode's, whose words name no one."""
     persons = list(persons)
     order: list[str] = []
     for s in segments:
         if s.label is not None and s.label not in order:
             order.append(s.label)
-    known = known_names(segments, persons, show_notes)
+    known = known_names(segments, persons, show_notes, titles)
     first_names = {k.split()[0] for k in known}
     votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     evidence: dict[tuple[str, str], tuple[str, str]] = {}
@@ -152,16 +161,19 @@ def name_speakers(
         for name in _match(_WELCOME, s.text)[:1]:
             vote(_next_other(segments, i), name, "welcome", s.text)
         for sentence in _sentences(s.text):
-            for pattern, needs_known in ((_VOCATIVE_START, True), (_VOCATIVE_END, False)):
+            for pattern in (_VOCATIVE_START, _VOCATIVE_END):
                 m = pattern.search(sentence)
                 if not m or m.group(1) in _NOT_NAMES:
                     continue
-                if needs_known and m.group(1) not in first_names:
+                # "Anna, …" counts when the episode names Anna elsewhere; ", Omar?" also when it
+                # is no everyday word ("… near Lyon, France." names nobody France)
+                if m.group(1) not in first_names and (pattern is _VOCATIVE_START or m.group(1).lower() in common_words()):
                     continue
                 vote(_next_other(segments, i), m.group(1), "vocative", s.text)
 
     names: dict[str, SpeakerName] = {}
-    taken: set[str] = set()
+    # names already shown on segments without a label (named before labels were kept) are taken
+    taken: set[str] = {s.speaker for s in segments if s.label is None and s.speaker}
     # strongest claims first; a name goes to one speaker, a speaker gets one name
     claims = sorted(((score, label, name) for label, by in votes.items() for name, score in by.items()), reverse=True)
     for score, label, name in claims:
@@ -188,7 +200,9 @@ def name_speakers(
             answers = ask(unnamed, {label: _context_lines(segments, label) for label in unnamed}, candidates)
             for label in unnamed:
                 name = answers.get(label)
-                if name and name in candidates and name not in taken:
+                # the model's pick stands only where another speaker says that name just before
+                # this one speaks: what it may read, not what it may guess
+                if name and name in candidates and name not in taken and _addressed(segments, label, name, candidates):
                     names[label] = SpeakerName(label, name, "llm", "; ".join(_context_lines(segments, label)[:2]))
                     taken.add(name)
 
@@ -200,6 +214,19 @@ def name_speakers(
             names[label] = SpeakerName(label, f"Speaker {n}", "none")
         out.append(names[label])
     return out
+
+
+def _addressed(segments: list[Segment], label: str, name: str, candidates: list[str], reach: int = 2) -> bool:
+    """Whether another speaker says (the first word of) ``name``, and no other candidate's, within
+    ``reach`` segments before one of ``label``'s turns (a list of guests is no such evidence)."""
+    said = lambda text, n: re.search(rf"\b{re.escape(n.split()[0])}\b", text) is not None  # noqa: E731
+    for i, s in enumerate(segments):
+        if s.label != label or (i and segments[i - 1].label == label):
+            continue
+        for prev in segments[max(0, i - reach):i]:
+            if prev.label != label and said(prev.text, name) and not any(said(prev.text, c) for c in candidates if c != name):
+                return True
+    return False
 
 
 def _speech_seconds(segments: list[Segment], label: str) -> float:
@@ -219,9 +246,3 @@ def _context_lines(segments: list[Segment], label: str, limit: int = 4) -> list[
         if len(lines) >= 2 * limit:
             break
     return lines
-
-
-def apply_names(segments: list[Segment], names: list[SpeakerName]) -> list[Segment]:
-    by_label = {n.label: n.name for n in names}
-    return [Segment(s.start, s.end, s.text, by_label.get(s.label, s.speaker) if s.label is not None else s.speaker,
-                    s.words, s.label) for s in segments]

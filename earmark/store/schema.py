@@ -437,12 +437,13 @@ MIGRATIONS: list[str] = [
     # check left out (a number the transcript never says, a repeated title…), with the reason
     """
     ALTER TABLE segments ADD COLUMN label TEXT;
-    UPDATE segments SET label = speaker WHERE speaker LIKE 'Speaker %';
+    UPDATE segments SET label = speaker WHERE speaker LIKE 'Speaker %'
+        AND episode_id IN (SELECT episode_id FROM transcripts WHERE source = 'asr');
     CREATE TABLE speaker_names (
         episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
         label       TEXT NOT NULL,
         name        TEXT NOT NULL,
-        source      TEXT NOT NULL,                        -- self / welcome / vocative / list / feed / llm / none
+        source      TEXT NOT NULL,                        -- self / welcome / vocative / feed / llm / none
         evidence    TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (episode_id, label)
     );
@@ -455,5 +456,14 @@ MIGRATIONS: list[str] = [
         created_at  REAL NOT NULL
     );
     CREATE INDEX dropped_items_by_episode ON dropped_items (episode_id, task);
+    -- jobs made before: the stages in today's order, with the new names stage (done where the old
+    -- speakers stage, which named speakers itself, is done)
+    UPDATE job_stages SET position = CASE name WHEN 'download' THEN 0 WHEN 'transcript' THEN 1
+        WHEN 'speakers' THEN 2 WHEN 'index' THEN 4 WHEN 'chapters' THEN 5 WHEN 'summary' THEN 6
+        WHEN 'highlights' THEN 7 ELSE position END;
+    INSERT INTO job_stages (job_id, name, position, state, progress)
+        SELECT job_id, 'names', 3, CASE state WHEN 'done' THEN 'done' ELSE 'queued' END,
+               CASE state WHEN 'done' THEN 100 ELSE 0 END
+        FROM job_stages WHERE name = 'speakers';
     """,
 ]

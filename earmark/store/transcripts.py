@@ -97,8 +97,9 @@ class TranscriptStore:
         conn: sqlite3.Connection, episode_id: int, *, source: str, format: str, language: str | None,
         engine: str | None, model: str | None, url: str | None = None,
     ) -> None:
-        """Start an (incomplete) transcript, dropping any earlier one and its segments."""
+        """Start an (incomplete) transcript, dropping any earlier one, its segments and names."""
         conn.execute("DELETE FROM segments WHERE episode_id = ?", (episode_id,))
+        conn.execute("DELETE FROM speaker_names WHERE episode_id = ?", (episode_id,))
         conn.execute(
             "INSERT OR REPLACE INTO transcripts (episode_id, source, format, language, engine, model, url, complete,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
@@ -117,8 +118,10 @@ class TranscriptStore:
         conn.execute("UPDATE transcripts SET complete = 1, updated_at = ? WHERE episode_id = ?", (time.time(), episode_id))
 
     def replace_segments(self, conn: sqlite3.Connection, episode_id: int, segments: list[Segment]) -> None:
-        """The episode's segments, all of them anew (speakers split segments at turn changes)."""
+        """The episode's segments, all of them anew (speakers split segments at turn changes);
+        names given to the old labels go with them."""
         conn.execute("DELETE FROM segments WHERE episode_id = ?", (episode_id,))
+        conn.execute("DELETE FROM speaker_names WHERE episode_id = ?", (episode_id,))
         insert_segments(conn, episode_id, 0, segments)
 
     # -- speaker names -----------------------------------------------------------------------
@@ -145,3 +148,5 @@ class TranscriptStore:
     def delete(self, episode_id: int) -> None:
         with self.library.transaction() as conn:
             conn.execute("DELETE FROM transcripts WHERE episode_id = ?", (episode_id,))
+            conn.execute("DELETE FROM speaker_names WHERE episode_id = ?", (episode_id,))
+            conn.execute("DELETE FROM dropped_items WHERE episode_id = ?", (episode_id,))

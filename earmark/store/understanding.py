@@ -147,11 +147,15 @@ class UnderstandingStore:
 
     def prompt_versions(self) -> dict[int, dict[str, str | None]]:
         """For every transcribed episode: the prompt version of each stored result (summary,
-        generated chapters, highlights); a task with no result is missing."""
+        generated chapters, highlights); "publisher" for the publisher's chapters, "none" for a
+        highlights stage that found none; a task with no result is missing."""
         rows = self.library.conn.execute(
             "SELECT t.episode_id AS id, s.prompt_version AS summary,"
-            " CASE WHEN c.source = 'generated' THEN c.prompt_version ELSE 'publisher' END AS chapters,"
-            " (SELECT h.prompt_version FROM highlights h WHERE h.episode_id = t.episode_id LIMIT 1) AS highlights"
+            " CASE WHEN c.episode_id IS NULL THEN NULL WHEN c.source = 'generated' THEN c.prompt_version"
+            " ELSE 'publisher' END AS chapters,"
+            " coalesce((SELECT h.prompt_version FROM highlights h WHERE h.episode_id = t.episode_id LIMIT 1),"
+            "          (SELECT 'none' FROM job_stages s JOIN jobs j ON j.id = s.job_id WHERE j.episode_id = t.episode_id"
+            "           AND s.name = 'highlights' AND s.state = 'done' LIMIT 1)) AS highlights"
             " FROM transcripts t LEFT JOIN summaries s ON s.episode_id = t.episode_id"
             " LEFT JOIN chapter_sets c ON c.episode_id = t.episode_id WHERE t.complete = 1"
         ).fetchall()

@@ -63,7 +63,7 @@ def group_words(
     return segments
 
 
-_INNER_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_INNER_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
 MAX_SENTENCE_SECONDS = 40.0  # a run-on "sentence" (no punctuation) still breaks into readable units
 
 

@@ -10,6 +10,7 @@ from earmark.ai.llm import Message
 from earmark.models import Segment, Transcript
 
 _TS = re.compile(r"^\[(?:(\d+):)?(\d{2}):(\d{2})\]", re.M)
+_BULLET = re.compile(r"^- (?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
 _NUMBERED = re.compile(r"^\[(\d+)\] (?:\(\d+:\d+\) )?(?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
 
 
@@ -39,19 +40,23 @@ def valid_answer(messages: list[Message], schema: dict | None) -> str:
                            "best": min(2, count)})
     if "new_topic" in props:
         return json.dumps({"new_topic": True})
-    if "paragraphs" in props:
-        count = props["paragraphs"].get("minItems", 2)
-        text = " ".join(lines.get(k, "") for k in sorted(lines)) or "A paragraph."
-        return json.dumps({"paragraphs": [text] * 1 + [f"{lines.get(k, 'More.')}" for k in range(2, count + 1)]})
-    if "takeaways" in props:
-        low = props["takeaways"]["minItems"]
-        return json.dumps({"takeaways": [{"note": k, "text": lines.get(k, "A takeaway.")} for k in range(1, low + 1)]})
+    if "paragraph" in props:  # a summary paragraph: the bullet sentences it was given, joined
+        bullets = _BULLET.findall("\n".join(m.content for m in messages))
+        return json.dumps({"paragraph": " ".join(bullets) or "A paragraph."})
+    if "takeaways" in props:  # one per numbered sentence, restated as itself
+        count = props["takeaways"]["minItems"]
+        return json.dumps({"takeaways": [lines.get(k, "A takeaway.") for k in range(1, count + 1)]})
     if "why" in props:  # a highlight's title and line
         return json.dumps({"title": first(1), "why": lines.get(1, "It matters.")})
-    if "evidence" in props:  # ask
+    if "evidence" in props:  # ask: the shown sentence sharing most words with the question
         enum = props["evidence"]["items"].get("enum") or []
-        return json.dumps({"answerable": bool(enum), "evidence": enum[:1],
-                           "answer": lines.get(enum[0], "An answer.") if enum else "The episode doesn't say."})
+        asked = re.search(r"^Question: (.*)$", "\n".join(m.content for m in messages), re.M)
+        words = set(re.findall(r"\w{4,}", asked.group(1).lower())) if asked else set()
+        best = max(enum, key=lambda n: len(words & set(re.findall(r"\w{4,}", lines.get(n, "").lower()))), default=None)
+        return json.dumps({"answerable": best is not None, "evidence": [best] if best is not None else [],
+                           "answer": lines.get(best, "An answer.") if best is not None else "The episode doesn't say."})
+    if "answers" in props:  # does the cited sentence answer the question?
+        return json.dumps({"answers": True})
     if "speakers" in props:
         return json.dumps({"speakers": [{"name": "unknown"}] * props["speakers"]["minItems"]})
     if "sections" in props:
@@ -132,18 +137,4 @@ def scripted_transcript() -> Transcript:
             speaker = "Maria" if len(segments) % 2 == 0 else "Tom"
             segments.append(Segment(t, t + LINE_SECONDS - 0.3, line, speaker))
             t += LINE_SECONDS
-    return Transcript(segments, source="publisher", format="text", language="en")
-
-
-def long_transcript(minutes: float = 30, seconds_per_segment: float = 8.0) -> Transcript:
-    """A long transcript made by repeating the script with rising times."""
-    base = scripted_transcript().segments
-    segments = []
-    t = 0.0
-    n = 0
-    while t < minutes * 60:
-        s = base[n % len(base)]
-        segments.append(Segment(t, t + seconds_per_segment - 0.3, s.text, s.speaker))
-        t += seconds_per_segment
-        n += 1
     return Transcript(segments, source="publisher", format="text", language="en")

@@ -53,6 +53,7 @@ def test_a_duplicate_or_unsupported_title_is_asked_again_then_the_moment_dropped
     assert ctx.dropped and all(d.task == "highlights" for d in ctx.dropped)
 
 
+YES, NO = '{"answers": true}', '{"answers": false}'
 SEGMENTS = [
     Segment(0, 6, "Welcome back, today it is bridges.", "Val"),
     Segment(6, 14, "The Millennium Bridge in London started to wobble on its opening day.", "Tom"),
@@ -80,7 +81,7 @@ def test_retrieval_stems_the_question():
 
 
 def test_the_answer_cites_the_sentence_that_holds_it():
-    llm = FakeLLM(answers=[_cite("dampers", "They added dozens of dampers under the deck.")])
+    llm = FakeLLM(answers=[_cite("dampers", "They added dozens of dampers under the deck."), YES])
     result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm, title="Bridges")
     assert result.answerable and "dampers" in result.answer
     [citation] = result.citations
@@ -97,6 +98,17 @@ def test_an_answer_its_citation_does_not_support_is_asked_again_then_declined():
     assert not result.answerable and result.answer == NOT_SAID and result.citations == []
     assert "Problems with that answer" in llm.history[1].prompt and '"1999"' in llm.history[1].prompt
     assert ctx.dropped[0].task == "answer"
+
+
+def test_the_model_asked_apart_must_agree_the_cited_sentence_answers_it():
+    wobble = _cite("wobble", "It wobbled on its opening day.")  # true, but no answer to "how was it fixed?"
+    llm = FakeLLM(answers=[wobble, NO, wobble, NO])
+    ctx = Context(llm, "Bridges")
+    result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm, ctx=ctx)
+    assert not result.answerable and result.citations == []
+    check = llm.history[1]
+    assert "answers" in check.schema["properties"] and "opening day" in check.prompt and "dampers" not in check.prompt
+    assert "do not answer the question" in llm.history[2].prompt
 
 
 def test_ask_declines():

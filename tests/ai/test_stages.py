@@ -8,6 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
+from earmark.ai.prompts import load_prompt
 from earmark.cli.app import app
 from earmark.engines import fake_llm
 from earmark.jobs import Pipeline
@@ -56,12 +57,12 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     summary = store.summary(episode_id)
     said = SRT.decode()
     assert summary.takeaways and all(t in said for t in summary.takeaways)  # the fake copies its sentences
-    assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and "summary@3" in summary.prompt_version
+    assert (summary.engine, summary.model) == ("fake", "fake-llm-1") and load_prompt("summary").id in summary.prompt_version
     chapters = store.chapters(episode_id)
     assert chapters.source == "generated" and all(c.generated for c in chapters.chapters)
-    assert "section@2" in chapters.prompt_version
+    assert load_prompt("section").id in chapters.prompt_version
     highlights = store.highlights(episode_id)
-    assert highlights and all(30 <= h.end - h.start <= 120 and "highlights@2" in h.prompt_version for h in highlights)
+    assert highlights and all(30 <= h.end - h.start <= 120 and load_prompt("highlights").id in h.prompt_version for h in highlights)
     calls = len(fake_llm.HISTORY)
 
     out = json.loads(runner.invoke(app, ["summary", str(episode_id), "--json"]).stdout)
@@ -82,8 +83,8 @@ def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings,
     episode_id = _episode(server, fake_library, fake_settings)
 
     def flaky(messages, schema):
-        if "paragraphs" in schema["properties"]:
-            return '{"paragraphs": "not a list"}'
+        if "paragraph" in schema["properties"]:
+            return '{"paragraph": 5}'
         return valid_answer(messages, schema)
 
     fake_llm.reset(default=flaky)
@@ -103,7 +104,7 @@ def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings,
     job = pipeline.run_job(pipeline.jobs.retry(job.id).id)
     assert job.state == "done"
     asked = [set(c.schema["properties"]) for c in fake_llm.HISTORY]
-    assert {"paragraphs"} in asked and {"takeaways"} in asked  # the summary ran again …
+    assert {"paragraph"} in asked and {"takeaways"} in asked  # the summary ran again …
     assert not any("why" in a for a in asked)  # … and the highlights, already done, did not
     assert store.summary(episode_id) is not None
 
@@ -118,3 +119,22 @@ def test_engine_that_cannot_load_fails_each_llm_stage_with_reason(fake_settings,
         stage = next(s for s in job.stages if s.name == name)
         assert stage.state == "failed" and "fail_after" in stage.error
     assert TranscriptStore(fake_library).get(episode_id) is not None
+
+
+def test_redo_understanding_recomputes_outdated_episodes_only(fake_settings, fake_library, server):
+    episode_id = _episode(server, fake_library, fake_settings)
+    assert runner.invoke(app, ["process", str(episode_id), "--wait"]).exit_code == 0
+    assert "up to date" in runner.invoke(app, ["process", "--redo", "understanding"]).stdout
+    with fake_library.transaction() as conn:  # as if made by an older release's prompts
+        conn.execute("UPDATE summaries SET prompt_version = 'system@1+summary@1' WHERE episode_id = ?", (episode_id,))
+    before = TranscriptStore(fake_library).get(episode_id)
+    fake_llm.HISTORY.clear()
+    result = runner.invoke(app, ["process", "--redo", "understanding", "--wait"])
+    assert result.exit_code == 0, result.output
+    job = Pipeline(fake_library, fake_settings).jobs.list(episode_id=episode_id)[0]
+    ran = {s.name for s in job.stages if s.started_at is not None}
+    assert ran == {"names", "chapters", "summary", "highlights"}  # no download, transcript or index again
+    assert TranscriptStore(fake_library).get(episode_id).segments == before.segments
+    assert load_prompt("summary").id in UnderstandingStore(fake_library).summary(episode_id).prompt_version
+    assert "up to date" in runner.invoke(app, ["process", "--redo", "understanding"]).stdout
+    assert runner.invoke(app, ["process", "--redo", "everything"]).exit_code != 0

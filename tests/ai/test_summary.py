@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from earmark.ai.prompts import load_prompt
 from earmark.ai.tasks.chapters import generate_chapters
 from earmark.ai.tasks.common import Context, LLMOutputError
 from earmark.ai.tasks.highlights import find_highlights
@@ -17,38 +18,44 @@ from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 
 
 def answers(paragraphs=None, takeaways=None):
-    """Valid extractive answers, with the paragraphs / takeaways calls scripted (lists are used
-    one call at a time)."""
+    """Valid extractive answers, with the paragraph / takeaways calls scripted (lists are used one
+    call at a time)."""
     paragraphs, takeaways = list(paragraphs or []), list(takeaways or [])
 
     def answer(messages, schema):
         props = schema["properties"]
-        if "paragraphs" in props and paragraphs:
-            return json.dumps({"paragraphs": paragraphs.pop(0)})
+        if "paragraph" in props and paragraphs:
+            return json.dumps({"paragraph": paragraphs.pop(0)})
         if "takeaways" in props and takeaways:
-            return json.dumps({"takeaways": takeaways.pop(0)})
+            return json.dumps({"takeaways": takeaways.pop(0)(messages)})
         return valid_answer(messages, schema)
 
     return answer
 
 
-def test_paragraphs_come_from_the_key_sentences_alone_and_record_provenance():
+def _writes(llm):
+    return [c for c in llm.history if "paragraph" in c.schema["properties"]]
+
+
+def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provenance():
     llm = FakeLLM(default=answers())
     result = summarize(scripted_transcript(), llm, title="Field Notes")
-    assert result.paragraphs and 3 <= len(result.takeaways) <= 7
+    assert len(result.paragraphs) == 3 and 3 <= len(result.takeaways) <= 7
     assert (result.engine, result.model) == ("fake", "fake-llm-1")
-    assert {"section@2", "summary@3", "summary_paragraphs@1", "summary_takeaways@1"} <= set(result.prompt_version.split("+"))
-    write = next(c for c in llm.history if "paragraphs" in c.schema["properties"])
-    listed = numbered_lines(write.messages)
-    assert 4 <= len(listed) < len(scripted_transcript().segments)  # the key sentences, not the transcript
-    assert all(": " in m.content.split("\n")[3] for m in write.messages[1:2])  # each with its speaker
-    # the takeaways call shares the paragraphs call's prefix, so an engine's prompt cache serves it
-    pick = next(c for c in llm.history if "takeaways" in c.schema["properties"])
-    assert pick.messages[:2] == write.messages[:2]
+    used = {load_prompt(n).id for n in ("section", "summary", "summary_takeaways")}
+    assert used <= set(result.prompt_version.split("+"))
+    writes = _writes(llm)
+    assert len(writes) == 3
+    bees, *_, chess = writes
+    assert "forty two hives" in bees.prompt and "chess" not in bees.prompt.lower()  # one part each
+    assert "chess" in chess.prompt.lower() and "Tom: " in bees.prompt or "Maria" in bees.prompt  # speakers named
+    # the informative sentences are kept, the greeting-free, question-free ones
+    assert "forty two hives" in result.paragraphs[0]
+    assert all(t.endswith(".") for t in result.takeaways)
 
 
 def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
-    invented = ["Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year.", "Maria bakes sourdough."]
+    invented = "Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year."
     llm = FakeLLM(default=answers(paragraphs=[invented, invented]))
     ctx = Context(llm, "Field Notes")
     result = summarize(scripted_transcript(), llm, ctx=ctx)
@@ -59,15 +66,13 @@ def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
 
 
 def test_a_fixed_answer_replaces_the_first():
-    first = ["Tom keeps 43 hives.", "Maria bakes bread."]
-    fixed = ["Tom keeps 42 hives.", "Maria bakes bread."]
-    llm = FakeLLM(default=answers(paragraphs=[first, fixed]))
+    llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", "Tom keeps 42 hives."]))
     ctx = Context(llm, "Field Notes")
-    assert summarize(scripted_transcript(), llm, ctx=ctx).paragraphs == fixed and not ctx.dropped
+    assert summarize(scripted_transcript(), llm, ctx=ctx).paragraphs[0] == "Tom keeps 42 hives." and not ctx.dropped
 
 
 def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
-    loop = ["Tom keeps bees on a hill outside Bristol. Tom keeps bees on a hill outside Bristol.", "Maria bakes bread."]
+    loop = "Tom keeps bees on a hill outside Bristol. Tom keeps bees on a hill outside Bristol."
     llm = FakeLLM(default=answers(paragraphs=[loop, loop]))
     result = summarize(scripted_transcript(), llm)
     retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
@@ -76,36 +81,45 @@ def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
 
 
 def test_cut_off_text_is_trimmed_to_whole_sentences():
-    cut = ["Tom keeps bees outside Bristol. But the wind wasn't a", "Maria bakes bread."]
+    cut = "Tom keeps bees outside Bristol. But the wind wasn't a"
     result = summarize(scripted_transcript(), FakeLLM(default=answers(paragraphs=[cut])))
-    assert result.paragraphs == ["Tom keeps bees outside Bristol.", "Maria bakes bread."]
+    assert result.paragraphs[0] == "Tom keeps bees outside Bristol."
 
 
 def test_a_takeaway_its_sentence_does_not_support_is_dropped():
-    def takeaway_answers(messages, schema):
-        return [{"note": 1, "text": numbered_lines(messages)[1]}, {"note": 2, "text": "Tom won the lottery in 1999."},
-                {"note": 3, "text": numbered_lines(messages)[3]}]
+    def wrong_second(messages):
+        lines = numbered_lines(messages)
+        return [lines[1], "Tom won the lottery in 1999.", *[lines[k] for k in range(3, len(lines) + 1)]]
 
-    calls = []
+    llm = FakeLLM(default=answers(takeaways=[wrong_second, wrong_second]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert len([c for c in llm.history if "takeaways" in c.schema["properties"]]) == 2  # asked once more
+    assert result.takeaways and not any("lottery" in t for t in result.takeaways)
+    assert any("lottery" in d.text and "1999" in d.reason for d in ctx.dropped)
 
+
+def test_an_answer_cut_off_by_the_token_limit_keeps_its_whole_sentences():
     def answer(messages, schema):
-        if "takeaways" in schema["properties"]:
-            calls.append(1)
-            return json.dumps({"takeaways": takeaway_answers(messages, schema)})
+        if "paragraph" in schema["properties"]:  # the JSON stops mid-string, as at max_tokens
+            return '{"paragraph": "Tom keeps bees outside Bristol. Maria bakes bread. The chess club meets on Thurs'
         return valid_answer(messages, schema)
 
-    ctx = Context(FakeLLM(default=answer), "Field Notes")
-    result = summarize(scripted_transcript(), ctx.engine, ctx=ctx)
-    assert len(calls) == 2  # asked once more
-    assert len(result.takeaways) == 2 and not any("lottery" in t for t in result.takeaways)
-    assert any("lottery" in d.text and "1999" in d.reason for d in ctx.dropped)
+    llm = FakeLLM(default=answer)
+    result = summarize(scripted_transcript(), llm)
+    assert result.paragraphs[0] == "Tom keeps bees outside Bristol. Maria bakes bread."
+    assert len(_writes(llm)) == 3  # no retry needed
 
 
 def test_gives_up_after_bounded_retries_with_a_clear_error():
     llm = FakeLLM(default='{"title": 5}')
-    with pytest.raises(LLMOutputError, match="no valid section reading after 3 attempts"):
-        summarize(scripted_transcript(), llm)
-    assert len(llm.history) == 3
+    ctx = Context(llm, "Field Notes")
+    with pytest.raises(LLMOutputError, match="no valid summary after 3 attempts"):
+        summarize(scripted_transcript(), llm, ctx=ctx)
+    paragraph_calls = [c for c in llm.history if "paragraph" in c.schema["properties"]]
+    assert len(paragraph_calls) == 3  # bounded
+    # a section the model cannot read is recorded and skipped, not fatal on its own
+    assert ctx.dropped and all("section not read" in d.reason for d in ctx.dropped)
 
 
 def test_the_tasks_of_one_episode_read_each_section_once():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from earmark.jobs.speakers import default_diarizer, label_speakers
+from earmark.speakers.naming import name_speakers
 from earmark.models import Segment, Word
 from tests.speakers.voices import LINES, conversation, have_tools, score
 
@@ -41,5 +42,7 @@ def test_segments_get_the_speaker_of_their_turn(tmp_path, diarizer):
         segments.append(Segment(a, b, line, None, [Word(a + i * w, a + (i + 1) * w, x) for i, x in enumerate(words)]))
     segments[1].text = "Thanks for having me, I'm Tom."
     result = label_speakers(rec.path, segments, diarizer=diarizer)
-    assert [s.speaker for s in result.segments] == ["Speaker 1", "Tom", "Speaker 1", "Tom", "Speaker 1", "Tom"]
+    assert [s.label for s in result.segments] == ["Speaker 1", "Speaker 2"] * 3
+    names = {n.label: n.name for n in name_speakers(result.segments)}
+    assert [names[s.label] for s in result.segments] == ["Speaker 1", "Tom"] * 3
     assert result.engine.endswith(diarizer.embedder.name) and result.model

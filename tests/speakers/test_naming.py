@@ -62,7 +62,8 @@ def test_a_name_said_only_at_a_sentence_start_is_not_a_vocative_unless_the_episo
 
 
 def test_the_model_may_only_pick_a_name_the_episode_gives():
-    segments = [seg("A", "My guests are Anna Morgan and David Hughes."), seg("B", "Hello, everyone, it is good to be here."),
+    segments = [seg("A", "Welcome to Crossing Lines. My guests are Anna Morgan and David Hughes."),
+                seg("A", "So, over to Anna first."), seg("B", "Hello, everyone, it is good to be here."),
                 seg("B", "I study old maps and the people who drew them for a living."), seg("C", "Hi.")]
     asked = []
 
@@ -71,8 +72,8 @@ def test_the_model_may_only_pick_a_name_the_episode_gives():
         return {"B": "Anna Morgan", "C": "Rex"}  # Rex is nobody the episode names: refused
 
     long = [Segment(10.0 * k, 10.0 * k + 9, s.text, s.label, [], s.label) for k, s in enumerate(segments * 3)]
-    names = {n.label: n for n in name_speakers(long, ask=ask)}
-    assert asked and asked[0][1] == ["Anna Morgan", "David Hughes"]
+    names = {n.label: n for n in name_speakers(long, ask=ask, titles=["Crossing Lines"])}
+    assert asked and asked[0][1] == ["Anna Morgan", "David Hughes"]  # not the podcast's name
     assert names["B"].name == "Anna Morgan" and names["B"].source == "llm"
     assert names["C"].name.startswith("Speaker")
 
@@ -96,3 +97,13 @@ def test_clustering_finds_the_groups_and_stops_at_the_threshold():
     labels = cluster(emb, 0.5)
     assert len(set(labels)) == 3
     assert len(set(cluster(emb, 2.0))) == 1
+
+
+def test_the_model_is_not_believed_where_nobody_says_the_name_before_the_speaker_speaks():
+    segments = [Segment(10.0 * k, 10.0 * k + 9, text, label, [], label) for k, (label, text) in enumerate([
+        ("A", "My guests are Anna Morgan and David Hughes."), ("B", "Trains used to run every night across Europe."),
+        ("A", "And why did they stop?"), ("B", "Cheap flights, mostly, in the nineties."), ("C", "And high costs.")] * 2)]
+    names = {n.label: n.name for n in name_speakers(segments, ask=lambda labels, lines, names: {"A": "Anna Morgan",
+                                                                                               "B": "Anna Morgan"})}
+    assert names == {"A": "Speaker 1", "B": "Speaker 2", "C": "Speaker 3"}
+

@@ -132,7 +132,7 @@ def test_ask_answers_with_citations(client, transcript):
         line = next(n for n, text in shown.items() if "vortex shedding" in text)
         return json.dumps({"answerable": True, "evidence": [line], "answer": "Because of vortex shedding."})
 
-    fake_llm.reset(answers=[answer])
+    fake_llm.reset(answers=[answer, '{"answers": true}'])  # the answer, then its check
     response = client.post(f"/api/v1/episodes/{transcript}/ask", json={"question": "Why do bridges sway?"})
     assert response.status_code == 200, response.text
     data = response.json()
@@ -140,7 +140,7 @@ def test_ask_answers_with_citations(client, transcript):
     [citation] = data["citations"]
     assert citation["start"] == 10.0 and "vortex shedding" in citation["text"]  # the sentence that holds it
     assert data["engine"] == "fake"
-    assert "Why do bridges sway?" in fake_llm.HISTORY[-1].prompt  # the model really was asked
+    assert "Why do bridges sway?" in fake_llm.HISTORY[0].prompt  # the model really was asked
 
 
 def test_ask_declined(client, transcript):

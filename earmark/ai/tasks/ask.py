@@ -5,8 +5,10 @@ memory. The best few passages, each with a sentence of context either side, are 
 as numbered sentences; it says whether they answer the question, which sentences hold the answer,
 and the answer. The citation is those sentences.
 
-The answer is checked: it must cite a sentence, its numbers and names must occur in what it
-cites, and most of what it says beyond the question's own words must be in the cited sentences.
+The answer is checked: it must cite a sentence, the cited sentences (or their neighbours) must
+share a word with the question, the answer's numbers and names must occur in what it cites, most
+of what it says beyond the question's own words must be in the cited sentences — and the model,
+asked apart with the cited sentences alone, must agree that they answer the question.
 A failing answer is asked for once more with the problems fed back; if it still fails, the episode
 "doesn't say" (the attempt is recorded as dropped)."""
 
@@ -91,6 +93,14 @@ class SentenceRetriever:
         return [self.spans[i] for i in rrf(*rankings)[:k]]
 
 
+CHECK_SCHEMA = {
+    "type": "object",
+    "properties": {"answers": {"type": "boolean"}},
+    "required": ["answers"],
+    "additionalProperties": False,
+}
+
+
 def _schema(numbers: list[int]) -> dict:
     return {
         "type": "object",
@@ -165,6 +175,10 @@ def ask(
         found = []
         if bad := Source.of(evidence, speakers, question, notes, language=language).unsupported(value["answer"]):
             found.append(f"the answer {explain(bad)} in the sentences it cites")
+        around = " ".join(sentences[j].text for k in cited for j in (k - 1, k, k + 1) if 0 <= j < len(sentences))
+        if asked and not asked & set(terms(around, language)):
+            found.append("the cited sentences share no word with the question: they do not answer it; "
+                         "cite the sentences that do, or set answerable to false")
         own = [t for t in terms(value["answer"], language) if t not in asked]
         held = set(terms(evidence + " " + speakers, language))
         if own and sum(t in held for t in own) / len(own) < MIN_SUPPORT:
@@ -172,11 +186,22 @@ def ask(
                          "or set answerable to false")
         return found
 
+    def answers_it(value: dict) -> list[str]:
+        """The model, asked apart and about the cited sentences alone, agrees they answer it."""
+        if not value["answerable"] or problems(value):
+            return []
+        cited = " ".join(sentences[number[n]].text for n in value["evidence"] if n in number)
+        check = [Message("system", ctx.use("system").text),
+                 Message("user", ctx.use("ask_check").format(question=question, evidence=cited))]
+        if structured(ctx, check, CHECK_SCHEMA, max_tokens=12, what="answer check")["answers"]:
+            return []
+        return ["the cited sentences do not answer the question: cite the ones that do, or set answerable to false"]
+
     value = structured(ctx, messages, schema, max_tokens=200, what="answer")
-    found = problems(value)
+    found = problems(value) or answers_it(value)
     if found:
         value = revise(ctx, messages, schema, value, found, max_tokens=200, what="answer")
-        found = problems(value)
+        found = problems(value) or answers_it(value)
     if found:
         ctx.drop("answer", value["answer"], "; ".join(found))
         value = {"answerable": False, "evidence": [], "answer": NOT_SAID}

@@ -146,7 +146,6 @@ def _marks(chapters: list[Chapter], origin: str, duration: float | None) -> list
 
 # -- generated chapters ------------------------------------------------------------------------
 
-_STOP = STOPWORDS  # (ask.py's BM25 fallback uses the same list)
 _TOPIC_SCHEMA = {
     "type": "object",
     "properties": {"new_topic": {"type": "boolean"}},
@@ -154,10 +153,6 @@ _TOPIC_SCHEMA = {
     "additionalProperties": False,
 }
 CONTEXT_SENTENCES = 3  # shown each side of a borderline boundary
-
-
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip().rstrip('"\')»”’').endswith((".", "?", "!", "…"))
 
 
 def _confirm(ctx: Context, sentences: Sequence[Segment], index: int) -> bool:

@@ -1,13 +1,13 @@
-"""What the tasks share: transcript formatting, the message layout that keeps the transcript a
-shared prefix, token-budgeted chunking on segment boundaries, structured output with schema
-validation and bounded retries, and the grounding bookkeeping: the episode's source text that AI
-items are checked against, one more try with the problems told to the model, and a record of what
-was dropped and why."""
+"""What the tasks share: structured output with schema validation and bounded retries (and an
+answer cut off by the token limit closed where it stopped), numbered sentence listings, and the
+grounding bookkeeping: the episode's source text that AI items are checked against, one more try
+with the problems told to the model, and a record of what was dropped and why."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,7 +22,6 @@ from earmark.models import Dropped, Segment
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # one try and two retries with the error fed back
-RESERVE_TOKENS = 256  # headroom for the chat template's own tokens
 
 
 class LLMOutputError(LLMError):
@@ -33,15 +32,6 @@ def clock(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
-def segment_line(segment: Segment) -> str:
-    who = f"{segment.speaker}: " if segment.speaker else ""
-    return f"[{clock(segment.start)}] {who}{segment.text.strip()}"
-
-
-def transcript_text(segments: Sequence[Segment]) -> str:
-    return "\n".join(segment_line(s) for s in segments)
 
 
 @dataclass(slots=True)
@@ -97,45 +87,6 @@ class Context:
     def prompt_version(self) -> str:
         return "+".join(self.prompts)
 
-    def prefix(self, segments: Sequence[Segment], part: str = "") -> list[Message]:
-        """System prompt and transcript: identical for every task of an episode, so an engine with
-        a prompt cache computes it once. The task's instruction goes after it."""
-        return self.prefix_text(transcript_text(segments), part)
-
-    def prefix_text(self, text: str, part: str = "") -> list[Message]:
-        system = self.use("system").text
-        body = self.use("transcript").format(title=self.title or "untitled", part=part, transcript=text)
-        return [Message("system", system), Message("user", body)]
-
-    def prefix_tokens(self) -> int:
-        """Tokens the prompt costs besides the transcript itself."""
-        empty = self.prefix_text("")
-        return sum(self.engine.count_tokens(m.content) for m in empty) + RESERVE_TOKENS
-
-
-def chunk_segments(
-    segments: Sequence[Segment], count_tokens: Callable[[str], int], budget: int
-) -> list[list[Segment]]:
-    """Consecutive runs of segments whose formatted lines fit ``budget`` tokens each, cut only on
-    segment boundaries (a single segment over budget becomes a chunk of its own)."""
-    chunks: list[list[Segment]] = []
-    current: list[Segment] = []
-    used = 0
-    for segment in segments:
-        cost = count_tokens(segment_line(segment)) + 1
-        if current and used + cost > budget:
-            chunks.append(current)
-            current, used = [], 0
-        current.append(segment)
-        used += cost
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def fits(ctx: Context, segments: Sequence[Segment], instruction_tokens: int, max_tokens: int) -> bool:
-    needed = ctx.engine.count_tokens(transcript_text(segments)) + ctx.prefix_tokens() + instruction_tokens + max_tokens
-    return needed <= ctx.engine.context_size
 
 
 def structured(
@@ -164,7 +115,16 @@ def structured(
         try:
             value = json.loads(completion.text)
         except json.JSONDecodeError as exc:
+            value = salvage_json(completion.text)  # cut off by max_tokens: closed where it stopped
             problem = f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
+            if value is not None and not list(jsonschema.Draft202012Validator(schema).iter_errors(value)):
+                log.info("%s: %s cut off; kept what was complete", ctx.engine.name, what)
+                try:
+                    if check is not None:
+                        check(value)
+                    return value
+                except ValueError as exc2:
+                    problem = str(exc2)
         else:
             errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
             if errors:  # tell the model every problem (a few), not just the first
@@ -187,6 +147,39 @@ def structured(
                 Message("user", f"That {what} is invalid: {problem}. Answer again with corrected JSON only."),
             ]
     raise LLMOutputError(f"{ctx.engine.name} ({ctx.engine.model}) gave no valid {what} after {attempts} attempts: {problem}")
+
+
+def salvage_json(text: str):
+    """A JSON document cut off mid-way (the token limit), closed where it stopped: the open
+    string ended, the open arrays and objects closed. None when even that does not parse. Callers
+    trim a cut string to its last whole sentence (grounding.whole_sentences)."""
+    stack, in_string, escaped = [], False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            stack.append("]" if ch == "[" else "}")
+        elif ch in "]}" and stack:
+            stack.pop()
+    tail = text.rstrip()
+    if escaped:
+        tail = tail[:-1]
+    if not in_string:  # a number cut mid-digits ("best": 1 of 12) is no answer: leave it out
+        tail = re.sub(r"[,:\[]?\s*-?\d+(?:\.\d*)?$", "", tail) if re.search(r"\d$", tail) else tail
+    closing = ('"' if in_string else "") + "".join(reversed(stack))
+    for candidate in (tail + closing, tail.rstrip(",:") + closing):
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    return None
 
 
 def revise(

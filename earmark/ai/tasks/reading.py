@@ -19,19 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from earmark.ai.grounding import Source, explain
 from earmark.ai.llm import Message
-from earmark.ai.tasks.common import Context, clock, numbered, revise, structured
+from earmark.ai.tasks.common import Context, LLMOutputError, clock, numbered, revise, structured
 from earmark.models import Dropped, Segment
 
 MAX_SECTION_TOKENS = 1400  # a longer chapter is read in parts of about this size
 MAX_TOKENS = 80
-_MEMO: OrderedDict[str, tuple[list[Reading], list[Dropped]]] = OrderedDict()
-_MEMO_SIZE = 8
+_MEMO: OrderedDict[str, tuple[weakref.ref, Reading, list[Dropped]]] = OrderedDict()
+_MEMO_SIZE = 256  # parts (a 30-minute episode has about 15)
 _MEMO_LOCK = threading.Lock()
 
 
@@ -62,9 +63,10 @@ def _schema(count: int) -> dict:
     }
 
 
-def parts(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[int]) -> list[tuple[int, int]]:
+def parts(sentences: Sequence[Segment], bounds: Sequence[int]) -> list[tuple[int, int]]:
     """Sentence ranges [first, last] to read: each section of ``bounds`` (indexes where sections
-    start), a long one cut in parts of at most MAX_SECTION_TOKENS."""
+    start), a long one cut in parts of at most MAX_SECTION_TOKENS (estimated from characters, so
+    every stage cuts the same parts whether the model is loaded yet or not)."""
     edges = [*bounds, len(sentences)]
     out = []
     for a, b in zip(edges, edges[1:]):
@@ -72,7 +74,7 @@ def parts(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[int]) -> 
             continue
         first, used = a, 0
         for k in range(a, b):
-            cost = ctx.engine.count_tokens(sentences[k].text) + 4
+            cost = len(sentences[k].text) // 4 + 4
             if used and used + cost > MAX_SECTION_TOKENS:
                 out.append((first, k - 1))
                 first, used = k, 0
@@ -81,30 +83,34 @@ def parts(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[int]) -> 
     return out
 
 
-def _key(ctx: Context, sentences: Sequence[Segment], ranges: list[tuple[int, int]]) -> str:
-    blob = json.dumps([ctx.engine.name, ctx.engine.model, id(ctx.engine), ctx.title, ranges,
-                       [(round(s.start, 2), s.text, s.speaker) for s in sentences]], ensure_ascii=False)
+def _key(ctx: Context, sentences: Sequence[Segment], first: int, last: int, notes: str, prompts: str) -> str:
+    blob = json.dumps([ctx.engine.name, ctx.engine.model, ctx.title, notes, prompts, first,
+                       [(round(s.start, 2), s.text, s.speaker) for s in sentences[first:last + 1]]], ensure_ascii=False)
     return hashlib.sha1(blob.encode()).hexdigest()
 
 
 def read_sections(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[int], *, notes: str = "") -> list[Reading]:
-    """One Reading per part of each section, in order."""
-    ranges = parts(ctx, sentences, bounds)
-    instruction = ctx.use("section")
-    text_prompt = ctx.use("section_text")
-    key = _key(ctx, sentences, ranges) + instruction.id + text_prompt.id
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            readings, dropped = _MEMO[key]
-            ctx.dropped.extend(d for d in dropped if d not in ctx.dropped)
-            return readings
-    before = len(ctx.dropped)
-    readings = [_read(ctx, sentences, first, last, n + 1, len(ranges), notes) for n, (first, last) in enumerate(ranges)]
-    with _MEMO_LOCK:
-        _MEMO[key] = (readings, ctx.dropped[before:])
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
+    """One Reading per part of each section, in order. A part read before by the same engine
+    (another stage of the same job) is not read again."""
+    prompts = "+".join(ctx.use(n).id for n in ("section", "section_text"))
+    ranges = parts(sentences, bounds)
+    readings = []
+    for n, (first, last) in enumerate(ranges):
+        key = _key(ctx, sentences, first, last, notes, prompts)
+        with _MEMO_LOCK:
+            hit = _MEMO.get(key)
+            if hit is not None and hit[0]() is ctx.engine:  # the same engine, not one at a reused address
+                _MEMO.move_to_end(key)
+                readings.append(hit[1])
+                ctx.dropped.extend(d for d in hit[2] if d not in ctx.dropped)
+                continue
+        before = len(ctx.dropped)
+        reading = _read(ctx, sentences, first, last, n + 1, len(ranges), notes)
+        with _MEMO_LOCK:
+            _MEMO[key] = (weakref.ref(ctx.engine), reading, ctx.dropped[before:])
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        readings.append(reading)
     return readings
 
 
@@ -126,7 +132,11 @@ def _read(ctx: Context, sentences: Sequence[Segment], first: int, last: int, n: 
         bad = source.unsupported(value["title"], title=True)
         return [f'the title {explain(bad)} in this section'] if bad else []
 
-    value = structured(ctx, messages, schema, max_tokens=MAX_TOKENS, what="section reading")
+    try:
+        value = structured(ctx, messages, schema, max_tokens=MAX_TOKENS, what="section reading")
+    except LLMOutputError as exc:  # one unreadable part must not cost the episode its chapters
+        ctx.drop("chapters", span, f"section not read: {exc}")
+        return Reading(first, last, chunk[0].start, chunk[-1].end, "", False, [], None)
     if found := problems(value):
         again = revise(ctx, messages, schema, value, found, max_tokens=MAX_TOKENS, what="section reading")
         if not problems(again):

@@ -1,10 +1,11 @@
 """Summary: 2–4 paragraphs and 3–7 key takeaways, written the way a small model writes well.
 
 Map: the episode is read section by section (reading.py: along the chapters, or topic sections
-when there are none), each section pointing at its key sentences. Combine: the key sentences,
-with their speakers, are the shared prefix of two short calls: one writes the paragraphs, one picks
-the takeaways among the sentences by number and restates each — so every takeaway comes from one
-transcript sentence and is checked against it. Adverts are left out.
+when there are none). Each section's key sentences are the ones the model pointed at and the most
+informative ones (numbers and names count; questions and greetings do not). Combine: the sections
+in 2–4 groups, one short call per group writing one paragraph from that group's key sentences
+alone; the takeaways are the most informative key sentences, spread over the sections, each
+restated by the model — and checked against its own sentence. Adverts are left out.
 
 Every paragraph sentence is checked: numbers and names must occur in the transcript or show notes,
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
@@ -14,17 +15,18 @@ fed back (with a frequency penalty when it looped); what is still at fault is dr
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 
 from earmark.ai.grounding import (
-    Source, drop_repeated_sentences, ends_sentence, explain, repeats, sentences, strip_speaker, supported_share,
-    whole_sentences,
+    Source, drop_repeated_sentences, ends_sentence, explain, names, numbers, repeats, sentences, strip_speaker,
+    supported_share, whole_sentences,
 )
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed, topic_changes
+from earmark.ai.terms import terms
 from earmark.errors import LLMError
 from earmark.models import Segment, Summary, Transcript
 from earmark.transcripts.sentences import sentence_units
@@ -33,35 +35,52 @@ MIN_TAKEAWAYS, MAX_TAKEAWAYS = 3, 7
 MIN_SUPPORT = 0.5  # share of a takeaway's content words its sentence must hold
 
 
-PARAGRAPHS_SCHEMA = {
+PARAGRAPH_SCHEMA = {
     "type": "object",
-    "properties": {"paragraphs": {"type": "array", "items": {"type": "string", "minLength": 10}}},
-    "required": ["paragraphs"],
+    "properties": {"paragraph": {"type": "string", "minLength": 10}},
+    "required": ["paragraph"],
     "additionalProperties": False,
 }
+_GREETING = re.compile(r"\b(welcome (?:back )?to|thanks? (?:you )?for (?:having|listening|coming)|good to (?:be|have)|"
+                       r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are))\b", re.I)
 
 
-def _paragraphs_schema(count: int) -> dict:
-    schema = json.loads(json.dumps(PARAGRAPHS_SCHEMA))
-    schema["properties"]["paragraphs"].update(minItems=count, maxItems=count)
-    return schema
-
-
-def _takeaways_schema(notes: int, low: int, high: int) -> dict:
+def _takeaways_schema(count: int) -> dict:
     return {
         "type": "object",
-        "properties": {"takeaways": {
-            "type": "array", "minItems": low, "maxItems": high,
-            "items": {"type": "object", "properties": {"note": {"type": "integer", "minimum": 1, "maximum": notes},
-                                                       "text": {"type": "string", "minLength": 8}},
-                      "required": ["note", "text"], "additionalProperties": False}}},
+        "properties": {"takeaways": {"type": "array", "minItems": count, "maxItems": count,
+                                     "items": {"type": "string", "minLength": 8}}},
         "required": ["takeaways"],
         "additionalProperties": False,
     }
 
 
+def information(sentence: Segment, language: str | None = "en") -> float:
+    """How much a sentence states: numbers and names count most; questions, greetings and
+    fragments count against it."""
+    text = sentence.text.strip()
+    score = 2.0 * len(numbers(text, language)) + 1.0 * len(names(text)) + 0.1 * min(len(terms(text, language)), 15)
+    if text.endswith("?"):
+        score -= 3
+    if _GREETING.search(text):
+        score -= 3
+    if len(text.split()) < 6:
+        score -= 2
+    return score
+
+
+def key_sentences(units: Sequence[Segment], reading: Reading, language: str | None = "en") -> list[int]:
+    """The section's sentences a summary should draw on, in order: those the model pointed at and
+    the most informative ones, about one per 20 seconds (2 to 5)."""
+    want = max(2, min(5, round((reading.end - reading.start) / 20)))
+    score = {k: information(units[k], language) + (2.0 if k in reading.key else 0.0) + (1.0 if k == reading.best else 0.0)
+             for k in range(reading.first, reading.last + 1)}
+    ranked = [k for k in sorted(score, key=lambda k: -score[k]) if score[k] > 0]
+    return sorted(ranked[:want])
+
+
 def paragraph_count(duration: float) -> int:
-    return 2 if duration < 600 else 3 if duration < 2400 else 4
+    return 2 if duration < 180 else 3 if duration < 600 else 4
 
 
 def sections_for(sentences: Sequence[Segment], chapter_starts: Sequence[float] | None, embed: Embed | None,
@@ -86,41 +105,67 @@ def summarize(
     if not units:
         raise LLMError("nothing to summarize: the transcript is empty")
     ctx = ctx or Context(engine, title)
+    ctx.title = title or ctx.title
     source = ctx.grounding(units, notes, language=language)
     readings = read_sections(ctx, units, sections_for(units, chapter_starts, embed, language), notes=notes)
-    keys = [(r, k) for r in readings if not r.advert for k in r.key] or [(r, k) for r in readings for k in r.key]
-    if not keys:
-        raise LLMError("nothing to summarize: no section pointed at a key sentence")
-    prefix = [Message("system", ctx.use("system").text),
-              Message("user", ctx.use("summary").format(title=title or ctx.title or "untitled",
-                                                        notes=_listing(units, keys)))]
-    paragraphs = _paragraphs(ctx, prefix, source, paragraph_count(units[-1].end - units[0].start))
-    takeaways = _takeaways(ctx, prefix, units, [k for _, k in keys], language)
+    talk = [r for r in readings if not r.advert] or readings
+    keys = {id(r): key_sentences(units, r, language) for r in talk}
+    talk = [r for r in talk if keys[id(r)]]
+    if not talk:
+        raise LLMError("nothing to summarize: no section states anything")
+    paragraphs = []
+    for group in _groups(talk, paragraph_count(units[-1].end - units[0].start), keys):
+        paragraphs += _paragraph(ctx, units, group, [k for r in group for k in keys[id(r)]], source)
+    paragraphs = drop_repeated_sentences(paragraphs)
     if not paragraphs:
         raise LLMError("no sentence of the summary passed the checks")
+    takeaways = _takeaways(ctx, units, _spread(units, talk, keys, language), language)
     return Summary(paragraphs=paragraphs, takeaways=takeaways, engine=engine.name, model=engine.model,
                    prompt_version=ctx.prompt_version)
 
 
-def _paragraphs(ctx: Context, prefix: list[Message], source, count: int) -> list[str]:
-    messages = [*prefix, Message("user", ctx.use("summary_paragraphs").format(count=count))]
-    schema = _paragraphs_schema(count)
-    max_tokens = 170 * count + 40
+def _groups(readings: list[Reading], count: int, keys: dict) -> list[list[Reading]]:
+    """Consecutive sections in ``count`` groups (fewer when there are fewer sections) of about
+    equal numbers of key sentences: one paragraph each."""
+    count = max(1, min(count, len(readings)))
+    total = sum(len(keys[id(r)]) for r in readings)
+    groups: list[list[Reading]] = [[]]
+    done = 0
+    for n, r in enumerate(readings):
+        left = len(readings) - n
+        if groups[-1] and len(groups) < count and (done >= total * len(groups) / count or left <= count - len(groups)):
+            groups.append([])
+        groups[-1].append(r)
+        done += len(keys[id(r)])
+    return groups
+
+
+def _listing(units: Sequence[Segment], picked: list[int], numbers_first: bool = False) -> str:
+    lines = []
+    for n, k in enumerate(picked, 1):
+        who = f"{units[k].speaker}: " if units[k].speaker else ""
+        lines.append(f"[{n}] {who}{units[k].text.strip()}" if numbers_first else f"- {who}{units[k].text.strip()}")
+    return "\n".join(lines)
+
+
+def _paragraph(ctx: Context, units: Sequence[Segment], group: list[Reading], picked: list[int], source: Source) -> list[str]:
+    span = f"{clock(group[0].start)}–{clock(group[-1].end)}"
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", ctx.use("summary").format(title=ctx.title or "untitled", span=span,
+                                                          notes=_listing(units, picked)))]
+    max_tokens = 260
 
     def problems(value: dict) -> list[tuple[str, str]]:
-        found = []
-        for paragraph in value["paragraphs"]:
-            for sentence in sentences(paragraph):
-                if bad := source.unsupported(sentence):
-                    found.append((sentence, explain(bad)))
-        if repeats(value["paragraphs"], n=8):
+        text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
+        found = [(s, explain(bad)) for s in sentences(text) if (bad := source.unsupported(s))]
+        if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
 
-    value = structured(ctx, messages, schema, max_tokens=max_tokens, what="summary")
+    value = structured(ctx, messages, PARAGRAPH_SCHEMA, max_tokens=max_tokens, what="summary")
     found = problems(value)
     if found:
-        again = revise(ctx, messages, schema, value, [f'"{s}": {r}' if s else r for s, r in found],
+        again = revise(ctx, messages, PARAGRAPH_SCHEMA, value, [f'"{s}": {r}' if s else r for s, r in found],
                        max_tokens=max_tokens, what="summary",
                        frequency_penalty=0.5 if any(not s for s, _ in found) else 0.0)
         if len(problems(again)) <= len(found):
@@ -128,56 +173,56 @@ def _paragraphs(ctx: Context, prefix: list[Message], source, count: int) -> list
     unsupported = {s: r for s, r in found if s}
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
-    kept = []
-    for paragraph in value["paragraphs"]:
-        good = [s for s in sentences(whole_sentences(paragraph)) if s not in unsupported]
-        if good:
-            kept.append(" ".join(good))
-    return drop_repeated_sentences(kept)
+    kept = [s for s in sentences(whole_sentences(value["paragraph"])) if s not in unsupported]
+    return drop_repeated_sentences([" ".join(kept)]) if kept else []
 
 
-def _takeaways(ctx: Context, prefix: list[Message], units: Sequence[Segment], keys: list[int],
-               language: str | None) -> list[str]:
-    low, high = min(MIN_TAKEAWAYS, len(keys)), min(MAX_TAKEAWAYS, len(keys))
-    messages = [*prefix, Message("user", ctx.use("summary_takeaways").format(takeaways=f"{low} to {high}"))]
-    schema = _takeaways_schema(len(keys), low, high)
+def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
+    """Takeaway sentences: the most informative key sentence of each section in turn, then the
+    next of each, MIN_TAKEAWAYS to MAX_TAKEAWAYS in all, in time order."""
+    want = max(MIN_TAKEAWAYS, min(MAX_TAKEAWAYS, len(readings) + 1))
+    queues = [sorted(keys[id(r)], key=lambda k: -information(units[k], language)) for r in readings]
+    picked: list[int] = []
+    for rank in range(max(len(q) for q in queues)):
+        for q in queues:
+            if rank < len(q) and len(picked) < want:
+                picked.append(q[rank])
+    return sorted(picked)
+
+
+def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], language: str | None) -> list[str]:
+    if not picked:
+        return []
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
+                                                                    notes=_listing(units, picked, numbers_first=True)))]
+    schema = _takeaways_schema(len(picked))
+    max_tokens = 45 * len(picked) + 30
 
     def problems(value: dict) -> dict[int, str]:
         found = {}
-        for n, item in enumerate(value["takeaways"]):
-            unit = units[keys[item["note"] - 1]]
-            text = item["text"].strip()
-            if bad := Source.of(unit.text, unit.speaker or "", ctx.title, language=language).unsupported(text):
-                found[n] = f'takeaway {n + 1} {explain(bad)} in sentence {item["note"]}'
+        for n, (text, k) in enumerate(zip(value["takeaways"], picked)):
+            text, unit = strip_speaker(text.strip()), units[k]
+            said = f"{unit.text} {unit.speaker or ''}"
+            if bad := Source.of(said, ctx.title, language=language).unsupported(text):
+                found[n] = f"takeaway {n + 1} {explain(bad)} in sentence {n + 1}"
             elif not ends_sentence(text):
                 found[n] = f"takeaway {n + 1} must be one complete sentence"
-            elif supported_share(text, unit.text + " " + (unit.speaker or ""), language) < MIN_SUPPORT:
-                found[n] = f"takeaway {n + 1} says things sentence {item['note']} does not"
+            elif supported_share(text, said, language) < MIN_SUPPORT:
+                found[n] = f"takeaway {n + 1} says things sentence {n + 1} does not"
         return found
 
-    value = structured(ctx, messages, schema, max_tokens=40 * high + 30, what="takeaways")
+    value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
     found = problems(value)
     if found:
-        again = revise(ctx, messages, schema, value, list(found.values()), max_tokens=40 * high + 30, what="takeaways")
+        again = revise(ctx, messages, schema, value, list(found.values()), max_tokens=max_tokens, what="takeaways")
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     out = []
-    for n, item in enumerate(value["takeaways"]):
-        text = strip_speaker(item["text"].strip())
+    for n, text in enumerate(value["takeaways"]):
+        text = strip_speaker(text.strip())
         if n in found:
             ctx.drop("summary", text, found[n])
         elif text not in out:
             out.append(text)
     return out
-
-
-def _listing(units: Sequence[Segment], keys: list[tuple[Reading, int]]) -> str:
-    lines, last = [], None
-    for n, (reading, k) in enumerate(keys, 1):
-        if reading is not last:
-            heading = f'"{reading.title}" ' if reading.title else ""
-            lines.append(f"Section {heading}({clock(reading.start)}–{clock(reading.end)}):")
-            last = reading
-        who = f"{units[k].speaker}: " if units[k].speaker else ""
-        lines.append(f"[{n}] {who}{units[k].text.strip()}")
-    return "\n".join(lines)

@@ -217,8 +217,10 @@ async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDe
     """Ask the episode: an answer grounded in its transcript, citing the moments it comes from
     (``answerable`` false when the episode doesn't say)."""
     from earmark.ai.llm import get_llm
-    from earmark.ai.tasks.ask import ask
+    from earmark.ai.tasks.ask import TOP_K, ask
     from earmark.ai.tasks.common import LLMOutputError
+    from earmark.jobs.understanding import show_notes
+    from earmark.search.episode import Found, episode_retriever
 
     episode = library.episode(episode_id)
     question = body.question.strip()
@@ -228,8 +230,13 @@ async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDe
     if transcript is None or not transcript.segments:
         raise not_processed(episode_id, "transcript to ask")
 
+    # the library is read here, on this thread; the model runs in the threadpool
+    retriever = episode_retriever(library, episode_id)
+    found = Found(retriever.find(question, TOP_K)) if retriever else None
+    notes = show_notes(library, episode)
+
     def run():
-        return ask(transcript, question, get_llm(settings), title=episode.title)
+        return ask(transcript, question, get_llm(settings), title=episode.title, retriever=found, notes=notes)
 
     try:
         answer = await run_in_threadpool(run)
