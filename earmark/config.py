@@ -44,6 +44,8 @@ class Settings:
     snip_boundary: str = "auto"  # where snips start/end: "auto" (sentence-aware) or "fixed:30" / "fixed:60" / "fixed:90" / "fixed:120"
     headphone_snip_action: str = "nexttrack"  # the headphone / lock-screen action that saves a snip (Media Session), or "off"
     access_token: str | None = None  # required by `earmark serve` on a non-loopback address (generated if unset)
+    allowed_hosts: tuple[str, ...] = ()  # Host names the server answers to beyond loopback (e.g. "podcasts.home.lan")
+    block_private_hosts: bool | None = None  # refuse feed addresses on loopback/private ranges (None: when serving beyond loopback)
     readwise_token: str | None = None  # https://readwise.io/access_token — for `earmark export readwise`
     readwise_base_url: str = "https://readwise.io"
     notion_token: str | None = None  # a Notion integration's secret — for `earmark export notion`
@@ -57,6 +59,17 @@ class Settings:
             object.__setattr__(self, "downloads_dir", self.home / "downloads")
         else:
             object.__setattr__(self, "downloads_dir", Path(self.downloads_dir))
+        if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
+            raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
+        object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
+        if self.block_private_hosts not in (None, True, False):
+            raise ConfigError("block_private_hosts must be true or false")
+        from earmark.snips.boundaries import parse_boundary
+
+        try:
+            parse_boundary(self.snip_boundary)
+        except (ValueError, AttributeError) as exc:
+            raise ConfigError(f"snip_boundary: {exc}") from None
 
     @property
     def db_path(self) -> Path:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from earmark.cli.app import JSON_OPTION, EarmarkGroup, app, console, err_console, open_library, print_json
-from earmark.errors import OPMLError
+from earmark.errors import FeedError, OPMLError
 from earmark.feeds.opml import export_opml, import_feeds, read_opml
 
 opml_app = typer.Typer(cls=EarmarkGroup, help="Import or export subscriptions as OPML.", no_args_is_help=True)
@@ -38,9 +38,16 @@ def import_(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         )
+    every_feed_failed = bool(summary.added) and not no_refresh and not summary.refreshed
     if json:
         print_json(summary)
-        return
+    else:
+        _report(summary, file, library, no_refresh)
+    if every_feed_failed:  # subscribed (kept, as other players do), but nothing could be loaded
+        raise FeedError(f"none of the {len(summary.added)} new feeds in {file} could be loaded")
+
+
+def _report(summary, file: Path, library, no_refresh: bool) -> None:
     for raw in summary.invalid:
         console.print(f"[yellow]skipped[/] {escape(repr(raw))}: not a feed address", highlight=False)
     for result in summary.failed:

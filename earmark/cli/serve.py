@@ -12,8 +12,10 @@ def serve(
     """Start the Earmark player in your browser (http://127.0.0.1:8321)."""
     import uvicorn
 
+    from earmark.net import serving_on
     from earmark.web.app import app_for_host
 
+    serving_on(port)  # feeds may not point Earmark at its own API
     web_app, token = app_for_host(host)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

@@ -25,7 +25,8 @@ import httpx
 
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError
-from earmark.feeds.fetch import describe_http_error, make_client
+from earmark.feeds.fetch import make_client
+from earmark.net import describe_http_error
 from earmark.models import Download, Episode
 from earmark.store.library import Library
 
@@ -45,6 +46,10 @@ MIME_EXTS = {
     "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/webm": ".webm", "video/mp4": ".mp4", "video/x-m4v": ".m4v",
     "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv",
 }
+# What a host sends instead of audio: an error or login page, a feed, an API's JSON (a feed may
+# point its enclosure anywhere, including at this server's own API).
+_DOCUMENT_TYPES = re.compile(r"^\s*(text/|application/(json|xml|xhtml\+xml|x-opml|javascript)\b|[\w.-]+/[\w.-]+\+(xml|json)\b)", re.I)
+_DOCUMENT_START = re.compile(rb"^(\xef\xbb\xbf)?\s*[<{\[]")
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
 
 
@@ -180,6 +185,9 @@ async def _attempt(
             raise DownloadError(f"{url}: HTTP {status} {response.reason_phrase}".rstrip())
         if status not in (200, 206):
             raise DownloadError(f"{url}: unexpected HTTP {status} {response.reason_phrase}".rstrip())
+        content_type = response.headers.get("Content-Type", "")
+        if _DOCUMENT_TYPES.match(content_type):
+            raise DownloadError(f"{url}: the server sent a document ({content_type.split(';')[0].strip()}), not audio")
         encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         server_total: int | None = None
         if status == 206:
@@ -221,6 +229,8 @@ async def _attempt(
                 progress(done, expected)
             try:
                 async for chunk in response.aiter_bytes():  # unbuffered: a drop loses no received bytes
+                    if done == 0 and _DOCUMENT_START.match(chunk[:64]):
+                        raise DownloadError(f"{url}: the server sent an HTML, XML or JSON document, not audio")
                     out.write(chunk)
                     done += len(chunk)
                     if expected is not None and done > expected:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -13,6 +11,7 @@ import podcastparser
 
 from earmark.config import Settings
 from earmark.errors import FeedError, FetchError
+from earmark.net import async_client, describe_http_error
 
 PERMANENT_REDIRECTS = {301, 308}
 
@@ -59,13 +58,7 @@ def normalize_url(url: str) -> str:
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(settings.http_timeout),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        limits=httpx.Limits(max_connections=settings.refresh_concurrency * 2),
-    )
+    return async_client(settings, connections=settings.refresh_concurrency * 2)
 
 
 def _moved_to(url: str, response: httpx.Response) -> str:
@@ -76,40 +69,6 @@ def _moved_to(url: str, response: httpx.Response) -> str:
             break
         url = target
     return url
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current = exc.__cause__ or exc.__context__
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def describe_http_error(url: str, exc: Exception, timeout: float) -> str:
-    """One line saying what went wrong talking to ``url``."""
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{url}: timed out after {timeout:g} s ({type(exc).__name__})"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return f"{url}: too many redirects"
-    if isinstance(exc, httpx.ConnectError):
-        causes = _causes(exc)
-        text = str(exc) or next((str(c) for c in causes if str(c)), "")
-        tls = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
-        if tls is not None or "SSL" in text or "CERTIFICATE" in text.upper():
-            return f"{url}: TLS error: {tls or text}"
-        # httpx often says only "All connection attempts failed"; the OSError beneath says why.
-        if any(isinstance(c, ConnectionRefusedError) for c in causes):
-            return f"{url}: cannot connect: connection refused"
-        if lookup := next((c for c in causes if isinstance(c, socket.gaierror)), None):
-            return f"{url}: cannot connect: host not found ({lookup.strerror or lookup})"
-        return f"{url}: cannot connect: {text or 'connection failed'}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{url}: the server closed the connection mid-response ({exc})"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return f"{url}: unsupported address ({exc})"
-    return f"{url}: {type(exc).__name__}: {exc}"
 
 
 async def fetch_feed(

@@ -9,6 +9,7 @@ drops an empty ``?``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -151,9 +152,13 @@ async def import_feeds(
     """Subscribe to every feed in ``doc``; then load the new ones. A feed that fails to load stays
     subscribed with its error recorded, as a dead feed in someone's export is still their choice."""
     summary = OPMLImportSummary(doc.source, len(doc.feeds), invalid=list(doc.invalid))
-    for feed in doc.feeds:
-        podcast, created = library.add_podcast(feed.url, title=feed.title or None)
-        (summary.added if created else summary.already_subscribed).append(podcast.id)
+
+    def add_all() -> None:  # thousands of inserts: off the event loop
+        for feed in doc.feeds:
+            podcast, created = library.add_podcast(feed.url, title=feed.title or None)
+            (summary.added if created else summary.already_subscribed).append(podcast.id)
+
+    await asyncio.to_thread(add_all)
     if not refresh or not summary.added:
         return summary
     total, done = len(summary.added), 0

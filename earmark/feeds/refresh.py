@@ -1,7 +1,7 @@
 """Subscribing and refreshing: fetch → parse → store, each podcast on its own.
 
-Fetches run concurrently (bounded by ``refresh_concurrency``); parsing and the store's writes
-happen on the event loop thread, one podcast at a time, so there is a single writer. A failure is
+Fetches run concurrently (bounded by ``refresh_concurrency``); parsing and saving run in worker
+threads so the event loop stays free, and the Library's lock keeps a single writer. A failure is
 recorded on its podcast and never stops the others.
 """
 
@@ -45,14 +45,16 @@ async def refresh_podcast(
             # The server has no validators but sent the same bytes: nothing to parse.
             library.record_unchanged(podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified)
             return RefreshResult(podcast_id, fetched.url, "unchanged")
-        feed = parse_feed(fetched.content, fetched.url)
+        # Parsing and saving a big feed take seconds: off the event loop, so a server keeps answering.
+        feed = await asyncio.to_thread(parse_feed, fetched.content, fetched.url)
         url = fetched.url
         if feed.new_url and feed.new_url != url:
             try:
                 url = normalize_url(feed.new_url)  # itunes:new-feed-url: the publisher moved the feed
             except FeedError:
                 pass  # a broken new-feed-url is ignored, as other players do
-        new, updated = library.save_feed(
+        new, updated = await asyncio.to_thread(
+            library.save_feed,
             podcast_id,
             feed,
             url=url,

@@ -10,7 +10,8 @@ import httpx
 
 from earmark.config import Settings
 from earmark.errors import TranscriptError
-from earmark.feeds.fetch import describe_http_error
+from earmark import net
+from earmark.net import fetch_bytes
 from earmark.models import Episode, Transcript, TranscriptLink
 from earmark.transcripts import attach_words, parse_transcript, rank_transcripts
 from earmark.transcripts.decode import decode_text
@@ -27,15 +28,8 @@ class PublisherResult:
 
 
 def _fetch(client: httpx.Client, link: TranscriptLink, settings: Settings) -> bytes:
-    try:
-        response = client.get(link.url)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise TranscriptError(describe_http_error(link.url, exc, settings.http_timeout)) from exc
-    if response.status_code != 200:
-        raise TranscriptError(f"{link.url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
-    if len(response.content) > MAX_TRANSCRIPT_BYTES:
-        raise TranscriptError(f"{link.url}: transcript larger than {MAX_TRANSCRIPT_BYTES:,} bytes")
-    return response.content
+    return fetch_bytes(client, link.url, limit=MAX_TRANSCRIPT_BYTES, what="transcript", error=TranscriptError,
+                       timeout=settings.http_timeout)
 
 
 def _word_timings(content: bytes) -> bool:
@@ -54,10 +48,7 @@ def publisher_transcript(episode: Episode, settings: Settings, *, client: httpx.
     if not episode.transcripts:
         return result
     own = client is None
-    http = client or httpx.Client(
-        timeout=settings.http_timeout, follow_redirects=True, max_redirects=settings.max_redirects,
-        headers={"User-Agent": settings.user_agent},
-    )
+    http = client or net.client(settings)
     timings: bytes | None = None
     try:
         for link in rank_transcripts(episode.transcripts):

@@ -4,6 +4,7 @@ only compute and return."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 from earmark.ai.asr import get_asr
 from earmark.ai.llm import LLMEngine, get_llm
 from earmark.config import Settings
-from earmark.errors import DownloadError, EarmarkError
+from earmark.errors import AudioError, DownloadError, EarmarkError
 from earmark.jobs.asr import probe_audio, transcribe_chunks
 from earmark.jobs.download import download_audio
 from earmark.jobs.publisher import publisher_transcript
@@ -25,6 +26,9 @@ from earmark.store.jobs import STAGES, JobStore
 from earmark.store.library import Library
 from earmark.search.index import write_episode_index
 from earmark.store.transcripts import TranscriptStore, insert_segments
+
+log = logging.getLogger(__name__)
+
 
 def _heard(job: Job) -> bool:
     """Whether every stage that listens to the audio is done (a played download may be gone)."""
@@ -186,6 +190,13 @@ class Pipeline:
         result = download_audio(episode, self.settings, existing=existing, progress=self.reporter(job, "download"))
         if record is None or Path(record.path) != result.path:
             self.library.record_download(job.episode_id, str(result.path), result.size)
+        try:
+            measured = probe_audio(result.path).duration
+        except AudioError as exc:  # the transcript stage says so if it needs the audio
+            log.warning("episode %s: %s", job.episode_id, exc)
+        else:
+            if episode.duration is None or abs(episode.duration - measured) >= 1.0:
+                self.library.set_duration(job.episode_id, round(measured, 3))
         self.jobs.finish_stage(job.id, "download")
         return result.path
 

@@ -8,7 +8,7 @@ their length, so a sentence split inside a long cue still falls between two word
 - ``auto``: end at the end of the sentence being spoken at the tap (in a pause: the sentence just
   before); start at a sentence start 20–120 s earlier. An LLM may choose among those candidates
   (``Snap.candidates``); without one, ``fallback_start`` chooses deterministically.
-- ``fixed:N`` (N seconds): end at the first sentence end at/after the tap, start at the sentence
+- ``fixed:N`` (N = 30, 60, 90 or 120 seconds): end at the first sentence end at/after the tap, start at the sentence
   start nearest to end − N.
 """
 
@@ -59,20 +59,18 @@ class Snap:
     candidates: list[int] = field(default_factory=list)  # auto: sentence indices the start may move to
 
 
+FIXED_LENGTHS = (30, 60, 90, 120)  # seconds: the lengths the settings, CLI and API offer
+
+
 def parse_boundary(value: str | None) -> tuple[str, float | None]:
     """("auto", None) or ("fixed", seconds). Raises ValueError for anything else."""
     value = (value or "auto").strip().lower()
     if value == "auto":
         return "auto", None
     kind, _, seconds = value.partition(":")
-    if kind == "fixed":
-        try:
-            length = float(seconds)
-        except ValueError:
-            length = 0.0
-        if 5 <= length <= 600:
-            return "fixed", length
-    raise ValueError(f"boundary must be 'auto' or 'fixed:SECONDS' (e.g. fixed:60), not {value!r}")
+    if kind == "fixed" and seconds in {str(n) for n in FIXED_LENGTHS}:
+        return "fixed", float(seconds)
+    raise ValueError(f"boundary must be 'auto' or one of {', '.join(f'fixed:{n}' for n in FIXED_LENGTHS)}, not {value!r}")
 
 
 def _tokens(segments: Sequence[Segment]) -> list[Token]:

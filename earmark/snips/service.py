@@ -73,6 +73,10 @@ def create_snip(
     B.parse_boundary(boundary)  # ValueError when malformed
     episode = library.episode(episode_id)  # NotFound
     if episode.duration:
+        # A feed's duration is approximate (and dynamic ads move it): a tap a little past it is the
+        # end; one far past it is a wrong number.
+        if position > episode.duration + max(60.0, 0.1 * episode.duration):
+            raise ValueError(f"position {position:g} s is past the end of the episode ({episode.duration:g} s)")
         position = min(position, float(episode.duration))
     segments = transcript_segments(
         library, episode_id, position - B.MAX_AUTO - CONTEXT * 2, position + WINDOW_AFTER + CONTEXT

@@ -325,6 +325,13 @@ class Library:
             raise NotFound(f"no episode with id {episode_id}")
         return _episode(row)
 
+    def set_duration(self, episode_id: int, seconds: float) -> None:
+        """The duration measured from the audio (feeds often omit it or get it wrong). The feed's
+        own value is what the content hash covers, so a later refresh keeps this one unless the
+        publisher changes the episode."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE episodes SET duration = ? WHERE id = ?", (seconds, episode_id))
+
     # -- downloads ----------------------------------------------------------------------------
 
     def download(self, episode_id: int) -> Download | None:

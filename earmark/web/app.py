@@ -8,13 +8,16 @@ and their static player (earmark/web/static).
   to statuses in one handler; validation errors are 422; bodies over the limit 413.
 - With an access token required (any non-loopback address), every request must carry it:
   ``Authorization: Bearer …``, or the ``earmark_token`` cookie, which ``?token=…`` sets once.
-  Unsafe requests from another origin are refused whether or not a token is required.
+  Unsafe requests from another origin are refused whether or not a token is required, and so is
+  any request whose Host is not this server (DNS rebinding), before any route runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import secrets
+import socket
 from contextlib import asynccontextmanager
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
@@ -76,6 +79,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     416: "range_not_satisfiable",
+    421: "misdirected_request",
     422: "validation_error",
     501: "not_implemented",
     502: "bad_gateway",
@@ -150,12 +154,41 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-class GuardMiddleware:
-    """Cross-origin writes are refused; with a token, every request must carry it."""
+def host_name(header: str) -> str:
+    """The name in a Host header, without port, brackets or a trailing dot, lower-cased."""
+    text = header.strip().lower()
+    if text.startswith("["):
+        return text[1:].split("]", 1)[0]
+    return text.rsplit(":", 1)[0].rstrip(".") if text.count(":") == 1 else text.rstrip(".")
 
-    def __init__(self, app: ASGIApp, token: str | None):
+
+class GuardMiddleware:
+    """Requests naming a host this server is not (DNS rebinding: a web page whose name now points at
+    127.0.0.1) are refused before any route runs; so are cross-origin writes; with a token, every
+    request must carry it.
+
+    Hosts answered: loopback (127.0.0.1, localhost, [::1]) and the ``allowed_hosts`` setting;
+    when serving beyond loopback (a token is required) also any IP address and this machine's name."""
+
+    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: tuple[str, ...] = ()):
         self.app = app
         self.token = token
+        self.allowed = set(allowed_hosts)
+        if token is not None:
+            name = socket.gethostname().lower()
+            self.allowed |= {name, f"{name}.local"}
+
+    def _host_allowed(self, header: str | None) -> bool:
+        if not header:
+            return False
+        name = host_name(header)
+        if name == "localhost" or name in self.allowed or "*" in self.allowed:
+            return True
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return address.is_loopback or self.token is not None
 
     def _valid(self, candidate: str | None) -> bool:
         return bool(candidate) and secrets.compare_digest(candidate.encode(), self.token.encode())  # type: ignore[union-attr]
@@ -164,6 +197,12 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if not self._host_allowed(headers.get("host")):
+            return await error_response(
+                421, "misdirected_request",
+                f"this Earmark does not answer to the host {headers.get('host', '')[:100]!r}; open it at 127.0.0.1 or"
+                " localhost, or add the name to the allowed_hosts setting",
+            )(scope, receive, send)
         if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not self._same_origin(headers):
             return await error_response(403, "forbidden", "cross-origin requests may not change anything")(
                 scope, receive, send
@@ -289,7 +328,7 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app.state.workers = None
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(GuardMiddleware, token=token)  # outermost: no body is read for a refused request
+    app.add_middleware(GuardMiddleware, token=token, allowed_hosts=settings.allowed_hosts)  # outermost: no body is read for a refused request
     app.include_router(api_router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -302,5 +341,8 @@ def app_for_host(host: str, settings: Settings | None = None) -> tuple[FastAPI, 
     """The app ``earmark serve --host`` runs, and the token it needs (None on loopback without a
     configured token)."""
     settings = settings or Settings.load()
-    app = create_app(settings, require_token=True if not is_loopback(host) else None, run_jobs=True)
+    beyond = not is_loopback(host)
+    if beyond and settings.block_private_hosts is None:  # others may now add feeds: keep them off the LAN
+        settings = dataclasses.replace(settings, block_private_hosts=True)
+    app = create_app(settings, require_token=True if beyond else None, run_jobs=True)
     return app, app.state.access_token

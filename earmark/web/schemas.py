@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger id must be a 422, not an overflow
 EpisodeId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
@@ -16,8 +17,20 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and newlines
+
+
 class _In(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_control_characters(self):
+        """NUL and other control characters in text are refused, not stored (nor sent to exports)."""
+        for name, value in self:
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and _CONTROL.search(text):
+                    raise ValueError(f"{name}: control characters (such as NUL) are not allowed")
+        return self
 
 
 # -- errors ---------------------------------------------------------------------------------------

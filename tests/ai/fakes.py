@@ -11,6 +11,7 @@ from earmark.models import Segment, Transcript
 
 _TS = re.compile(r"^\[(?:(\d+):)?(\d{2}):(\d{2})\]", re.M)
 _BULLET = re.compile(r"^- (?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
+_CARD_LINE = re.compile(r"^S\d+ \[[\d:]+\](?: [^:\n]+:)? (.*)$", re.M)
 _NUMBERED = re.compile(r"^\[(\d+)\] (?:\(\d+:\d+\) )?(?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
 
 
@@ -43,6 +44,13 @@ def valid_answer(messages: list[Message], schema: dict | None) -> str:
     if "paragraph" in props:  # a summary paragraph: the bullet sentences it was given, joined
         bullets = _BULLET.findall("\n".join(m.content for m in messages))
         return json.dumps({"paragraph": " ".join(bullets) or "A paragraph."})
+    if "quote" in props:  # a snip card: its first shown sentence, quoted and restated
+        said = _CARD_LINE.findall(messages[-1].content) or ["A moment worth keeping."]
+        card = {"title": " ".join(said[0].split()[:6]).rstrip(".,?!"), "takeaways": [said[0]],
+                "quote": said[0], "speaker": None}
+        if "start" in props:
+            card = {"start": props["start"]["enum"][0], **card}
+        return json.dumps(card)
     if "takeaways" in props:  # one per numbered sentence, restated as itself
         count = props["takeaways"]["minItems"]
         return json.dumps({"takeaways": [lines.get(k, "A takeaway.") for k in range(1, count + 1)]})

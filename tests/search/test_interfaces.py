@@ -14,7 +14,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def client(settings, corpus):
-    with TestClient(create_app(settings, require_token=False)) as client:
+    with TestClient(create_app(settings, require_token=False), base_url="http://127.0.0.1") as client:
         yield client
 
 

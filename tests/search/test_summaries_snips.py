@@ -92,13 +92,13 @@ def test_reindex_rebuilds_summaries_and_snips(library, ids):
 
 def test_api_finds_snips_and_summaries(settings, library, ids):
     SnipStore(library).create(Snip(episode_id=ids["ep"], tapped_at=5.0, start=4.0, end=9.0, note="quokka"))
-    with TestClient(create_app(settings, require_token=False)) as client:
+    with TestClient(create_app(settings, require_token=False), base_url="http://127.0.0.1") as client:
         (result,) = client.get("/api/v1/search", params={"q": "quokka", "mode": "keyword"}).json()["results"]
     assert (result["kind"], result["episode_id"], result["start"]) == ("snip", ids["ep"], 4.0)
 
 
 def test_similar_bad_input_unknown_episode_and_no_index(settings, library, ids):
-    with TestClient(create_app(settings, require_token=False)) as client:
+    with TestClient(create_app(settings, require_token=False), base_url="http://127.0.0.1") as client:
         for params in ({}, {"episode_id": "abc"}, {"episode_id": 0}, {"episode_id": ids["ep"], "t": -1},
                        {"episode_id": ids["ep"], "t": "nan"}, {"episode_id": ids["ep"], "limit": 0},
                        {"episode_id": ids["ep"], "t": "soon"}):
@@ -123,7 +123,7 @@ def test_cli_like_bad_input_and_no_index(settings, library, ids):
 
 @pytest.mark.real_model
 def test_similar_api_and_cli_find_windows_elsewhere(settings, corpus):
-    with TestClient(create_app(settings, require_token=False)) as client:
+    with TestClient(create_app(settings, require_token=False), base_url="http://127.0.0.1") as client:
         response = client.get("/api/v1/search/similar", params={"episode_id": corpus["bread"], "t": 305, "limit": 5})
     assert response.status_code == 200, response.text
     body = response.json()

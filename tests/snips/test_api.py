@@ -11,7 +11,7 @@ from tests.snips.helpers import transcript
 @pytest.fixture
 def client(snip_settings):
     app = create_app(snip_settings)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         c.library = app.state.library
         yield c
 

@@ -10,7 +10,7 @@ def client(settings, library):
     podcast, _ = library.add_podcast("http://127.0.0.1:1/feed.rss")
     feed = ParsedFeed(Podcast(url=podcast.url, title="<script>alert(1)</script> Show"), [Episode(guid="g1", title="One")])
     library.save_feed(podcast.id, feed, url=podcast.url, etag=None, last_modified=None, content_hash=None)
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), base_url="http://127.0.0.1")
 
 
 def test_home_lists_podcasts_escaped(client):

@@ -9,7 +9,7 @@ from earmark.web.app import TOKEN_COOKIE, app_for_host, create_app, is_loopback
 @pytest.fixture
 def guarded(settings):
     app = create_app(dataclasses.replace(settings, access_token="s3cret-token"), require_token=True)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
 
 
@@ -56,7 +56,7 @@ def test_query_token_for_api_clients(guarded):
 def test_generated_token(settings):
     app, token = app_for_host("0.0.0.0", settings)
     assert token and len(token) >= 32 and app.state.access_token == token
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/api/v1/podcasts").status_code == 401
         assert client.get("/api/v1/podcasts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     _, other = app_for_host("192.168.1.5", settings)

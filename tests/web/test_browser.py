@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from earmark.config import Settings
+from earmark.engines import fake_llm
 from earmark.web.app import create_app
+from tests.ai.fakes import valid_answer
 from tests.web.media import CUES, serve_show
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +42,7 @@ def live(tmp_path, monkeypatch):
     import uvicorn
 
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
+    fake_llm.reset(default=valid_answer)  # whatever tests ran before, every task and snip card gets a valid answer
     settings = Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, run_jobs=True), host="127.0.0.1", port=port,

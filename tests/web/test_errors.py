@@ -62,7 +62,7 @@ def test_cross_origin_writes_refused(client, show):
     assert evil.status_code == 403 and evil.json()["error"]["code"] == "forbidden"
     fetch_site = client.put(path, json={"seconds": 3}, headers={"Sec-Fetch-Site": "cross-site"})
     assert fetch_site.status_code == 403
-    same = client.put(path, json={"seconds": 3}, headers={"Origin": "http://testserver"})
+    same = client.put(path, json={"seconds": 3}, headers={"Origin": "http://127.0.0.1"})
     assert same.status_code == 200
     assert client.get("/api/v1/podcasts", headers={"Origin": "https://evil.example"}).status_code == 200
 
@@ -85,7 +85,7 @@ def test_earmark_errors_are_mapped_centrally(app, exc, status, code):
         raise exc
 
     app.add_api_route("/boom", boom)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         response = client.get("/boom")
     assert response.status_code == status
     assert response.json() == {"error": {"code": code, "message": str(exc)}}
@@ -98,7 +98,7 @@ def test_unexpected_error_is_json_500(app):
         raise RuntimeError("secret detail")
 
     app.add_api_route("/bug", bug)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         response = client.get("/bug")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error" and "secret" not in response.text

@@ -87,7 +87,7 @@ def test_served_app_runs_the_workers(settings, server):
     """What `earmark serve` runs: the workers start with the app, POST /process wakes them, and
     they stop with it."""
     app = create_app(settings, run_jobs=True)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         workers = app.state.workers
         assert workers is not None and all(t.is_alive() for t in workers._threads)
         podcast = client.post("/api/v1/podcasts", json={"url": serve_show(server)}).json()

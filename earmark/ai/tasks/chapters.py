@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import httpx
 
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, numbered, structured
@@ -104,17 +103,17 @@ def chapters_from_audio(path: str | Path) -> list[Chapter]:
         return []
 
 
+MAX_CHAPTERS_BYTES = 4 * 1024 * 1024  # a chapters document with thousands of chapters is ~1 MB
+
+
 def fetch_chapters_json(url: str, settings: Settings) -> list[Chapter]:
-    try:
-        with httpx.Client(timeout=settings.http_timeout, follow_redirects=True,
-                          headers={"User-Agent": settings.user_agent}) as client:
-            response = client.get(url)
-            response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise ChaptersError(f"could not fetch chapters {url}: {exc}") from None
+    from earmark import net
     from earmark.transcripts.chapters import parse_chapters_json
 
-    return parse_chapters_json(response.content)
+    with net.client(settings) as client:
+        content = net.fetch_bytes(client, url, limit=MAX_CHAPTERS_BYTES, what="chapters document",
+                                  error=ChaptersError, timeout=settings.http_timeout)
+    return parse_chapters_json(content)
 
 
 def publisher_chapters(episode: Episode, settings: Settings, audio: str | Path | None = None) -> EpisodeChapters | None:

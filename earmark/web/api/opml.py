@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -81,7 +82,7 @@ async def post_opml(
     """Subscribe to every feed an OPML file lists. The whole file is read first, so a broken file
     adds nothing; feeds that fail to load stay subscribed with their error."""
     data = await _uploaded(request)
-    doc = parse_opml_document(data, "the uploaded OPML file")
+    doc = await asyncio.to_thread(parse_opml_document, data, "the uploaded OPML file")
     summary = await import_feeds(library, settings, doc, refresh=refresh)
     return OPMLImportOut(
         feeds=summary.feeds,
