@@ -92,12 +92,12 @@ def _why_blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str 
         if address.teredo is not None:
             return _why_blocked(address.teredo[1])
     for flag, what in (
-        ("is_loopback", "a loopback"), ("is_private", "a private"), ("is_link_local", "a link-local"),
-        ("is_multicast", "a multicast"), ("is_reserved", "a reserved"), ("is_unspecified", "an unspecified"),
+        ("is_loopback", "a loopback"), ("is_link_local", "a link-local"), ("is_unspecified", "an unspecified"),
+        ("is_multicast", "a multicast"), ("is_reserved", "a reserved"), ("is_private", "a private"),
     ):
         if getattr(address, flag):
             return what
-    return None
+    return None if address.is_global else "a non-public"  # e.g. 100.64.0.0/10, shared by carriers
 
 
 class Policy:
@@ -215,6 +215,8 @@ def fetch_bytes(client: httpx.Client, url: str, *, limit: int, what: str, error:
                     raise error(f"{url}: the {what} is larger than {limit:,} bytes; refused")
                 chunks.append(chunk)
             return b"".join(chunks)
+    except EarmarkError:
+        raise
     except httpx.HTTPError as exc:
         raise error(describe_http_error(url, exc, timeout)) from exc
     except (httpx.InvalidURL, ValueError) as exc:  # a control character, a bad port, no host …

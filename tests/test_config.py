@@ -24,3 +24,21 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     (tmp_path / "settings.toml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         Settings.load(tmp_path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('snip_boundary = "fixed:31"\n', "fixed:30, fixed:60, fixed:90, fixed:120"),
+    ('snip_boundary = "sometimes"\n', "snip_boundary"),
+    ('allowed_hosts = "podcasts.lan"\n', "allowed_hosts must be a list"),
+    ('block_private_hosts = "yes"\n', "block_private_hosts must be true or false"),
+])
+def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message):
+    (tmp_path / "settings.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        Settings.load(tmp_path)
+
+
+def test_documented_values_load(tmp_path):
+    (tmp_path / "settings.toml").write_text('snip_boundary = "fixed:90"\nallowed_hosts = ["Podcasts.Home.Lan"]\n')
+    settings = Settings.load(tmp_path)
+    assert settings.snip_boundary == "fixed:90" and settings.allowed_hosts == ("podcasts.home.lan",)

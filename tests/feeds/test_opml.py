@@ -332,6 +332,18 @@ def test_cli_import_refresh_reports_failures(library, settings, server, tmp_path
     assert {p.status for p in library.podcasts()} == {"ok", "error"}
 
 
+def test_cli_import_where_every_feed_fails_exits_1(library, settings, tmp_path):
+    dead = [f"http://127.0.0.1:{unused_port()}/gone{n}.rss" for n in range(2)]
+    path = write(tmp_path, "dead.opml", opml(*(f'<outline text="Dead {n}" xmlUrl="{url}"/>' for n, url in enumerate(dead))))
+    result = runner.invoke(app, ["opml", "import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Error: none of the 2 new feeds in" in " ".join(result.stderr.split())
+    assert "0 loaded, 2 failed" in " ".join(result.stdout.split())  # the report still comes first
+    assert {p.status for p in library.podcasts()} == {"error"}  # kept, as other players do
+    as_json = runner.invoke(app, ["opml", "import", str(path), "--json"])  # already subscribed: nothing new to load
+    assert as_json.exit_code == 0, as_json.output
+
+
 def test_cli_import_broken_file_fails_cleanly(library, settings, tmp_path):
     path = write(tmp_path, "bomb.opml", BILLION_LAUGHS)
     result = runner.invoke(app, ["opml", "import", str(path), "--no-refresh"])

@@ -9,6 +9,7 @@ import struct
 import threading
 import time
 
+import pytest
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
@@ -19,7 +20,7 @@ from earmark.store.jobs import JobStore
 from earmark.store.transcripts import TranscriptStore
 from earmark.transcripts import parse_transcript, write_transcript
 from tests.conftest import CORPUS
-from tests.jobs.conftest import subscribe_feed, wav_bytes
+from tests.jobs.conftest import SECONDS, subscribe_feed, wav_bytes
 
 TRANSCRIPTS = CORPUS / "transcripts"
 VOICE_VTT = "podcastnamespace__podcasting-qa_voice-tags_crlf.vtt"
@@ -297,3 +298,18 @@ def test_workers_run_jobs_concurrently(fake_settings, fake_library, server):
     p, q = (JobStore(fake_library).get(j) for j in jobs)
     assert p.started_at < q.finished_at and q.started_at < p.finished_at
     assert threading.active_count() < 20
+
+
+def test_the_duration_comes_from_the_decoded_audio(fake_settings, fake_library, server):
+    """The feed says nothing of the length (or something wrong): after the download the episode
+    lasts as long as its audio, so a snip far past the end is refused rather than stored."""
+    from earmark.snips import create_snip
+
+    server.add("/ep1.wav", wav_bytes(), content_type="audio/wav")
+    ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": "e1", "title": "One", "audio": "/ep1.wav"}])
+    assert fake_library.episode(ids["e1"]).duration is None
+    pipeline = Pipeline(fake_library, fake_settings)
+    assert pipeline.run_job(pipeline.enqueue(ids["e1"], only=["download"]).id).state == "done"
+    assert fake_library.episode(ids["e1"]).duration == pytest.approx(SECONDS, abs=0.01)
+    with pytest.raises(ValueError, match="past the end of the episode"):
+        create_snip(fake_library, fake_settings, ids["e1"], 10_000_000)

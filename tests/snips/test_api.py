@@ -88,6 +88,23 @@ def test_bad_input(client, ep):
     assert response.status_code == 422
     assert client.get(f"/api/v1/snips/{snip['id']}").json()["edited"] == []
     assert client.get("/api/v1/snips/export", params={"format": "pdf"}).status_code == 422
+    for bad in ({"note": "before\x00after"}, {"title": "bell\x07"}, {"tags": ["ok", "t\x1bx"]}, {"takeaways": ["\x00"]}):
+        response = client.patch(f"/api/v1/snips/{snip['id']}", json=bad)
+        assert response.status_code == 422 and "control characters" in response.json()["error"]["message"], bad
+    assert client.patch(f"/api/v1/snips/{snip['id']}", json={"note": "two\nlines\tand a tab"}).status_code == 200
+    assert client.get(f"/api/v1/snips/{snip['id']}").json()["note"] == "two\nlines\tand a tab"
+
+
+def test_a_tap_far_past_the_end_is_refused(client, ep):
+    """The episode lasts 900 s (feeds are approximate: a tap a little past the end is the end)."""
+    episode_id, _ = ep
+    url = f"/api/v1/episodes/{episode_id}/snips"
+    response = client.post(url, json={"position": 10_000_000})
+    assert response.status_code == 422 and "past the end of the episode (900 s)" in response.json()["error"]["message"]
+    assert client.post(url, json={"position": 1000}).status_code == 422
+    near_end = client.post(url, json={"position": 930})
+    assert near_end.status_code == 201 and near_end.json()["tapped_at"] == 900
+    assert client.post(url, json={"position": 1, "boundary": "fixed:31"}).status_code == 422
 
 
 def test_export(client, snip_settings, ep):
