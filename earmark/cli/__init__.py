@@ -3,6 +3,7 @@
 from earmark.cli import (  # noqa: F401  (register)
     add,
     ask,
+    backup,
     chapters,
     highlights,
     share,

@@ -12,11 +12,21 @@ def serve(
     """Start the Earmark player in your browser (http://127.0.0.1:8321)."""
     import uvicorn
 
+    from earmark.config import Settings
+    from earmark.errors import EarmarkError
     from earmark.net import serving_on
+    from earmark.store.backup import BackupError, check
     from earmark.web.app import app_for_host
 
+    settings = Settings.load()
+    if settings.db_path.is_file():
+        try:
+            check(settings.db_path, quick=True)
+        except BackupError as exc:
+            raise EarmarkError(f"{exc}. Restore a backup with `earmark restore FILE`, or move the file aside"
+                               " to start with an empty library.") from None
     serving_on(port)  # feeds may not point Earmark at its own API
-    web_app, token = app_for_host(host)
+    web_app, token = app_for_host(host, settings)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     if token:

@@ -162,6 +162,23 @@ def host_name(header: str) -> str:
     return text.rsplit(":", 1)[0].rstrip(".") if text.count(":") == 1 else text.rstrip(".")
 
 
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY")]
+
+
+def _with_security_headers(send: Send) -> Send:
+    """Every response: no MIME sniffing, no Referer (links may carry a token), no framing."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", [])}
+            extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped
+
+
 class GuardMiddleware:
     """Requests naming a host this server is not (DNS rebinding: a web page whose name now points at
     127.0.0.1) are refused before any route runs; so are cross-origin writes; with a token, every
@@ -196,6 +213,7 @@ class GuardMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        send = _with_security_headers(send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if not self._host_allowed(headers.get("host")):
             return await error_response(

@@ -164,3 +164,12 @@ def test_subscribing_a_big_feed_leaves_the_loop_answering(live, server):
     assert outcome["seconds"] > 1.0, "the feed is too small to show a blocked loop: make it bigger"
     assert max(latencies) < 1.0
     assert podcast["episode_count"] == count
+
+
+def test_every_answer_carries_the_security_headers(client):
+    for path in ("/api/v1/podcasts", "/", "/api/v1/nothing", "/static/app.css"):
+        response = client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["referrer-policy"] == "no-referrer" and response.headers["x-frame-options"] == "DENY"
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]  # not doubled on pages
+    assert client.get("/", headers={"Host": "evil.example"}).headers["x-frame-options"] == "DENY"
