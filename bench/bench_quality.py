@@ -6,7 +6,7 @@ quote both halves.
 
     python bench/bench_quality.py [--split dev|heldout|all] [--only d1-interview,d3-news]
         [--engine llama-cpp|openai] [--model PATH_OR_ID] [--base-url URL] [--asr-model base]
-        [--home DIR] [--fresh] [--report report.json]
+        [--home DIR] [--fresh] [--report report.json] [--redo summary,highlights]
 
 The first run transcribes everything (minutes per episode); later runs keep each episode's audio,
 transcript and speaker labels while its script is unchanged, and redo only the understanding
@@ -215,15 +215,15 @@ def spoken(script: Script, cache: Path) -> Spoken:
 
 
 def process(library: Library, settings: Settings, server: LoopbackServer, script: Script, audio: Spoken,
-            state: dict, prepare_only: bool = False) -> tuple[int, dict[str, float]]:
-    """Episode id and the seconds each stage took; the understanding alone when the episode was
-    transcribed from this very script before."""
+            state: dict, prepare_only: bool = False, redo: tuple[str, ...] = UNDERSTANDING) -> tuple[int, dict[str, float]]:
+    """Episode id and the seconds each stage took; only the ``redo`` stages (by default the whole
+    understanding) when the episode was transcribed from this very script before."""
     pipeline = Pipeline(library, settings)
     known = state.get(script.id)
     if known and known["fingerprint"] == script.fingerprint() and TranscriptStore(library).info(known["episode_id"]):
         if prepare_only:
             return known["episode_id"], {}
-        episode_id, only = known["episode_id"], UNDERSTANDING
+        episode_id, only = known["episode_id"], redo
     else:
         if known:  # the script changed: its old podcast goes
             try:
@@ -418,6 +418,8 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true", help="forget earlier runs: transcribe everything again")
     ap.add_argument("--report", default=None, help="write every output and figure to this JSON file")
     ap.add_argument("--prepare", action="store_true", help="only speak, transcribe, diarize and index; score nothing")
+    ap.add_argument("--redo", default=",".join(UNDERSTANDING),
+                    help="stages rerun on episodes transcribed before (e.g. summary after a summary change; the others keep their results)")
     args = ap.parse_args()
 
     home = Path(args.home)
@@ -450,7 +452,8 @@ def main() -> None:
         for script in scripts:  # every episode processed first, so library-wide search sees them all
             audio = spoken(script, home / "audio")
             started = time.perf_counter()
-            episode_id, seconds = process(library, settings, server, script, audio, state, args.prepare)
+            episode_id, seconds = process(library, settings, server, script, audio, state, args.prepare,
+                                          tuple(x for x in args.redo.split(",") if x))
             state_path.write_text(json.dumps(state, indent=1))
             print(f"{script.id}: {audio.duration / 60:.1f} min processed in {time.perf_counter() - started:.0f} s "
                   + " ".join(f"{k}={v:.0f}s" for k, v in seconds.items()), flush=True)

@@ -136,3 +136,25 @@ def test_the_tasks_of_one_episode_read_each_section_once():
     # the instruction comes before the section, so calls share a prefix the engine can cache
     first, second = [c for c in llm.history if "advert" in c.schema["properties"]][:2]
     assert first.messages[1].content.split("Section 1")[0] == second.messages[1].content.split("Section 2")[0]
+
+
+def test_takeaways_out_of_order_are_each_checked_against_the_sentence_that_holds_them():
+    """A small model may skip, merge or reorder the listed sentences: a takeaway is matched to the
+    sentence that supports it, not to its position (else every later one would be dropped)."""
+    from earmark.ai.tasks.common import Context
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.engines.fake_llm import FakeLLM
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "Tom keeps 42 hives on a hill outside Bristol.", "Maria"),
+             Segment(5, 10, "Last year his hives made 900 kilograms of honey.", "Tom"),
+             Segment(10, 15, "He sells it at the Saturday market for 8 pounds a jar.", "Tom")]
+    answer = json.dumps({"takeaways": ["Tom's hives made 900 kilograms of honey last year.",
+                                       "Tom sells his honey at the Saturday market for 8 pounds a jar.",
+                                       "Tom keeps 42 hives outside Bristol.",
+                                       "Tom keeps 43 hives in Leeds."]})
+    ctx = Context(FakeLLM(answers=[answer, answer]), "Field Notes")
+    kept = _takeaways(ctx, units, [0, 1, 2, 0], "en")
+    assert kept == ["Tom's hives made 900 kilograms of honey last year.",
+                    "Tom sells his honey at the Saturday market for 8 pounds a jar.", "Tom keeps 42 hives outside Bristol."]
+    assert [d.text for d in ctx.dropped] == ["Tom keeps 43 hives in Leeds."]

@@ -199,17 +199,22 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     schema = _takeaways_schema(len(picked))
     max_tokens = 45 * len(picked) + 30
 
+    said = [f"{units[k].text} {units[k].speaker or ''}" for k in picked]
+    people = " ".join({u.speaker for u in units if u.speaker})  # "Tom" may be "Tom Fletcher" in a takeaway
+
     def problems(value: dict) -> dict[int, str]:
         found = {}
-        for n, (text, k) in enumerate(zip(value["takeaways"], picked)):
-            text, unit = strip_speaker(text.strip()), units[k]
-            said = f"{unit.text} {unit.speaker or ''}"
-            if bad := Source.of(said, ctx.title, language=language).unsupported(text):
-                found[n] = f"takeaway {n + 1} {explain(bad)} in sentence {n + 1}"
+        for n, text in enumerate(value["takeaways"]):
+            text = strip_speaker(text.strip())
+            # Checked against the listed sentence that best supports it, its own first: a small
+            # model may skip or merge one, and every later takeaway would then be "wrong".
+            m = max(range(len(said)), key=lambda i: (supported_share(text, said[i], language), i == n))
+            if bad := Source.of(said[m], people, ctx.title, language=language).unsupported(text):
+                found[n] = f"takeaway {n + 1} {explain(bad)} in sentence {m + 1}"
             elif not ends_sentence(text):
                 found[n] = f"takeaway {n + 1} must be one complete sentence"
-            elif supported_share(text, said, language) < MIN_SUPPORT:
-                found[n] = f"takeaway {n + 1} says things sentence {n + 1} does not"
+            elif supported_share(text, said[m], language) < MIN_SUPPORT:
+                found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
         return found
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
