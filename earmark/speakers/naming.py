@@ -27,9 +27,12 @@ from collections.abc import Callable, Iterable
 from earmark.ai.grounding import common_words
 from earmark.models import Person, Segment, SpeakerName
 
-_NAME = r"([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
+_TITLES = ("Dr", "Doctor", "Mr", "Mrs", "Ms", "Mx", "Miss", "Prof", "Professor", "Sir", "Dame", "Lady", "Lord",
+           "Captain", "Father", "Sister", "Reverend")
+# "I'm Dr. Emma Lawson": the honorific goes before the name, never in its place.
+_NAME = r"(?:(?:" + "|".join(_TITLES) + r")\.?\s+)?([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)"
 _SELF = [
-    re.compile(r"\bmy name(?:'s| is)\s+" + _NAME),
+    re.compile(r"\b[Mm]y name(?:'s| is)\s+" + _NAME),
     re.compile(r"\bI am\s+" + _NAME),
     re.compile(r"\bI['’]m\s+(?:your\s+(?:co-?)?host,?\s+)?" + _NAME),
     re.compile(r"\b(?:[Tt]his|[Ii]t)\s+is\s+" + _NAME + r"(?:\s+(?:here|speaking|and|with|from|,|\.))"),
@@ -37,8 +40,8 @@ _SELF = [
 ]
 _WELCOME = [
     re.compile(r"\b[Ww]elcome(?:\s+(?:to|back to)\s+the\s+(?:show|program|programme|podcast))?,?\s+" + _NAME),
-    re.compile(r"\b(?:joining|with)\s+(?:me|us)\s+(?:today\s+|now\s+|here\s+)?(?:is|are)\s+(?:the\s+\w+\s+)?" + _NAME),
-    re.compile(r"\b(?:my|our)\s+guest\s+(?:today\s+|this week\s+)?is\s+(?:the\s+\w+\s+)?" + _NAME),
+    re.compile(r"\b(?:[Jj]oining|[Ww]ith)\s+(?:me|us)\s+(?:today\s+|now\s+|here\s+)?(?:is|are)\s+(?:the\s+\w+\s+)?" + _NAME),
+    re.compile(r"\b(?:[Mm]y|[Oo]ur)\s+guest\s+(?:today\s+|this week\s+)?is\s+(?:the\s+\w+\s+)?" + _NAME),
     re.compile(r"^" + _NAME + r",\s+welcome\b"),
 ]
 # "My guests today are Anna Morgan, a …, and David Hughes, …": names offered for the speakers to come.
@@ -47,7 +50,7 @@ _FULL_NAME = re.compile(r"\b([A-Z][a-z'\-]+)\s+([A-Z][a-z'\-]+)\b")
 _VOCATIVE_START = re.compile(r"^(?:(?i:so|and|now|okay|well|thanks|thank you),?\s+)?([A-Z][a-z'\-]+),")
 _VOCATIVE_END = re.compile(r",\s+([A-Z][a-z'\-]+)\s*[?.!]$")
 # Capitalised words that follow "I'm" etc. or open a sentence but are not names.
-_NOT_NAMES = {
+_NOT_NAMES = {*_TITLES,
     "Here", "Not", "So", "Very", "Just", "Really", "Sure", "Glad", "Happy", "Excited", "Sorry", "Going", "Still", "Also",
     "The", "A", "An", "In", "On", "At", "From", "With", "And", "But", "Your", "Back", "Today", "Now", "Fine", "Good",
     "Great", "Well", "Okay", "OK", "I", "I'm", "It", "It's", "This", "We", "We're", "Thrilled", "Thanks", "Thank",

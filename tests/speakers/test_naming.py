@@ -22,6 +22,13 @@ def test_self_introductions_name_the_speaker_who_says_them():
     assert maya.source == "self" and maya.evidence == "Hi, I'm Maya and this is the show."
 
 
+def test_an_honorific_is_not_taken_for_the_name():
+    segments = [seg("Speaker 1", "Welcome back to Deep History, I'm Dr. Emma Lawson, and today it is lighthouses."),
+                seg("Speaker 1", "Joining me is Professor Owen Hart."), seg("Speaker 2", "Thanks, Emma.")]
+    found = named(segments)
+    assert found["Speaker 1"].startswith("Emma") and found["Speaker 2"].startswith("Owen")
+
+
 def test_host_phrasing_and_welcomed_guest_names_the_next_other_speaker():
     segments = [seg("Speaker 1", "Welcome to the show, I'm your host, Ana Silva."), seg("Speaker 1", "Welcome, Dan."),
                 seg("Speaker 2", "Thanks, glad to be here."), seg("Speaker 1", "So tell me.")]
