@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -67,3 +71,25 @@ def show(lib):
     lib.save_feed(podcast.id, feed, url=podcast.url, etag=None, last_modified=None, content_hash=None)
     ids = {e.guid: e.id for e in lib.episodes(podcast.id)}
     return {"podcast": podcast.id, **ids}
+
+
+@contextmanager
+def serving(app):
+    """``app`` under uvicorn in a thread on a free loopback port (as `earmark serve` runs it); yields its URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

@@ -3,8 +3,6 @@ browser download): the app runs under uvicorn on 127.0.0.1, the feed on tests/lo
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from earmark.config import Settings
 from earmark.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
+from tests.web.conftest import serving
 from tests.web.media import CUES, serve_show
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,32 +29,13 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live(tmp_path, monkeypatch):
     """`earmark serve` in a thread: the app with its job workers, on a free loopback port."""
-    import uvicorn
-
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)  # whatever tests ran before, every task and snip card gets a valid answer
-    settings = Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, run_jobs=True), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
+    with serving(create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False), run_jobs=True)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

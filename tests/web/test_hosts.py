@@ -25,6 +25,7 @@ from earmark.config import Settings
 from earmark.web.app import create_app
 from earmark.web.pages import STATIC_DIR
 from tests.feedmaker import rss
+from tests.web.conftest import serving
 
 try:
     from fastapi.routing import iter_route_contexts  # newer FastAPI keeps included routers unflattened
@@ -98,30 +99,12 @@ def test_with_a_token_ip_addresses_are_answered_but_not_other_names(settings):
 # -- under uvicorn ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live(tmp_path, monkeypatch):
     """The app under uvicorn in a thread, on a free loopback port."""
-    import uvicorn
-
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
-    settings = Settings.load(http_timeout=30.0, llm_engine="fake", semantic_index=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(15)
+    with serving(create_app(Settings.load(http_timeout=30.0, llm_engine="fake", semantic_index=False))) as url:
+        yield url
 
 
 def test_a_request_without_host_is_refused(live):

@@ -182,11 +182,8 @@ def test_ask_unusable_output_is_a_502(client, transcript):
 
 def test_ask_runs_off_the_event_loop(tmp_path, monkeypatch):
     """While the model thinks (a slow fake), the server answers other requests."""
-    import socket
-
-    import uvicorn
-
     from earmark.config import Settings
+    from tests.web.conftest import serving
     from earmark.web.app import create_app
 
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
@@ -200,16 +197,7 @@ def test_ask_runs_off_the_event_loop(tmp_path, monkeypatch):
     [episode] = lib.episodes(podcast.id)
     TranscriptStore(lib).save(episode.id, Transcript(SEGMENTS, source="publisher", format="json"))
     fake_llm.reset(delay=1.5)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server_ = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server_.run, daemon=True)
-    thread.start()
-    while not server_.started:
-        time.sleep(0.02)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with serving(app) as base:
         result = {}
         asker = threading.Thread(target=lambda: result.update(r=httpx.post(
             f"{base}/api/v1/episodes/{episode.id}/ask", json={"question": "Why do bridges sway?"}, timeout=20)))
@@ -220,9 +208,6 @@ def test_ask_runs_off_the_event_loop(tmp_path, monkeypatch):
         assert time.monotonic() - started < 0.8  # not stuck behind the 1.5 s answer
         asker.join(20)
         assert result["r"].status_code == 200
-    finally:
-        server_.should_exit = True
-        thread.join(10)
 
 
 def test_snips_carry_share_links_and_titles(client, show, transcript):
