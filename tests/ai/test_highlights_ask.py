@@ -118,26 +118,3 @@ def test_ask_declines():
     nothing = FakeLLM()
     assert ask(SEGMENTS, "zebra quokka?", nothing).answer == NOT_SAID and nothing.history == []
 
-
-def test_an_answer_padded_with_another_sentence_keeps_only_what_its_citation_holds():
-    padded = _cite("dampers", "The fix added dozens of dampers under the deck. The bridge cost 18 million pounds.")
-    llm = FakeLLM(answers=[padded, YES])
-    result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm, title="Bridges")
-    assert result.answerable and result.answer == "The fix added dozens of dampers under the deck."
-    assert [(c.start, c.end) for c in result.citations] == [(22, 30)]
-    assert len(llm.history) == 2  # no second try was needed: the padding is left out, not argued about
-
-
-def test_a_number_from_the_next_sentence_brings_that_sentence_into_the_citation():
-    segments = [
-        Segment(0, 6, "The night train leaves Vienna at ten in the evening.", "Ana"),
-        Segment(6, 12, "There is a free breakfast of bread rolls, jam and coffee.", "Ana"),
-        Segment(12, 18, "It is served at seven o'clock, before the border.", "Ana"),
-        Segment(18, 26, "My favourite part is the view over the mountains.", "Ana"),
-    ]
-    answer = _cite("breakfast", "A free breakfast of bread rolls, jam and coffee is served at 7 o'clock.")
-    llm = FakeLLM(answers=[answer, YES])
-    result = ask(segments, "What breakfast is served on the train, and when?", llm)
-    assert result.answerable and "7 o'clock" in result.answer
-    assert [(c.start, c.end) for c in result.citations] == [(6, 12), (12, 18)]
-    assert "Ana: There is a free breakfast" in llm.history[1].prompt  # the check sees who says it

@@ -5,9 +5,7 @@ memory. The best few passages, each with a sentence of context either side, are 
 as numbered sentences; it says whether they answer the question, which sentences hold the answer,
 and the answer. The citation is those sentences.
 
-The answer is mended first (a number taken from a shown neighbour of the cited sentence brings
-that neighbour into the citation; an answer sentence that nothing cited supports is left out), then
-checked: it must cite a sentence, the cited sentences (or their neighbours) must
+The answer is checked: it must cite a sentence, the cited sentences (or their neighbours) must
 share a word with the question, the answer's numbers and names must occur in what it cites, most
 of what it says beyond the question's own words must be in the cited sentences — and the model,
 asked apart with the cited sentences alone, must agree that they answer the question.
@@ -24,7 +22,6 @@ from typing import Protocol
 import numpy as np
 
 from earmark.ai.grounding import Source, explain, strip_speaker
-from earmark.ai.grounding import sentences as sentences_of
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.ai.terms import terms
@@ -189,46 +186,21 @@ def ask(
                          "or set answerable to false")
         return found
 
-    def mended(value: dict) -> dict:
-        """A small model often cites the right sentence but takes a number from the next one, or
-        pads its answer with a sentence from elsewhere: a shown neighbour that holds what the
-        answer adds joins the evidence, and an answer sentence nothing cited or near it supports
-        is left out."""
-        cited = [n for n in value["evidence"] if n in number] if value["answerable"] else []
-        if not cited:
-            return value
-        evidence, kept = list(cited), []
-        for part in sentences_of(value["answer"]):
-            holds = lambda ns: not Source.of(*(sentences[number[n]].text for n in ns), question, notes,  # noqa: E731
-                                            language=language).unsupported(part)
-            if holds(evidence):
-                kept.append(part)
-                continue
-            near = next((m for n in cited for m in (n + 1, n - 1) if m in number and m not in evidence
-                         and holds([*evidence, m])), None)
-            if near is not None:
-                evidence.append(near)
-                kept.append(part)
-        if not kept:
-            return value
-        return {**value, "evidence": sorted(evidence)[:3], "answer": " ".join(kept)}
-
     def answers_it(value: dict) -> list[str]:
         """The model, asked apart and about the cited sentences alone, agrees they answer it."""
         if not value["answerable"] or problems(value):
             return []
-        cited = " ".join(f"{s.speaker}: {s.text}" if s.speaker else s.text  # "I" is someone
-                         for s in (sentences[number[n]] for n in value["evidence"] if n in number))
+        cited = " ".join(sentences[number[n]].text for n in value["evidence"] if n in number)
         check = [Message("system", ctx.use("system").text),
                  Message("user", ctx.use("ask_check").format(question=question, evidence=cited))]
         if structured(ctx, check, CHECK_SCHEMA, max_tokens=12, what="answer check")["answers"]:
             return []
         return ["the cited sentences do not answer the question: cite the ones that do, or set answerable to false"]
 
-    value = mended(structured(ctx, messages, schema, max_tokens=200, what="answer"))
+    value = structured(ctx, messages, schema, max_tokens=200, what="answer")
     found = problems(value) or answers_it(value)
     if found:
-        value = mended(revise(ctx, messages, schema, value, found, max_tokens=200, what="answer"))
+        value = revise(ctx, messages, schema, value, found, max_tokens=200, what="answer")
         found = problems(value) or answers_it(value)
     if found:
         ctx.drop("answer", value["answer"], "; ".join(found))
