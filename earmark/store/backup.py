@@ -97,7 +97,7 @@ def restore(source: Path | str, db_path: Path) -> tuple[LibraryCheck, Path | Non
     is backed up beside it; returns the restored library's figures and that file (None when
     there was no library)."""
     source = Path(source).expanduser()
-    restored = check(source)
+    check(source)  # refused before anything is touched
     kept = None
     if Path(db_path).is_file():
         kept = backup(db_path, Path(db_path).with_name(time.strftime("library.before-restore-%Y%m%d-%H%M%S.sqlite3"))).path
