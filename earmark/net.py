@@ -107,14 +107,18 @@ class Policy:
         self.block_private = block_private
         self.own_ports = _own_ports if own_ports is None else set(own_ports)
 
+    def looks_up(self, url: httpx.URL) -> bool:
+        """Whether checking ``url`` needs a name lookup (blocking I/O)."""
+        return self.block_private or (url.port or (443 if url.scheme == "https" else 80)) in self.own_ports
+
     def resolve(self, url: httpx.URL) -> str | None:
         """The checked IP address to connect to instead of the name (None: connect as usual).
         Raises RefusedAddress."""
         if url.scheme not in ("http", "https"):
             raise RefusedAddress(f"only http:// and https:// addresses are fetched, not {url.scheme}://")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        if not self.block_private and port not in self.own_ports:
+        if not self.looks_up(url):
             return None
+        port = url.port or (443 if url.scheme == "https" else 80)
         try:
             found = _addresses(url.host, port)
         except (OSError, UnicodeError):
@@ -162,7 +166,10 @@ class _AsyncTransport(httpx.AsyncHTTPTransport):
         import anyio
 
         try:
-            address = await anyio.to_thread.run_sync(self.policy.resolve, request.url)
+            if self.policy.looks_up(request.url):  # getaddrinfo blocks: off the event loop
+                address = await anyio.to_thread.run_sync(self.policy.resolve, request.url)
+            else:
+                address = self.policy.resolve(request.url)
         except RefusedAddress as exc:
             exc.request = request
             raise
