@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, numbered, structured
 from earmark.ai.tasks.reading import Reading, read_sections
