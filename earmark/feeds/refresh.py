@@ -77,6 +77,11 @@ async def refresh_podcast(
         return RefreshResult(podcast_id, state.url, "error", error=message)
 
 
+def refresh_targets(library: Library) -> list[int]:
+    """The podcasts a refresh of everything checks, in the order it starts them."""
+    return [p.id for p in library.podcasts()]
+
+
 async def refresh_many(
     library: Library,
     settings: Settings,
@@ -86,7 +91,7 @@ async def refresh_many(
     client: httpx.AsyncClient | None = None,
 ) -> list[RefreshResult]:
     """Refresh the given podcasts (default: all), at most ``refresh_concurrency`` at a time."""
-    ids = list(podcast_ids) if podcast_ids is not None else [p.id for p in library.podcasts()]
+    ids = list(podcast_ids) if podcast_ids is not None else refresh_targets(library)
     semaphore = asyncio.Semaphore(settings.refresh_concurrency)
 
     async def one(podcast_id: int, http: httpx.AsyncClient) -> RefreshResult:
