@@ -1,5 +1,7 @@
 """Background workers for ``earmark serve``: ``job_concurrency`` threads, each with its own
-library connection, taking jobs from the store until stopped."""
+library connection, taking jobs from the store until stopped. An idle worker also takes back jobs
+whose process died meanwhile (a ``process --wait`` killed while the server runs), so no job stays
+"running" for as long as the server lives."""
 
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ class Workers:
         try:
             while not self._stop.is_set():
                 if pipeline.run_next() is None:
+                    if pipeline.recover():  # a dead process's job is queued again: run it now
+                        continue
                     self._wake.wait(self.poll)
                     self._wake.clear()
         finally:

@@ -156,6 +156,11 @@ class JobStore:
         have been tried ``max_attempts`` times: a job that kills its worker must not loop)."""
         now = time.time()
         recovered = []
+        # A read first: this runs on every idle poll of the server's workers, and a write
+        # transaction each time would take the library's write lock for nothing.
+        running = self.library.conn.execute("SELECT owner, heartbeat FROM jobs WHERE state = 'running'").fetchall()
+        if all(_alive(row["owner"], row["heartbeat"], now) for row in running):
+            return recovered
         with self.library.transaction() as conn:
             for row in conn.execute("SELECT id, owner, heartbeat, attempts FROM jobs WHERE state = 'running'").fetchall():
                 if _alive(row["owner"], row["heartbeat"], now):

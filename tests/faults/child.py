@@ -87,7 +87,7 @@ def install() -> None:
 
     def answer(messages, schema):
         card = "quote" in ((schema or {}).get("properties") or {})
-        stop_here("llm", "card" if card and _job_stage() is None else None)
+        stop_here("llm", "card" if card else None)
         return valid_answer(messages, schema)
 
     fake_llm.reset(default=answer)
