@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,27 +148,108 @@ _PODCAST_SELECT = """
 """
 
 
+# Writers of one library file in this process (the web app's Library, the snip enricher's, the job
+# workers') queue on one lock: a waiting writer wakes the moment the last one commits, instead of
+# sleeping in SQLite's busy handler (up to 100 ms a nap). Other processes (the CLI) still meet
+# them at SQLite's write lock, with the connection's busy timeout.
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+WRITE_LOCK_TIMEOUT = 30.0  # seconds, as the connections' busy timeout
+
+
+def _write_lock(path: Path | str) -> threading.RLock:
+    if str(path) == ":memory:":
+        return threading.RLock()  # a database of its own
+    key = os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
+class _Holder:
+    """A thread's connection. It lives in the thread's local storage, so it is dropped when the
+    thread ends, and a finalizer then closes the connection."""
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+
 class Library:
-    """One connection; writes are serialized by a lock so threads may share it."""
+    """The library file, with one connection per thread that uses it (``conn``).
+
+    A sqlite3 connection holds one transaction state: shared by threads, a read on one (a search in
+    the threadpool) runs inside, or interleaves with, another's write transaction, and SQLite
+    answers "database is locked" or "another row available". So each thread gets its own
+    connection: reads never wait (WAL), and each write is one ``BEGIN IMMEDIATE`` transaction
+    (``transaction()``), serialized in this process by one lock per library file.
+    An in-memory library (``":memory:"``) is one connection, shared, as it cannot be reopened."""
 
     def __init__(self, path: Path | str):
         self.path = path
-        self.conn = connect(path)
-        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        self._finalizers: list[weakref.finalize] = []
+        self._closed = False
+        self._lock = _write_lock(path)
+        first = connect(path)  # migrates the schema (or refuses a newer one) right away
+        self._shared = first if str(path) == ":memory:" else None
+        self._adopt(first)
+
+    def _adopt(self, conn: sqlite3.Connection) -> _Holder:
+        holder = _Holder(conn)
+        with self._guard:
+            if self._closed:
+                if conn is not self._shared:
+                    conn.close()
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            if conn is not self._shared:  # the shared one is closed by close() alone
+                self._finalizers = [f for f in self._finalizers if f.alive]
+                self._finalizers.append(weakref.finalize(holder, conn.close))
+        self._local.holder = holder
+        return holder
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        holder = getattr(self._local, "holder", None)
+        if holder is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            holder = self._adopt(self._shared or connect(self.path))
+        return holder.conn
+
+    @conn.setter
+    def conn(self, value: sqlite3.Connection) -> None:
+        """Stand a connection (or a wrapper of one, in tests) in for this thread's."""
+        self.conn  # noqa: B018  (this thread's own is still closed by close())
+        self._local.holder.conn = value
 
     def close(self) -> None:
-        self.conn.close()
+        """Close every thread's connection."""
+        with self._guard:
+            self._closed = True
+            finalizers, self._finalizers = self._finalizers, []
+        for finalizer in finalizers:
+            finalizer()
+        if self._shared is not None:
+            self._shared.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+        conn = self.conn
+        if not self._lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
+        finally:
+            self._lock.release()
 
     # -- podcasts -----------------------------------------------------------------------------
 
