@@ -3,6 +3,11 @@
 Each target remembers what it already holds in the ``export_state`` table (target, key,
 remote_id, content_hash): a snip is recorded only after the target accepted it, so an error or a
 rate limit never loses a snip — the next run sends what is still missing or changed.
+
+A request to Readwise or Notion is written down before it is sent (an in-flight row, forgotten in
+the transaction that records the answer), so a run killed with a request in flight leaves a note:
+the next run asks the target what it holds from that request before sending anything, and does not
+send again what arrived (see readwise.py and notion.py).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from earmark.errors import EarmarkError
@@ -78,6 +83,19 @@ class ExportState:
                    ON CONFLICT (target, key) DO UPDATE SET remote_id = excluded.remote_id,
                    content_hash = excluded.content_hash, exported_at = excluded.exported_at""",
                 (self.target, key, remote_id, content_hash, time.time()),
+            )
+
+    def put_many(self, rows: Iterable[tuple[str, str, str | None]], *, forget: Iterable[str] = ()) -> None:
+        """Rows (key, content_hash, remote_id) written and keys forgotten in one transaction: what a
+        target accepted is recorded whole, together with the end of its in-flight note."""
+        now = time.time()
+        with self.library.transaction() as conn:
+            conn.executemany("DELETE FROM export_state WHERE target = ? AND key = ?", [(self.target, k) for k in forget])
+            conn.executemany(
+                """INSERT INTO export_state (target, key, remote_id, content_hash, exported_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (target, key) DO UPDATE SET remote_id = excluded.remote_id,
+                   content_hash = excluded.content_hash, exported_at = excluded.exported_at""",
+                [(self.target, key, remote_id, digest, now) for key, digest, remote_id in rows],
             )
 
     def forget(self, key: str) -> None:

@@ -2,7 +2,11 @@
 
 - 429: wait ``Retry-After`` seconds (Notion: "an integer number of seconds"; Readwise answers its
   rate limit the same way), then try again;
-- 5xx and connection errors: bounded retries with exponential backoff;
+- 5xx and connection errors: bounded retries with exponential backoff — except that a request
+  which creates something (POST, PATCH) is not sent again once it may have arrived (the connection
+  failed after it was sent: no answer, a timeout reading it): neither service de-duplicates
+  everything, so that ends the run with an "uncertain" error, and the next run first asks the
+  service what arrived (the in-flight notes of readwise.py and notion.py);
 - 401/403 and other 4xx: no retry — an ``ExportError`` that names the target and quotes the
   server's message (Notion's error JSON is ``{"object":"error","status","code","message"}``).
 
@@ -19,6 +23,9 @@ import httpx
 from earmark.export import ExportError
 
 MAX_ATTEMPTS = 5
+CREATING_METHODS = {"POST", "PATCH"}
+# Failures that happen before a request is on its way: always safe to try again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_RETRY_AFTER = 300.0  # a longer Retry-After is capped, not ignored
 
 
@@ -27,10 +34,14 @@ class AuthError(ExportError):
 
 
 class RequestError(ExportError):
-    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+    """``uncertain``: the last try ended without an answer (the connection failed or timed out
+    after the request may have arrived), so the target may have carried it out after all."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None, *, uncertain: bool = False):
         super().__init__(message)
         self.status = status
         self.code = code
+        self.uncertain = uncertain
 
 
 def _message(response: httpx.Response) -> tuple[str, str | None]:
@@ -59,21 +70,31 @@ def request(
     *,
     target: str,
     json: dict | None = None,
+    params: dict | None = None,
     sleep: Callable[[float], None] = time.sleep,
     attempts: int = MAX_ATTEMPTS,
     backoff: float = 1.0,
 ) -> httpx.Response:
     """The 2xx response, or an ExportError once retries are spent or the error is not retryable."""
     last = ""
+    uncertain = False
     for attempt in range(attempts):
         delay = backoff * (2**attempt)
         try:
-            response = client.request(method, url, json=json)
+            response = client.request(method, url, json=json, params=params)
         except httpx.TransportError as exc:
+            if method in CREATING_METHODS and not isinstance(exc, NOT_SENT):
+                raise RequestError(
+                    f"the connection to {target} failed after the request was sent ({exc.__class__.__name__}: {exc});"
+                    " run the export again: it checks what arrived before sending anything twice",
+                    uncertain=True,
+                ) from exc
             last = f"could not reach {target} ({exc.__class__.__name__}: {exc})"
+            uncertain = not isinstance(exc, NOT_SENT)
             if attempt + 1 < attempts:
                 sleep(delay)
             continue
+        uncertain = False
         if response.is_success:
             return response
         message, code = _message(response)
@@ -93,4 +114,5 @@ def request(
             continue
         raise RequestError(f"{target} rejected the request (HTTP {response.status_code}: {message})",
                            response.status_code, code)
-    raise RequestError(f"{last}; gave up after {attempts} attempts — nothing is lost, run the export again later")
+    raise RequestError(f"{last}; gave up after {attempts} attempts — nothing is lost, run the export again later",
+                       uncertain=uncertain)

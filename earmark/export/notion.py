@@ -17,10 +17,21 @@ edited snip moves to the end of its page); a snip deleted in Earmark has its blo
 ids are recorded after every accepted request — even those of a snip only partly sent, under an
 empty hash — so a failure part-way leaves nothing unaccounted: the next run removes the partial
 blocks and sends the snip again. A page deleted in Notion (404) is created again.
+
+Notion does not de-duplicate, so a request whose answer never came back (the process killed, the
+connection cut) must not simply be sent again. Before each page creation and each append,
+``export_state`` gets an in-flight row — ``creating:episode:ID`` with the page's title,
+``appending:PAGE`` with a fingerprint of every block in the request (type, text, links) and the
+snips they belong to — forgotten in the transaction that records the answer. The next run settles
+such rows first ("Retrieve block children", ``GET /v1/blocks/{id}/children``): a page under the
+parent with that title that no episode owns is the one created, and a run of unrecorded blocks on
+the page whose fingerprints match the request's, in order, are the ones appended — their ids are
+recorded as if the answer had come. Only what is not found is sent again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -45,6 +56,9 @@ from earmark.store.library import Library
 
 TARGET = "notion"
 NOTION_VERSION = "2022-06-28"
+CREATING = "creating:"  # export_state: a page creation in flight ("creating:episode:ID")
+APPENDING = "appending:"  # export_state: a block append in flight ("appending:PAGE_ID")
+MAX_LIST_PAGES = 200  # of 100 children each, when looking for what an interrupted run sent
 MAX_TEXT = 2000  # characters per rich text object's text.content (counted as JavaScript does: UTF-16)
 MAX_RICH_TEXT = 100  # rich text objects per array
 MAX_CHILDREN = 100  # blocks per append request
@@ -126,6 +140,24 @@ def snip_blocks(snip: Snip, base_url: str) -> list[dict]:
     return blocks
 
 
+def fingerprint(block: dict) -> str:
+    """What a block says — its type, text and links — the same for a block as sent and as Notion
+    lists it (which adds plain_text, annotations and may merge adjacent pieces of text)."""
+    kind = block.get("type") or ""
+    pieces = ((block.get(kind) or {}).get("rich_text")) or []
+    text = "".join(((p.get("text") or {}).get("content") or "") for p in pieces)
+    links: list[str] = []
+    for p in pieces:
+        url = (((p.get("text") or {}).get("link")) or {}).get("url")
+        if url and (not links or links[-1] != url):
+            links.append(url)
+    return hashlib.sha256("\0".join([kind, text, *links]).encode()).hexdigest()[:24]
+
+
+def page_title(podcast: Podcast, episode: Episode) -> str:
+    return "".join(t["text"]["content"] for t in page_body(podcast, episode)["title"])
+
+
 def page_body(podcast: Podcast, episode: Episode) -> dict:
     title = f"{podcast.title or 'Podcast'} – {episode.title or 'Episode'}"
     intro = rich_text(f"Snips from {podcast.title or 'a podcast'}", bold=True)
@@ -155,6 +187,20 @@ class _Notion:
         })
         return page["id"]
 
+    def children(self, block_id: str) -> list[dict]:
+        """Every child block of a page (the 100-a-request pages of the listing, followed)."""
+        found: list[dict] = []
+        cursor = None
+        for _ in range(MAX_LIST_PAGES):
+            params = {"page_size": 100, **({"start_cursor": cursor} if cursor else {})}
+            answer = request(self.http, "GET", f"/v1/blocks/{block_id}/children", target="Notion", params=params,
+                             sleep=self.sleep).json()
+            found += answer.get("results") or []
+            cursor = answer.get("next_cursor")
+            if not answer.get("has_more") or not cursor:
+                break
+        return found
+
     def delete_block(self, block_id: str) -> None:
         try:
             self.call("DELETE", f"/v1/blocks/{block_id}")
@@ -176,6 +222,59 @@ def _ids(state) -> tuple[str | None, list[str]]:
         return None, []
 
 
+def _uncertain(exc: ExportError) -> bool:
+    return isinstance(exc, RequestError) and exc.uncertain
+
+
+def settle_in_flight(notion: _Notion, settings: Settings, state: ExportState) -> None:
+    """Requests an earlier run sent without learning the answer: what Notion holds from them is
+    recorded as if the answer had come (see the module's docstring); the rest is sent again."""
+    creating = state.all(CREATING)
+    if creating:
+        owned = {row.remote_id for row in state.all("episode:").values()}
+        under_parent = None
+        for key, row in creating.items():
+            page_key = key[len(CREATING):]
+            adopt = None
+            if state.get(page_key) is None:
+                if under_parent is None:
+                    under_parent = notion.children(settings.notion_parent_page_id)
+                title = json.loads(row.remote_id or "{}").get("title")
+                made = [b["id"] for b in under_parent if b.get("type") == "child_page" and not b.get("archived")
+                        and (b.get("child_page") or {}).get("title") == title and b["id"] not in owned]
+                adopt = made[-1] if made else None
+            if adopt:
+                owned.add(adopt)
+            state.put_many([(page_key, "", adopt)] if adopt else [], forget=[key])
+    for key, row in state.all(APPENDING).items():
+        page_id = key[len(APPENDING):]
+        plan = json.loads(row.remote_id or "{}")
+        sent = plan.get("blocks") or []
+        recorded = {b for s in state.all("snip:").values() for b in _ids(s)[1]}
+        try:
+            listed = [b for b in notion.children(page_id) if b.get("id") not in recorded and not b.get("archived")]
+        except RequestError as exc:
+            if exc.status != 404:
+                raise
+            listed = []  # the page is gone: the export starts it again
+        wanted = [fp for _, fp in sent]
+        prints = [fingerprint(b) for b in listed]
+        rows = []
+        for start in range(len(listed) - len(wanted), -1, -1):  # the latest such run of blocks
+            if wanted and prints[start : start + len(wanted)] == wanted:
+                adopted: dict[str, list[str]] = {}
+                for (snip_key, _), block in zip(sent, listed[start : start + len(wanted)]):
+                    adopted.setdefault(snip_key, []).append(block["id"])
+                for snip_key, ids in adopted.items():
+                    old = state.get(snip_key)
+                    old_page, old_blocks = _ids(old) if old else (None, [])
+                    blocks = (old_blocks if old_page == page_id else []) + ids
+                    digest, total = plan["snips"][snip_key]
+                    rows.append((snip_key, digest if len(blocks) == total else "", _remote(blocks, page_id)))
+                break
+        state.put_many(rows, forget=[key])
+
+
 def _export_episode(notion: _Notion, settings: Settings, state: ExportState, report: ExportReport,
                     podcast: Podcast, episode: Episode, snips: list[Snip], known: dict) -> None:
     page_key = f"episode:{episode.id}"
@@ -183,8 +282,15 @@ def _export_episode(notion: _Notion, settings: Settings, state: ExportState, rep
     page_id = page.remote_id if page else None
     action = "unchanged"
     if page_id is None:
-        page_id = notion.create_page(settings.notion_parent_page_id, podcast, episode)
-        state.put(page_key, "", page_id)
+        note = CREATING + page_key
+        state.put(note, "", json.dumps({"title": page_title(podcast, episode)}, ensure_ascii=False))
+        try:
+            page_id = notion.create_page(settings.notion_parent_page_id, podcast, episode)
+        except ExportError as exc:
+            if not _uncertain(exc):
+                state.forget(note)
+            raise
+        state.put_many([(page_key, "", page_id)], forget=[note])
         action = "created"
     present = {f"snip:{snip.id}" for snip in snips}
     # Snips deleted in Earmark: their blocks go from the page.
@@ -229,18 +335,30 @@ def _export_episode(notion: _Notion, settings: Settings, state: ExportState, rep
             if batch and batch[-1][0] != item[0] and len(batch) + left > MAX_CHILDREN and left <= MAX_CHILDREN:
                 break  # start that snip in the next request rather than splitting it
             batch.append(item)
-        answer = notion.call("PATCH", f"/v1/blocks/{page_id}/children", {"children": [b[1] for b in batch]})
+        note = APPENDING + page_id
+        state.put(note, "", json.dumps({
+            "blocks": [[b[0], fingerprint(b[1])] for b in batch],
+            "snips": {key: [next(b[2] for b in batch if b[0] == key), totals[key]] for key in dict.fromkeys(b[0] for b in batch)},
+        }))
+        try:
+            answer = notion.call("PATCH", f"/v1/blocks/{page_id}/children", {"children": [b[1] for b in batch]})
+        except ExportError as exc:
+            if not _uncertain(exc):
+                state.forget(note)
+            raise
         results = [r["id"] for r in answer.get("results", [])][-len(batch):]
-        if len(results) != len(batch):
+        if len(results) != len(batch):  # appended, but not as said: the next run finds them on the page
             raise ExportError(f"Notion answered {len(results)} blocks for {len(batch)} sent")
         for (key, _, digest, existed), block_id in zip(batch, results):
             sent.setdefault(key, []).append(block_id)
+        rows = []
         for key in dict.fromkeys(b[0] for b in batch):
             digest, existed = next((b[2], b[3]) for b in batch if b[0] == key)
             complete = len(sent[key]) == totals[key]
-            state.put(key, digest if complete else "", _remote(sent[key], page_id))
+            rows.append((key, digest if complete else "", _remote(sent[key], page_id)))
             if complete:
                 (report.updated if existed else report.created).append(key)
+        state.put_many(rows, forget=[note])  # the answer and the end of the in-flight note, together
         queue = queue[len(batch):]
     report.containers[page_key] = action if action == "created" else "updated"
 
@@ -268,6 +386,7 @@ def export_notion(
     http.headers.update({"Authorization": f"Bearer {settings.notion_token}", "Notion-Version": NOTION_VERSION})
     notion = _Notion(http, sleep)
     try:
+        settle_in_flight(notion, settings, state)
         known = state.all("snip:")
         groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library))}
         # Episodes with a page whose snips are all deleted: their blocks go too.

@@ -9,15 +9,27 @@ source_url, so re-sending a snip whose note or position changed updates its high
 
 Only new or changed snips are sent (a hash of the highlight in ``export_state``), in batches; a
 batch is recorded only after Readwise answered 2xx, so an error, a rate limit that does not clear
-or a crash leaves the rest for the next run — nothing is lost and nothing is sent twice.
+or a crash leaves the rest for the next run — nothing is lost.
+
+Nor is anything sent twice: before a batch is posted its highlights are written down as in flight
+(``sending:snip:ID`` rows with the hash and what identifies the highlight), and the transaction
+that records Readwise's answer forgets them. A run killed (or cut off) with a batch in flight
+leaves those rows; the next run first lists the highlights Readwise holds from that time
+(``GET /api/v2/highlights/`` with ``highlighted_at__gt/__lt``, the snips' own times, so no clock
+skew matters), records the ones that arrived as sent, and sends only the rest. If that listing
+fails, the in-flight ones are sent again, and Readwise's de-duplication (text, title, author,
+source_url) updates them rather than adding a second copy — unless they changed meanwhile.
 Limitation: a snip deleted in Earmark stays in Readwise, and a changed quote makes a new highlight
 next to the old one (Readwise's de-duplication key includes the text).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -32,12 +44,17 @@ from earmark.export import (
     episode_url,
     timestamp_link,
 )
-from earmark.export._http import request
+from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
 from earmark.store.library import Library
 
+log = logging.getLogger(__name__)
+
 TARGET = "readwise"
 BATCH = 100
+SENDING = "sending:"  # export_state keys of highlights posted but not yet confirmed
+LIST_PAGE = 1000  # highlights per page when looking for in-flight ones (the API's maximum)
+MAX_LIST_PAGES = 20
 SOURCE_TYPE = "earmark"  # Readwise: "a unique identifier for your app", 3–64 characters
 # Field limits from the API documentation (characters).
 LIMITS = {"text": 8191, "title": 511, "author": 1024, "note": 8191, "source_url": 2047, "highlight_url": 4095}
@@ -81,6 +98,58 @@ def highlight(snip: Snip, podcast: Podcast, episode: Episode, base_url: str) -> 
     return {k: v for k, v in item.items() if v is not None}
 
 
+def _sent_as(item: dict) -> str:
+    """What identifies a highlight in Readwise's listing, kept with the in-flight row."""
+    return json.dumps({"text": item["text"], "location": item.get("location"), "url": item.get("highlight_url"),
+                       "highlighted_at": item.get("highlighted_at")}, ensure_ascii=False)
+
+
+def _parse_time(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def settle_in_flight(state: ExportState, http: httpx.Client, sleep: Callable[[float], None]) -> int:
+    """Highlights an earlier run posted without learning the answer: those Readwise holds are
+    recorded as sent (with the hash they were sent with); the rest are left to be sent. Returns
+    how many were found. A listing that fails leaves them all to be sent again."""
+    flying = state.all(SENDING)
+    if not flying:
+        return 0
+    wanted: dict[tuple, tuple[str, str, str | None]] = {}  # (text, location) → (key, hash, url)
+    times = []
+    for key, row in flying.items():
+        try:
+            sent = json.loads(row.remote_id or "{}")
+        except ValueError:
+            continue
+        wanted[(sent.get("text"), sent.get("location"))] = (key[len(SENDING):], row.content_hash, sent.get("url"))
+        times.append(_parse_time(sent.get("highlighted_at")) if sent.get("highlighted_at") else None)
+    params: dict = {"page_size": LIST_PAGE}
+    if times and all(times):
+        params["highlighted_at__gt"] = (min(times) - timedelta(seconds=1)).isoformat()
+        params["highlighted_at__lt"] = (max(times) + timedelta(seconds=1)).isoformat()
+    found: list[tuple[str, str, str | None]] = []
+    url: str | None = "/api/v2/highlights/"
+    try:
+        for _ in range(MAX_LIST_PAGES):
+            body = request(http, "GET", url, target="Readwise", params=params, sleep=sleep).json()
+            for held in body.get("results") or []:
+                match = wanted.pop((held.get("text"), held.get("location")), None)
+                if match and (not match[2] or not held.get("url") or held["url"] == match[2]):
+                    found.append((match[0], match[1], None))
+            url, params = body.get("next"), None
+            if not url or not wanted:
+                break
+    except (ExportError, ValueError, AttributeError, TypeError) as exc:
+        log.warning("readwise: could not list the highlights a stopped run had in flight (%s); sending them again", exc)
+        return 0
+    state.put_many(found, forget=list(flying))
+    return len(found)
+
+
 def export_readwise(
     library: Library,
     settings: Settings,
@@ -92,6 +161,24 @@ def export_readwise(
         raise ExportError("no Readwise token: set readwise_token in settings.toml (https://readwise.io/access_token)")
     state = ExportState(library, TARGET)
     report = ExportReport(TARGET)
+    own = client is None
+    http = client or httpx.Client(
+        base_url=settings.readwise_base_url.rstrip("/"),
+        timeout=settings.http_timeout,
+        headers={"User-Agent": settings.user_agent},
+    )
+    http.headers.update({"Authorization": f"Token {settings.readwise_token}"})
+    try:
+        _export(library, settings, state, report, http, sleep)
+    finally:
+        if own:
+            http.close()
+    return report
+
+
+def _export(library: Library, settings: Settings, state: ExportState, report: ExportReport, http: httpx.Client,
+            sleep: Callable[[float], None]) -> None:
+    settle_in_flight(state, http, sleep)
     known = state.all("snip:")
     pending: list[tuple[str, dict, str]] = []  # key, highlight, hash
     for podcast, episode, snips in by_episode(library, all_snips(library)):
@@ -106,30 +193,20 @@ def export_readwise(
                 report.skipped.append(key)
             else:
                 pending.append((key, item, digest))
-    if not pending:
-        return report
-    own = client is None
-    http = client or httpx.Client(
-        base_url=settings.readwise_base_url.rstrip("/"),
-        timeout=settings.http_timeout,
-        headers={"User-Agent": settings.user_agent},
-    )
-    headers = {"Authorization": f"Token {settings.readwise_token}"}
-    http.headers.update(headers)
-    try:
-        for first in range(0, len(pending), BATCH):
-            batch = pending[first : first + BATCH]
-            try:
-                request(http, "POST", "/api/v2/highlights/", target="Readwise",
-                        json={"highlights": [item for _, item, _ in batch]}, sleep=sleep)
-            except ExportError as exc:
-                report.error = str(exc)
-                report.waiting += [key for key, _, _ in pending[first:]]
-                break
-            for key, _, digest in batch:  # accepted: only now is the snip recorded
-                (report.updated if key in known else report.created).append(key)
-                state.put(key, digest)
-    finally:
-        if own:
-            http.close()
-    return report
+    for first in range(0, len(pending), BATCH):
+        batch = pending[first : first + BATCH]
+        flying = [SENDING + key for key, _, _ in batch]
+        state.put_many([(SENDING + key, digest, _sent_as(item)) for key, item, digest in batch])
+        try:
+            request(http, "POST", "/api/v2/highlights/", target="Readwise",
+                    json={"highlights": [item for _, item, _ in batch]}, sleep=sleep)
+        except ExportError as exc:
+            if not (isinstance(exc, RequestError) and exc.uncertain):
+                state.put_many([], forget=flying)  # answered with a refusal: nothing arrived
+            report.error = str(exc)
+            report.waiting += [key for key, _, _ in pending[first:]]
+            break
+        # Accepted: only now are the snips recorded, the whole batch at once.
+        state.put_many([(key, digest, None) for key, _, digest in batch], forget=flying)
+        for key, _, _ in batch:
+            (report.updated if key in known else report.created).append(key)

@@ -8,6 +8,8 @@ import json
 import re
 import threading
 import uuid
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, quote, urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -16,6 +18,7 @@ class _Fake:
         self.lock = threading.Lock()
         self.failures: list[tuple[int, dict]] = []  # answered (in order) before any real handling
         self.requests: list[tuple[str, str, dict, object]] = []  # method, path, headers, body
+        self.holds: list[Hold] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +35,18 @@ class _Fake:
                 if failure:
                     status, headers = failure
                     return self._answer(status, fake.error_body(status), headers)
+                hold = fake._hold_for(self.command, self.path)
+                if hold is not None and not hold.applied:
+                    hold.wait()  # received, not handled: the client is killed meanwhile
+                    return
                 status, payload = fake.handle(self.command, self.path, self.headers, body)
+                if hold is not None and hold.cut:  # handled, then the connection dropped unanswered
+                    hold.reached.set()
+                    self.close_connection = True
+                    return
+                if hold is not None:
+                    hold.wait()  # handled, the answer withheld: the client never learns of it
+                    return
                 self._answer(status, payload)
 
             def _answer(self, status, payload, headers=None):
@@ -55,27 +69,81 @@ class _Fake:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
+    def hold(self, method: str, path: str, nth: int = 1, *, applied: bool = True, cut: bool = False) -> Hold:
+        """Stop the ``nth`` request matching ``method`` and ``path`` (a regular expression), before
+        (``applied=False``) or after it took effect, and answer nothing until ``release()``: the
+        moment a client dies with a request in flight. ``reached`` is set when it gets there.
+        ``cut``: carry it out, then close the connection without an answer."""
+        hold = Hold(method, re.compile(path), nth, applied, cut)
+        self.holds.append(hold)
+        return hold
+
+    def _hold_for(self, method: str, path: str):
+        with self.lock:
+            for hold in self.holds:
+                if hold.method == method and hold.path.fullmatch(path.split("?")[0]):
+                    hold.seen += 1
+                    if hold.seen == hold.nth:
+                        return hold
+        return None
+
     def fail(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self.failures += [(status, headers)] * times
 
     def close(self) -> None:
+        for hold in self.holds:
+            hold.release()
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
+class Hold:
+    def __init__(self, method: str, path: re.Pattern, nth: int, applied: bool, cut: bool = False):
+        self.method, self.path, self.nth, self.applied, self.cut = method, path, nth, applied, cut
+        self.seen = 0
+        self.reached = threading.Event()
+        self._release = threading.Event()
+
+    def wait(self) -> None:
+        self.reached.set()
+        self._release.wait(60)
+
+    def release(self) -> None:
+        self._release.set()
+
+
 # -- Readwise -------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _ts(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
 
 HIGHLIGHT_FIELDS = {"text", "title", "author", "source_url", "source_type", "category", "note", "location",
                     "location_type", "highlighted_at", "highlight_url", "image_url"}
 
 
 class FakeReadwise(_Fake):
+    """Creates highlights the way Readwise documents: one with the same text, title, author and
+    source_url as a stored one updates it instead of making a second (``stored``); lists them with
+    ``GET /api/v2/highlights/`` (page_size, page, highlighted_at__gt/__lt, updated__gt)."""
+
     token = "rw-secret"
 
     def __init__(self) -> None:
-        self.highlights: list[dict] = []  # accepted, in order
+        self.highlights: list[dict] = []  # accepted, in order (every item of every POST)
+        self.stored: dict[tuple, dict] = {}  # Readwise's highlights, by its de-duplication key
+        self.books: dict[tuple, int] = {}
         super().__init__()
+
+    @staticmethod
+    def identity(item: dict) -> tuple:
+        return item["text"], item.get("title"), item.get("author"), item.get("source_url")
 
     def error_body(self, status):
         return {401: {"detail": "Invalid token."}, 429: {"detail": "Request was throttled."}}.get(
@@ -84,6 +152,8 @@ class FakeReadwise(_Fake):
     def handle(self, method, path, headers, body):
         if headers.get("Authorization") != f"Token {self.token}":
             return 401, {"detail": "Invalid token."}
+        if method == "GET" and path.split("?")[0] == "/api/v2/highlights/":
+            return self._list(path)
         if (method, path) != ("POST", "/api/v2/highlights/"):
             return 404, {"detail": "Not found."}
         if not isinstance(body, dict) or not isinstance(body.get("highlights"), list):
@@ -96,9 +166,40 @@ class FakeReadwise(_Fake):
                 return 400, {"detail": "category/location_type"}
             if not isinstance(item.get("location"), int) or len(item["text"]) > 8191:
                 return 400, {"detail": "location/text"}
+        books: dict[int, dict] = {}
         with self.lock:
             self.highlights += body["highlights"]
-        return 200, [{"id": 1, "title": body["highlights"][0]["title"], "modified_highlights": [1]}]
+            for item in body["highlights"]:
+                book = self.books.setdefault((item.get("title"), item.get("author")), len(self.books) + 1)
+                key = self.identity(item)
+                stored = self.stored.get(key)
+                record = {"id": stored["id"] if stored else len(self.stored) + 1, "text": item["text"],
+                          "note": item.get("note", ""), "location": item.get("location"),
+                          "location_type": item.get("location_type"), "highlighted_at": item.get("highlighted_at"),
+                          "url": item.get("highlight_url"), "color": "", "updated": _now(), "book_id": book, "tags": []}
+                self.stored[key] = record
+                books.setdefault(book, {"id": book, "title": item.get("title"), "modified_highlights": []})
+                books[book]["modified_highlights"].append(record["id"])
+        return 200, list(books.values())
+
+    def _list(self, path: str):
+        query = parse_qs(urlsplit(path).query)
+        size = int(query.get("page_size", ["100"])[0])
+        page = int(query.get("page", ["1"])[0])
+        found = sorted(self.stored.values(), key=lambda h: h["id"])
+        for name, keep in (("highlighted_at__gt", lambda v, x: v is not None and _ts(v) > x),
+                           ("highlighted_at__lt", lambda v, x: v is not None and _ts(v) < x)):
+            if name in query:
+                bound = _ts(query[name][0])
+                found = [h for h in found if keep(h["highlighted_at"], bound)]
+        if "updated__gt" in query:
+            found = [h for h in found if _ts(h["updated"]) > _ts(query["updated__gt"][0])]
+        start = (page - 1) * size
+        more = start + size < len(found)
+        return 200, {"count": len(found), "previous": None, "results": found[start : start + size],
+                     "next": f"{self.url}/api/v2/highlights/?page_size={size}&page={page + 1}"
+                             + "".join(f"&{k}={quote(v[0])}" for k, v in query.items() if k not in ("page", "page_size"))
+                     if more else None}
 
     @property
     def posts(self) -> list[dict]:
@@ -188,7 +289,9 @@ class FakeNotion(_Fake):
                 self.pages[page_id] = {"title": title, "children": []}
                 self._add(page_id, body.get("children", []))
                 return 200, {"object": "page", "id": page_id}
-            match = re.fullmatch(r"/v1/blocks/([\w-]+)/children", path)
+            match = re.fullmatch(r"/v1/blocks/([\w-]+)/children", path.split("?")[0])
+            if method == "GET" and match:
+                return self._children(match.group(1), parse_qs(urlsplit(path).query))
             if method == "PATCH" and match:
                 page_id = match.group(1)
                 if page_id not in self.pages:
@@ -205,6 +308,24 @@ class FakeNotion(_Fake):
                 block["archived"] = True
                 return 200, {**block, "archived": True}
         return self._error(400, "invalid_request_url", "Invalid request URL.")
+
+    def _children(self, block_id: str, query: dict):
+        """"Retrieve block children": the parent's pages as child_page blocks, a page's blocks;
+        archived ones left out; pages of ``page_size`` (≤ 100) from ``start_cursor``."""
+        if block_id == self.parent:
+            listed = [{"object": "block", "id": pid, "type": "child_page", "child_page": {"title": page["title"]},
+                       "has_children": True, "archived": False} for pid, page in self.pages.items()]
+        elif block_id in self.pages:
+            listed = [{**{k: v for k, v in b.items() if k != "page"}, "object": "block", "has_children": False}
+                      for b in self.page_blocks(block_id)]
+        else:
+            return self._error(404, "object_not_found", f"Could not find block with ID: {block_id}.")
+        size = min(int(query.get("page_size", ["100"])[0]), 100)
+        cursor = query.get("start_cursor", [None])[0]
+        start = next((n for n, b in enumerate(listed) if b["id"] == cursor), 0) if cursor else 0
+        more = start + size < len(listed)
+        return 200, {"object": "list", "results": listed[start : start + size],
+                     "next_cursor": listed[start + size]["id"] if more else None, "has_more": more}
 
     def page_blocks(self, page_id: str) -> list[dict]:
         return [self.blocks[b] for b in self.pages[page_id]["children"] if not self.blocks[b]["archived"]]

@@ -185,3 +185,26 @@ def test_cli_notion(library, settings, fake, episodes, snip_factory):
     assert json.loads(result.stdout)["created"] == [f"snip:{snip.id}"]
     result = CliRunner().invoke(app, ["export", "notion"])
     assert result.exit_code == 0 and "1 unchanged" in result.stdout
+
+
+def test_connection_cut_after_notion_acted_is_not_sent_twice(library, n_settings, fake, episodes, snip_factory):
+    """Notion created the page / appended the blocks, but the answer never came: the request is not
+    retried blindly; the next run finds what arrived (its in-flight note) and sends only the rest."""
+    for n in range(30):  # 6 blocks each: two appends for the page
+        snip_factory(episodes[0], 10 * n)
+    snip_factory(episodes[1], 5)
+    fake.hold("PATCH", r"/v1/blocks/[\w-]+/children", nth=2, cut=True)
+    fake.hold("POST", "/v1/pages", nth=2, cut=True)
+    done, sleep = sleeps()
+    report = export_notion(library, n_settings, sleep=sleep)
+    assert not report.ok and "after the request was sent" in report.error and done == []
+    assert sum(1 for m, *_ in fake.requests if m == "PATCH") == 2  # not sent again within the run
+    report = export_notion(library, n_settings, sleep=sleep)  # the first page done; the second page's creation cut
+    assert not report.ok and "after the request was sent" in report.error
+    report = export_notion(library, n_settings, sleep=sleep)
+    assert report.ok, report.error
+    assert len(fake.pages) == 2
+    headings = _snip_headings(fake, _page_for(fake, "Ep 1: #1"))
+    assert headings == [f"Idea at {10 * n}" for n in range(30)]  # each once, in order
+    assert _snip_headings(fake, _page_for(fake, "Ep 2")) == ["Idea at 5"]
+    assert not [k for k in ExportState(library, "notion").all() if not k.startswith(("snip:", "episode:"))]

@@ -120,3 +120,18 @@ def test_cli_readwise(library, settings, fake, episodes, snip_factory, monkeypat
     SnipStore(library).update(snip.id, note="again")
     result = CliRunner().invoke(app, ["export", "readwise"])
     assert result.exit_code == 1 and "401" in result.output
+
+
+def test_connection_cut_after_readwise_accepted_is_not_sent_twice(library, rw_settings, fake, episodes, snip_factory):
+    """Readwise stored a batch but the answer never came: not retried blindly; the next run lists
+    what Readwise holds from that time and sends only what is missing."""
+    snips = [snip_factory(episodes[n % 2], 10 * n) for n in range(150)]
+    fake.hold("POST", "/api/v2/highlights/", nth=2, cut=True)
+    report = export_readwise(library, rw_settings, sleep=Sleeps())
+    assert not report.ok and "after the request was sent" in report.error
+    assert len(fake.posts) == 2 and len(fake.stored) == 150
+    report = export_readwise(library, rw_settings, sleep=Sleeps())
+    assert report.ok and report.created == [] and len(report.skipped) == 150
+    assert len(fake.posts) == 2 and len(fake.highlights) == 150  # nothing sent twice
+    assert [m for m, *_ in fake.requests][-1] == "GET"
+    assert sorted(ExportState(library, "readwise").all()) == sorted(f"snip:{s.id}" for s in snips)
