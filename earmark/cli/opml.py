@@ -38,16 +38,16 @@ def import_(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         )
-    every_feed_failed = bool(summary.added) and not no_refresh and not summary.refreshed
+    every_feed_failed = bool(summary.failed) and not summary.refreshed
     if json:
         print_json(summary)
     else:
-        _report(summary, file, library, no_refresh)
+        _report(summary, file, library)
     if every_feed_failed:  # subscribed (kept, as other players do), but nothing could be loaded
-        raise FeedError(f"none of the {len(summary.added)} new feeds in {file} could be loaded")
+        raise FeedError(f"none of the {len(summary.failed)} new feeds in {file} could be loaded")
 
 
-def _report(summary, file: Path, library, no_refresh: bool) -> None:
+def _report(summary, file: Path, library) -> None:
     for raw in summary.invalid:
         console.print(f"[yellow]skipped[/] {escape(repr(raw))}: not a feed address", highlight=False)
     for result in summary.failed:
@@ -58,7 +58,7 @@ def _report(summary, file: Path, library, no_refresh: bool) -> None:
         f" {len(summary.already_subscribed)} already subscribed.",
         highlight=False,
     )
-    if summary.added and not no_refresh:
+    if summary.refreshed or summary.failed:
         console.print(f"{len(summary.refreshed)} loaded, {len(summary.failed)} failed (kept, with their error).")
 
 

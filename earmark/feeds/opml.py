@@ -58,9 +58,10 @@ class OPMLImportSummary:
     source: str
     feeds: int  # distinct feeds in the file
     added: list[int] = field(default_factory=list)  # new subscriptions
-    already_subscribed: list[int] = field(default_factory=list)  # left alone, not refreshed
-    refreshed: list[int] = field(default_factory=list)  # added and loaded
-    failed: list[RefreshResult] = field(default_factory=list)  # added, first fetch failed; kept with status 'error'
+    # Left alone, not refreshed — except those never loaded yet (an import stopped part-way), loaded now.
+    already_subscribed: list[int] = field(default_factory=list)
+    refreshed: list[int] = field(default_factory=list)  # added (or never loaded before) and loaded
+    failed: list[RefreshResult] = field(default_factory=list)  # first fetch failed; kept with status 'error'
     invalid: list[str] = field(default_factory=list)  # xmlUrl values that are not feed addresses
 
 
@@ -149,19 +150,24 @@ async def import_feeds(
     progress: ImportProgress | None = None,
     client: httpx.AsyncClient | None = None,
 ) -> OPMLImportSummary:
-    """Subscribe to every feed in ``doc``; then load the new ones. A feed that fails to load stays
-    subscribed with its error recorded, as a dead feed in someone's export is still their choice."""
+    """Subscribe to every feed in ``doc``; then load the new ones, and those subscribed earlier but
+    never loaded — so an import that was stopped (killed, cut off) part-way is finished by running
+    it again. A feed that fails to load stays subscribed with its error recorded, as a dead feed in
+    someone's export is still their choice."""
     summary = OPMLImportSummary(doc.source, len(doc.feeds), invalid=list(doc.invalid))
+    to_load: list[int] = []
 
     def add_all() -> None:  # thousands of inserts: off the event loop
         for feed in doc.feeds:
             podcast, created = library.add_podcast(feed.url, title=feed.title or None)
             (summary.added if created else summary.already_subscribed).append(podcast.id)
+            if created or podcast.last_checked is None:
+                to_load.append(podcast.id)
 
     await asyncio.to_thread(add_all)
-    if not refresh or not summary.added:
+    if not refresh or not to_load:
         return summary
-    total, done = len(summary.added), 0
+    total, done = len(to_load), 0
     if progress:
         progress(0, total)
 
@@ -171,7 +177,7 @@ async def import_feeds(
         if progress:
             progress(done, total)
 
-    results = await refresh_many(library, settings, summary.added, progress=advance, client=client)
+    results = await refresh_many(library, settings, to_load, progress=advance, client=client)
     for result in results:
         if result.status == "error":
             summary.failed.append(result)

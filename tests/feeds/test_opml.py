@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from earmark.cli.app import app
 from earmark.errors import OPMLError
 from earmark.feeds.opml import export_opml, import_opml, parse_opml, parse_opml_document
+from earmark.feeds.refresh import refresh_many
 from earmark.models import Podcast
 from earmark.store.library import Library
 from tests.conftest import CORPUS
@@ -218,6 +219,7 @@ def test_import_refreshes_new_feeds_and_keeps_dead_ones(library, settings, serve
     live, known = server.url("/django.rss"), server.url("/cortex.rss")
     dead = f"http://127.0.0.1:{unused_port()}/gone.rss"
     existing, _ = library.add_podcast(known)
+    run(refresh_many(library, settings, [existing.id]))  # subscribed and loaded before the import
     path = write(
         tmp_path,
         "mixed.opml",
@@ -231,7 +233,7 @@ def test_import_refreshes_new_feeds_and_keeps_dead_ones(library, settings, serve
     summary = run(import_opml(library, settings, path, progress=lambda done, total: calls.append((done, total))))
 
     assert len(summary.added) == 2 and summary.already_subscribed == [existing.id]
-    assert server.requests_to("/cortex.rss") == []  # already subscribed: not refreshed by the import
+    assert len(server.requests_to("/cortex.rss")) == 1  # already subscribed and loaded: not refreshed by the import
     assert calls[0] == (0, 2) and calls[-1] == (2, 2)
 
     ok = library.podcast_by_url(live)
@@ -369,3 +371,22 @@ def test_cli_export_stdout_and_file(library, settings, tmp_path):
     assert to_file.exit_code == 0, to_file.output
     assert "Exported 21 subscriptions" in to_file.stdout
     assert {(f.url, f.title) for f in parse_opml(target.read_bytes(), str(target))} == expected
+
+
+def test_import_again_loads_feeds_a_stopped_import_left_unloaded(library, settings, server, tmp_path):
+    """An import killed while loading leaves subscriptions never loaded; importing the file again
+    loads those (and only those) instead of calling them all "already subscribed"."""
+    server.add("/django.rss", served(DJANGO))
+    server.add("/cortex.rss", served(CORTEX))
+    path = write(tmp_path, "two.opml", opml(
+        f'<outline type="rss" text="Django" xmlUrl="{server.url("/django.rss")}"/>',
+        f'<outline type="rss" text="Cortex" xmlUrl="{server.url("/cortex.rss")}"/>',
+    ))
+    run(import_opml(library, settings, path, refresh=False))  # as if stopped before loading
+    loaded = library.podcast_by_url(server.url("/django.rss"))
+    run(refresh_many(library, settings, [loaded.id]))  # this one got loaded before the stop
+    summary = run(import_opml(library, settings, path))
+    cortex = library.podcast_by_url(server.url("/cortex.rss"))
+    assert summary.added == [] and len(summary.already_subscribed) == 2 and summary.refreshed == [cortex.id]
+    assert cortex.status == "ok" and cortex.episode_count > 0
+    assert len(server.requests_to("/django.rss")) == 1 and len(server.requests_to("/cortex.rss")) == 1
