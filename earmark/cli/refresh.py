@@ -5,7 +5,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
-from earmark.feeds.refresh import refresh_many
+from earmark.feeds.refresh import refresh_many, refresh_targets
 from earmark.jobs.auto import queue_new_episodes
 
 
@@ -16,7 +16,7 @@ def refresh(
 ) -> None:
     """Check feeds for new episodes."""
     settings, library = open_library()
-    ids = [library.podcast(podcast_id).id] if podcast_id is not None else [p.id for p in library.podcasts()]
+    ids = [library.podcast(podcast_id).id] if podcast_id is not None else refresh_targets(library)
     with Progress(
         TextColumn("Refreshing"), BarColumn(), MofNCompleteColumn(), console=err_console, disable=json
     ) as bar:
@@ -26,7 +26,7 @@ def refresh(
     if json:
         print_json(results)
     else:
-        titles = {p.id: p.title for p in library.podcasts()}
+        titles = library.podcast_titles()
         for r in results:
             if r.status == "error":
                 console.print(f"[red]✗[/] {escape(titles.get(r.podcast_id, r.url))}: {escape(r.error or '')}")

@@ -79,7 +79,7 @@ async def refresh_podcast(
 
 def refresh_targets(library: Library) -> list[int]:
     """The podcasts a refresh of everything checks, in the order it starts them."""
-    return [p.id for p in library.podcasts()]
+    return library.podcast_ids()
 
 
 async def refresh_many(

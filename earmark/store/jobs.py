@@ -94,11 +94,12 @@ class JobStore:
 
     def list(self, *, episode_id: int | None = None, limit: int = 100) -> list[Job]:
         """Live jobs first (in the order they will run), then finished ones, newest first."""
+        where, params = ("WHERE episode_id = ?", (episode_id,)) if episode_id is not None else ("", ())
         rows = self.library.conn.execute(
-            "SELECT * FROM jobs WHERE ? IS NULL OR episode_id = ?"
+            f"SELECT * FROM jobs {where}"  # one episode's: through the index jobs_by_episode
             " ORDER BY state = 'running' DESC, state = 'queued' DESC, priority DESC,"
             " CASE WHEN state IN ('queued', 'running') THEN id ELSE -id END LIMIT ?",
-            (episode_id, episode_id, limit),
+            (*params, limit),
         ).fetchall()
         return [self._job(row) for row in rows]
 

@@ -466,4 +466,50 @@ MIGRATIONS: list[str] = [
                CASE state WHEN 'done' THEN 100 ELSE 0 END
         FROM job_stages WHERE name = 'speakers';
     """,
+    # a big library stays fast: each podcast's episode and played counts kept by triggers (the
+    # library page no longer counts 500,000 episodes), the newest-first episode order served by an
+    # index (no sort of a whole back catalogue for one page), and a podcast's jobs found by episode
+    """
+    ALTER TABLE podcasts ADD COLUMN episode_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE podcasts ADD COLUMN played_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE podcasts SET
+        episode_count = (SELECT count(*) FROM episodes e WHERE e.podcast_id = podcasts.id),
+        played_count = (SELECT count(*) FROM playback pb JOIN episodes e ON e.id = pb.episode_id
+                        WHERE e.podcast_id = podcasts.id AND pb.played != 0);
+    CREATE TRIGGER episodes_count_ai AFTER INSERT ON episodes BEGIN
+        UPDATE podcasts SET episode_count = episode_count + 1 WHERE id = new.podcast_id;
+    END;
+    -- Before the row goes, while its playback row is still there: that row is removed here (so its
+    -- own trigger takes a played episode off the count) rather than by ON DELETE CASCADE, which
+    -- runs after the episode is gone and could no longer tell whose count it was.
+    CREATE TRIGGER episodes_count_bd BEFORE DELETE ON episodes BEGIN
+        DELETE FROM playback WHERE episode_id = old.id;
+        UPDATE podcasts SET episode_count = episode_count - 1 WHERE id = old.podcast_id;
+    END;
+    CREATE TRIGGER episodes_count_au AFTER UPDATE OF podcast_id ON episodes WHEN old.podcast_id != new.podcast_id BEGIN
+        UPDATE podcasts SET episode_count = episode_count - 1,
+            played_count = played_count - (SELECT count(*) FROM playback WHERE episode_id = new.id AND played != 0)
+            WHERE id = old.podcast_id;
+        UPDATE podcasts SET episode_count = episode_count + 1,
+            played_count = played_count + (SELECT count(*) FROM playback WHERE episode_id = new.id AND played != 0)
+            WHERE id = new.podcast_id;
+    END;
+    CREATE TRIGGER playback_count_ai AFTER INSERT ON playback WHEN new.played != 0 BEGIN
+        UPDATE podcasts SET played_count = played_count + 1
+            WHERE id = (SELECT podcast_id FROM episodes WHERE id = new.episode_id);
+    END;
+    CREATE TRIGGER playback_count_au AFTER UPDATE OF played, episode_id ON playback
+        WHEN (old.played != 0) != (new.played != 0) OR old.episode_id != new.episode_id BEGIN
+        UPDATE podcasts SET played_count = played_count - 1
+            WHERE old.played != 0 AND id = (SELECT podcast_id FROM episodes WHERE id = old.episode_id);
+        UPDATE podcasts SET played_count = played_count + 1
+            WHERE new.played != 0 AND id = (SELECT podcast_id FROM episodes WHERE id = new.episode_id);
+    END;
+    CREATE TRIGGER playback_count_ad AFTER DELETE ON playback WHEN old.played != 0 BEGIN
+        UPDATE podcasts SET played_count = played_count - 1
+            WHERE id = (SELECT podcast_id FROM episodes WHERE id = old.episode_id);
+    END;
+    CREATE INDEX episodes_by_podcast_newest ON episodes (podcast_id, published IS NULL, published DESC, id);
+    CREATE INDEX jobs_by_episode ON jobs (episode_id, id);
+    """,
 ]

@@ -40,7 +40,7 @@ CSP = (
     "media-src 'self' http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-EPISODE_PAGE_LIMIT = 300
+EPISODE_PAGE_LIMIT = 100  # a podcast page shows this many episodes, newest first; older ones on ?page=2, …
 
 router = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
@@ -89,12 +89,10 @@ def _library(request: Request) -> Library:
     return request.app.state.library
 
 
-def _unplayed_counts(library: Library) -> dict[int, int]:
-    rows = library.conn.execute(
-        "SELECT e.podcast_id, count(*) FROM episodes e LEFT JOIN playback p ON p.episode_id = e.id"
-        " WHERE coalesce(p.played, 0) = 0 GROUP BY e.podcast_id"
-    )
-    return {row[0]: row[1] for row in rows}
+def _page_number(request: Request) -> int:
+    """``?page=N`` (1 when missing or not a page number)."""
+    page = request.query_params.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
 
 
 def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
@@ -125,7 +123,7 @@ def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
 @router.get("/", response_class=HTMLResponse)
 async def library_page(request: Request) -> HTMLResponse:
     library = _library(request)
-    unplayed = _unplayed_counts(library)
+    unplayed = library.unplayed_counts()
     podcasts = [{"podcast": p, "unplayed": unplayed.get(p.id, 0)} for p in library.podcasts()]
     return _render(request, "library.html", {"page": "library", "podcasts": podcasts})
 
@@ -137,10 +135,16 @@ async def podcast_page(request: Request, podcast_id: IdPath) -> HTMLResponse:
         podcast = library.podcast(podcast_id)
     except NotFound as exc:
         return _not_found(request, str(exc))
-    episodes = library.episodes(podcast_id, limit=EPISODE_PAGE_LIMIT)
+    number = _page_number(request)
+    offset = (number - 1) * EPISODE_PAGE_LIMIT
+    episodes = library.episodes(podcast_id, limit=EPISODE_PAGE_LIMIT, offset=offset)
+    pages = max(1, -(-podcast.episode_count // EPISODE_PAGE_LIMIT))
     return _render(
         request, "podcast.html",
-        {"page": "podcast", "podcast": podcast, "rows": _rows(request, episodes), "limit": EPISODE_PAGE_LIMIT},
+        {
+            "page": "podcast", "podcast": podcast, "rows": _rows(request, episodes), "number": number,
+            "first": offset + 1, "last": offset + len(episodes), "pages": pages,
+        },
     )
 
 
@@ -195,8 +199,7 @@ HIGHLIGHTS_PAGE = 100
 
 @router.get("/highlights", response_class=HTMLResponse)
 async def highlights_page(request: Request) -> HTMLResponse:
-    page = request.query_params.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    number = _page_number(request)
     items, more = library_highlights(_library(request), HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE)
     return _render(request, "highlights.html", {"page": "highlights", "items": items, "more": more, "number": number})
 
@@ -211,5 +214,5 @@ async def search_page(request: Request) -> HTMLResponse:
 async def queue_page(request: Request) -> HTMLResponse:
     library = _library(request)
     episodes = [library.episode(i) for i in request.app.state.playback.queue()]
-    titles = {p.id: p.title for p in library.podcasts()}
+    titles = library.podcast_titles()
     return _render(request, "queue.html", {"page": "queue", "rows": _rows(request, episodes), "titles": titles})
