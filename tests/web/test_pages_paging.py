@@ -31,7 +31,7 @@ def titles(html: str) -> list[str]:
 
 
 def pager(html: str) -> dict[str, str]:
-    return dict((rel, href) for href, rel in re.findall(r'<a href="([^"]+)" rel="(prev|next)">', html))
+    return {rel: href for href, rel in re.findall(r'<a href="([^"]+)" rel="(prev|next)">', html)}
 
 
 def test_first_page_is_the_newest_with_a_link_to_older(client, big_show):
