@@ -21,6 +21,15 @@ class FetchError(FeedError):
 class DownloadError(EarmarkError, OSError):
     """An episode's audio could not be downloaded completely."""
 
+    retryable = True  # a network failure may pass: the pipeline tries again
+
+
+class DiskFullError(DownloadError):
+    """No space left where the download is written. Trying again at once cannot help; the
+    partial file is deleted, so its space is free again."""
+
+    retryable = False
+
 
 class NotFound(EarmarkError, LookupError):
     """No podcast / episode with that id."""

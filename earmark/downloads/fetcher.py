@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import json
 import os
 import posixpath
@@ -24,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from earmark.config import Settings
-from earmark.errors import DownloadError, EarmarkError
+from earmark.errors import DiskFullError, DownloadError, EarmarkError
 from earmark.feeds.fetch import make_client
 from earmark.net import describe_http_error
 from earmark.models import Download, Episode
@@ -321,6 +322,14 @@ async def fetch_enclosure(
     except DownloadError:
         raise
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # Keeping the partial file would keep the disk full; resuming it later saves little.
+            _unlink(part)
+            _unlink(_sidecar(final))
+            raise DiskFullError(
+                f"no space left on the disk of {final.parent} ({exc.strerror or exc}); the partial download"
+                " was deleted. Make room (or set downloads_dir to a bigger disk) and process the episode again"
+            ) from exc
         raise DownloadError(f"{final}: cannot write the download: {exc}") from exc
     return final, size
 

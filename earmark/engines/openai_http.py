@@ -95,6 +95,9 @@ class OpenAIHTTPEngine:
                 response = self._client.post(url, json=body)
             except httpx.TimeoutException as exc:
                 raise LLMError(f"LLM endpoint {url} timed out ({type(exc).__name__})") from exc
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:  # the server went away while answering
+                raise LLMError(f"LLM endpoint {url} closed the connection mid-answer ({exc}); is the server"
+                               " still running?") from exc
             except httpx.HTTPError as exc:
                 raise LLMError(f"LLM endpoint {url} could not be reached: {exc}") from exc
             if response.status_code in RETRY_STATUSES and attempt < self.max_retries:

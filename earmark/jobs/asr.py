@@ -27,9 +27,34 @@ class Chunk:
     language: str | None = None  # the run's language as known after this window (detected or given)
 
 
+TRUNCATED_AT = 0.9  # the audio must still decode at 90% of the length the file states
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _decodes_at(container, stream, seconds: float) -> float | None | bool:
+    """Where the first frame decoded after seeking to ``seconds`` is heard; None when nothing
+    decodes there; True when the file cannot seek (no verdict)."""
+    import av
+
+    try:
+        container.seek(int(seconds * 1_000_000), backward=True, any_frame=False)
+        for frame in container.decode(stream):
+            return frame.time if frame.time is not None else seconds
+    except av.error.FFmpegError:
+        return True
+    return None
+
+
 def probe_audio(path: Path) -> AudioInfo:
     """Open the file with PyAV and decode its first audio frame: a cheap check, before any model
-    loads, that turns empty, corrupt or non-audio files into one clear message."""
+    loads, that turns empty, corrupt or non-audio files into one clear message. A truncated file
+    (an interrupted upload, a download cut short and served as is) still states its full length in
+    its header; one seek towards the end tells: if nothing decodes at 90% of that length, the file
+    is refused with where its audio stops, rather than transcribed as if the rest were silence."""
     import av  # heavy import, only here
 
     path = Path(path)
@@ -59,6 +84,14 @@ def probe_audio(path: Path) -> AudioInfo:
                 duration = float(stream.duration * stream.time_base)
             else:
                 raise AudioError(f"{path.name}: cannot tell how long the audio is")
+            if duration > 2.0:
+                heard = _decodes_at(container, stream, TRUNCATED_AT * duration)
+                if heard is None or (heard is not True and heard < (TRUNCATED_AT - 0.05) * duration):
+                    where = f"at about {_clock(heard)}" if heard else f"before {_clock(TRUNCATED_AT * duration)}"
+                    raise AudioError(
+                        f"{path.name}: the audio file is truncated: it stops {where} of the {_clock(duration)} it"
+                        " states (an interrupted upload, or a damaged file); to fetch it anew: earmark download EPISODE --delete"
+                    )
     except AudioError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:

@@ -156,7 +156,7 @@ class Pipeline:
             self.jobs.end(job.id, CANCELLED, stage=stage_name, error="cancelled")
         except EarmarkError as exc:
             # A network failure may pass; a bad file or transcript will not.
-            retry = isinstance(exc, DownloadError) and job.attempts < self.settings.job_max_attempts
+            retry = isinstance(exc, DownloadError) and exc.retryable and job.attempts < self.settings.job_max_attempts
             self.jobs.end(job.id, FAILED, stage=stage_name, error=f"{stage_name}: {exc}", retry=retry)
         except Exception as exc:  # a bug must fail the job, not kill the worker
             self.jobs.end(job.id, FAILED, stage=stage_name, error=f"{stage_name}: {type(exc).__name__}: {exc}")

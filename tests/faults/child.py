@@ -14,6 +14,8 @@ It is ``python -m earmark`` plus, for this process only:
   stage is the job's current stage as the library records it, or ``card`` for a snip card. On
   arrival it writes ``$EARMARK_FAULT_GATE_DIR/reached`` (JSON: point, stage, pid), so the test
   kills it provably there, never on a guess about timing;
+- ``EARMARK_FAULT_ENOSPC_AFTER=<bytes>``: a download's ``.part`` file takes that many bytes, then
+  every write fails with ENOSPC — a full disk where no small filesystem can be mounted;
 - ``EARMARK_FAULT_TRACE=<file>``: each window the fake ASR is asked for is appended there (pid,
   offset), so a test can tell a resumed transcription from one started over.
 
@@ -123,6 +125,36 @@ def install() -> None:
             yield segment
 
     fake.FakeASR.transcribe = gated
+
+    if room := os.environ.get("EARMARK_FAULT_ENOSPC_AFTER"):
+        from earmark.downloads import fetcher
+
+        fetcher.open = lambda path, mode="r", *a, **k: DiskFull(open(path, mode, *a, **k), int(room))
+
+
+class DiskFull:
+    """A file whose writes fail with ENOSPC once it holds ``room`` bytes (what fits is written)."""
+
+    def __init__(self, file, room: int):
+        self._file, self._room = file, room
+
+    def write(self, data: bytes) -> int:
+        import errno
+
+        fits = max(0, self._room - self._file.tell())
+        if len(data) > fits:
+            self._file.write(data[:fits])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self._file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._file.close()
 
 
 if __name__ == "__main__":

@@ -143,8 +143,13 @@ class Earmark:
         return self.home / "library.sqlite3"
 
     def settings(self, extra: str) -> None:
-        with open(self.home / "settings.toml", "a") as out:
-            out.write(extra)
+        """Set settings.toml keys (``key = value`` lines), replacing those already there."""
+        path = self.home / "settings.toml"
+        lines = path.read_text().splitlines()
+        for line in extra.strip().splitlines():
+            key = line.split("=", 1)[0].strip()
+            lines = [old for old in lines if old.split("=", 1)[0].strip() != key] + [line]
+        path.write_text("\n".join(lines) + "\n")
 
     def env(self, gate: str | None = None, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EARMARK_")}
