@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from earmark.models import Segment
 
-FIXED_LENGTHS = (30, 60, 90, 120)
 MIN_AUTO, MAX_AUTO = 20.0, 120.0  # auto: candidate starts this many seconds before the end
 FALLBACK_MIN, FALLBACK_TARGET, FALLBACK_MAX = 30.0, 45.0, 90.0
 PAUSE = 1.0  # seconds of silence that count as a pause before a sentence

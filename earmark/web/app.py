@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from earmark import __version__
@@ -47,6 +48,7 @@ from earmark.feeds.opml import MAX_OPML_BYTES
 from earmark.store.library import Library
 from earmark.store.playback import Playback
 from earmark.jobs.worker import Workers
+from earmark.web import contract
 from earmark.web.api import router as api_router
 from earmark.web.pages import STATIC_DIR
 from earmark.web.pages import router as pages_router
@@ -300,11 +302,25 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error" if exc.status_code >= 500 else "bad_request")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405 and (methods := _methods_at(request)):
+            # Starlette names only the first route's methods; a path may have several routes.
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, "internal_error", "an unexpected error; see the server log")
+
+
+def _methods_at(request: Request) -> list[str] | None:
+    """Every method the API documents for the request's path (None for a path it does not document)."""
+    paths = request.app.openapi()["paths"]
+    if (operations := paths.get(request.url.path)) is None:  # a literal path wins over templates
+        matching = [ops for template, ops in paths.items() if "{" in template and compile_path(template)[0].match(request.url.path)]
+        operations = {method for ops in matching for method in ops}
+    methods = {m.upper() for m in operations} | ({"HEAD"} if "get" in operations else set())
+    return sorted(methods) or None
 
 
 def create_app(settings: Settings | None = None, require_token: bool | None = None, *, run_jobs: bool = False) -> FastAPI:
@@ -345,6 +361,7 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app.state.access_token = token
     app.state.workers = None
     _install_error_handlers(app)
+    contract.install(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(GuardMiddleware, token=token, allowed_hosts=settings.allowed_hosts)  # outermost: no body is read for a refused request
     app.include_router(api_router)

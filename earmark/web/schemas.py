@@ -7,10 +7,13 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-MAX_ID = 2**63 - 1  # SQLite's INTEGER range: a larger id must be a 422, not an overflow
-EpisodeId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+MAX_ID = 2**53 - 1  # a larger id must be a 422 (not a SQLite overflow); exact as a JSON number everywhere
+# JSON has one number type: 12.0 is the integer 12 (as JSON Schema says); "12" is still refused.
+EpisodeId = Annotated[
+    int, Field(ge=1, le=MAX_ID, strict=True), BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
+]
 
 
 class _Out(BaseModel):
@@ -18,10 +21,26 @@ class _Out(BaseModel):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and newlines
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _document_no_control(schema: dict) -> None:
+    """The validator below, in the OpenAPI document: a pattern on every text property."""
+
+    def mark(node: dict) -> None:
+        if node.get("type") == "string" and "pattern" not in node and "enum" not in node:
+            node["pattern"] = NO_CONTROL
+        for child in node.get("anyOf", []):
+            mark(child)
+        if isinstance(node.get("items"), dict):
+            mark(node["items"])
+
+    for node in schema.get("properties", {}).values():
+        mark(node)
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_document_no_control)
 
     @model_validator(mode="after")
     def _no_control_characters(self):
@@ -200,7 +219,9 @@ class PlayedIn(_In):
 
 
 class QueueIn(_In):
-    episode_ids: list[EpisodeId] = Field(max_length=10_000, description="the new order, up next first")
+    episode_ids: list[EpisodeId] = Field(
+        max_length=10_000, description="the new order, up next first", json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("episode_ids")
     @classmethod

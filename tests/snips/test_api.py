@@ -77,7 +77,8 @@ def test_bad_input(client, ep):
     assert client.get("/api/v1/snips/999").status_code == 404
     assert client.patch("/api/v1/snips/999", json={"title": "x"}).status_code == 404
     assert client.delete("/api/v1/snips/999").status_code == 404
-    assert client.get("/api/v1/snips/abc").status_code == 422
+    assert client.get("/api/v1/snips/abc").status_code == 404  # not a snip id: no such resource
+    assert client.patch("/api/v1/snips/export", json={}).status_code == 405  # not a snip: only GET there
     snip = client.post(url, json={"position": 100}).json()
     for bad in ({"start": 50, "end": 50}, {"start": 60, "end": 50}, {"title": 5}, {"favorite": "yes"},
                 {"end": 901}, {"start": 0, "end": 601}, {"title": None}, {"state": "ready"}):

@@ -4,6 +4,8 @@ as structured spans ({text, hit}) so the page escapes them like any text; a quer
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
@@ -49,13 +51,18 @@ def _utc(day: date | None) -> datetime | None:
 @router.get("/search", response_model=SearchResponse, responses={422: {"model": ErrorResponse}})
 def search(
     library: LibraryDep,
-    q: Annotated[str, Query(max_length=500, description='Words, a "phrase", or a prefix like vort*')],
+    q: Annotated[str, Query(
+        max_length=500, description='Words, a "phrase", or a prefix like vort*',
+        json_schema_extra={"pattern": r"\w"},  # documents the 422 bad_query for a query without a word
+    )],
     mode: Literal["keyword", "semantic", "combined"] = "combined",
     podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: date | None = None,
     until: date | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResponse:
+    if not re.search(r"\w", q):  # as documented: every mode needs a word to look for
+        raise APIError(422, "bad_query", f"nothing to search for in {q!r}: type some words")
     filters = SearchFilters(podcast, _utc(since), _utc(until))
     try:
         hits = Searcher(library).search(q, mode=mode, filters=filters, limit=limit)

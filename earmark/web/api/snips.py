@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from earmark.models import Snip, as_dict
 from earmark.snips import create_snip, edit_snip
-from earmark.snips.boundaries import parse_boundary
+from earmark.snips.boundaries import FIXED_LENGTHS, parse_boundary
 from earmark.store.library import Library
 from earmark.store.snips import SnipFilter, SnipStore
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep
@@ -23,32 +23,33 @@ router = APIRouter(tags=["snips"])
 
 SnipIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="snip id")]
 _404 = {404: {"model": ErrorResponse, "description": "No such snip or episode"}}
+BOUNDARY_PATTERN = rf"^(auto|fixed:({'|'.join(map(str, FIXED_LENGTHS))}))$"
 _422 = {422: {"model": ErrorResponse, "description": "Invalid input"}}
 
 
 class SnipIn(_In):
     position: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="seconds into the episode of the tap")
     boundary: str | None = Field(
-        None, max_length=20, description='"auto" (default: the snip_boundary setting) or "fixed:30|60|90|120"'
+        None, pattern=BOUNDARY_PATTERN, description='"auto" (default: the snip_boundary setting) or "fixed:30|60|90|120"'
     )
 
 
 class SnipPatchIn(_In):
-    title: str | None = Field(None, max_length=300)
-    takeaways: list[Annotated[str, Field(max_length=2000)]] | None = Field(None, max_length=10)
-    quote: str | None = Field(None, max_length=5000)
+    """Only the fields sent change; a field left out stays as it is (only quote_speaker may be null)."""
+
+    # Typed without None: a field may be left out, not sent as null (the default is never validated).
+    title: str = Field(None, max_length=300)
+    takeaways: list[Annotated[str, Field(max_length=2000)]] = Field(None, max_length=10)
+    quote: str = Field(None, max_length=5000)
     quote_speaker: str | None = Field(None, max_length=300)
-    start: float | None = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
-    end: float | None = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
-    note: str | None = Field(None, max_length=100_000)
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=50)
-    favorite: bool | None = None
+    start: float = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
+    end: float = Field(None, ge=0, le=10_000_000, allow_inf_nan=False)
+    note: str = Field(None, max_length=100_000)
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(None, max_length=50)
+    favorite: bool = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _check(self):
-        for name in self.model_fields_set - {"quote_speaker"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise ValueError("start must be before end")
         return self
@@ -239,12 +240,12 @@ async def export_snips(
     return PlainTextResponse(_markdown(library, settings, snips), media_type="text/markdown; charset=utf-8")
 
 
-@router.get("/snips/{snip_id}", response_model=SnipOut, responses=_404)
+@router.get("/snips/{snip_id:int}", response_model=SnipOut, responses=_404)
 async def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep):
     return _out(SnipStore(library).get(snip_id), library, settings)
 
 
-@router.patch("/snips/{snip_id}", response_model=SnipOut, responses={**_404, **_422})
+@router.patch("/snips/{snip_id:int}", response_model=SnipOut, responses={**_404, **_422})
 async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep):
     """Edit title, takeaways, quote, bounds (0 ≤ start < end ≤ the episode's duration, at most
     10 minutes), note, tags or favourite. Edited fields are never overwritten by the AI."""
@@ -258,7 +259,7 @@ async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep
         raise APIError(422, "validation_error", str(exc)) from None
 
 
-@router.delete("/snips/{snip_id}", status_code=204, responses=_404)
+@router.delete("/snips/{snip_id:int}", status_code=204, responses=_404)
 async def delete_snip(snip_id: SnipIdPath, library: LibraryDep):
     SnipStore(library).delete(snip_id)
     return Response(status_code=204)
