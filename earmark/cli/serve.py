@@ -1,7 +1,21 @@
+import logging
+import re
+
 import typer
 from rich.markup import escape
 
 from earmark.cli.app import app, console
+
+_TOKEN = re.compile(r"(?<=[?&]token=)[^&\s]*")
+
+
+class HideToken(logging.Filter):
+    """Access-log lines never carry the access token (the first visit's ?token=… link)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN.sub("…", a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 @app.command()
@@ -34,4 +48,5 @@ def serve(
         console.print("API clients send the header: Authorization: Bearer <token>", highlight=False)
     else:
         console.print(f"Earmark is playing at [bold]{escape(url)}[/]  (Ctrl+C to stop)", soft_wrap=True)
+    logging.getLogger("uvicorn.access").addFilter(HideToken())
     uvicorn.run(web_app, host=host, port=port, log_level="warning")

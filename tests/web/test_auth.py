@@ -85,3 +85,17 @@ def test_is_loopback(host, expected):
 def test_malformed_cookies_are_401_not_500(guarded, header):
     response = guarded.get("/api/v1/podcasts", headers={"Cookie": header})
     assert response.status_code == 401
+
+
+def test_the_access_log_never_shows_the_token():
+    import logging
+
+    from earmark.cli.serve import HideToken
+
+    # the record uvicorn's access logger writes for the printed link
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:50000", "GET", "/episodes/3?token=s3cret-token&t=12", "1.1", 303), None,
+    )
+    assert HideToken().filter(record)
+    assert record.getMessage() == '127.0.0.1:50000 - "GET /episodes/3?token=…&t=12 HTTP/1.1" 303'
