@@ -10,8 +10,10 @@ from earmark.store.jobs import JobStore
 @app.command()
 def jobs(json: bool = JSON_OPTION) -> None:
     """List queued, running and recent jobs."""
-    _settings, library = open_library()
-    listed = JobStore(library).list()
+    settings, library = open_library()
+    store = JobStore(library)
+    store.recover(settings.job_max_attempts)  # a job whose process was killed is queued again, not shown running
+    listed = store.list()
     if json:
         print_json(listed)
         return

@@ -47,6 +47,7 @@ def process(
         if only is not None and (info is None or not info.complete):
             raise NotFound(f"episode {episode_id} has no transcript to redo; run `earmark process {episode_id}` first")
         ids = [episode_id]
+    pipeline.recover()  # a job this episode had in a killed process is queued again (and taken up here or by serve)
     jobs = [pipeline.enqueue(i, priority=PRIORITY_USER, only=only) for i in ids]
     if not wait:
         if json:
@@ -56,7 +57,6 @@ def process(
                 episode = library.episode(job.episode_id)
                 console.print(f"Queued job {job.id} for [bold]{escape(episode.title)}[/].", highlight=False, soft_wrap=True)
         return
-    pipeline.recover()  # a job this episode had in a killed process is taken up again
     finished = []
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
