@@ -71,11 +71,11 @@ def record(fault: Fault) -> None:
 
 
 def table(results: list[Fault]) -> list[str]:
-    lines = [f"{'stage':<22} {'fault':<58} {'injected':>8} {'survived':>8} {'seconds':>8}"]
+    lines = [f"{'stage':<20} {'fault':<66} {'injected':>8} {'survived':>8} {'seconds':>7}"]
     for r in results:
-        lines.append(f"{r.stage:<22} {r.fault[:58]:<58} {r.injected:>8} {r.survived:>8} {r.seconds:>8.1f}")
-    lines.append(f"{'total':<22} {len(results):<58} {sum(r.injected for r in results):>8} "
-                 f"{sum(r.survived for r in results):>8} {sum(r.seconds for r in results):>8.1f}")
+        lines.append(f"{r.stage[:20]:<20} {r.fault[:66]:<66} {r.injected:>8} {r.survived:>8} {r.seconds:>7.1f}")
+    lines.append(f"{'total':<20} {str(len(results)) + ' faults':<66} {sum(r.injected for r in results):>8} "
+                 f"{sum(r.survived for r in results):>8} {sum(r.seconds for r in results):>7.1f}")
     return lines
 
 

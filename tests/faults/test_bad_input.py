@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,7 +141,7 @@ class FakeOpenAI:
 
 
 def test_llm_dies_mid_answer(em, server, campaign):
-    fault = campaign("chapters/summary/highlights", "LLM endpoint closes the connection mid-answer")
+    fault = campaign("llm stages", "LLM endpoint closes the connection mid-answer")
     llm = FakeOpenAI(cut=10**6)
     try:
         em.settings(f'llm_engine = "openai"\nllm_base_url = "{llm.url}"\nllm_model = "m"\n')
@@ -175,7 +176,7 @@ def _mount_small_tmpfs(where, size: str) -> bool:
     where.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                              capture_output=True, timeout=10)
+                              capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
@@ -212,9 +213,9 @@ def test_disk_full_during_download(how, em, server, tmp_path, campaign):
         em.run("process", str(ids["k"]), "--wait")
         assert em.job(ids["k"])["state"] == "done"
         [path] = [r[0] for r in em.query("SELECT path FROM downloads WHERE episode_id = ?", ids["k"])]
-        assert open(path, "rb").read() == AUDIO
+        assert Path(path).read_bytes() == AUDIO
         em.check_integrity()
         fault.survive(job["error"][:100])
     finally:
         if how == "tmpfs":
-            subprocess.run(["umount", "-l", str(downloads)], capture_output=True)
+            subprocess.run(["umount", "-l", str(downloads)], capture_output=True, check=False)

@@ -11,7 +11,6 @@ the ``.part`` holds it. Then SIGKILL, ``earmark process k --wait`` again, and th
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
