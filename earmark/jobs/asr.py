@@ -28,6 +28,10 @@ class Chunk:
 
 
 TRUNCATED_AT = 0.9  # the audio must still decode at 90% of the length the file states
+# Formats whose header states the length (MP4's index, MP3's Xing/Info frame, FLAC's STREAMINFO), so
+# a truncated file claims more than it holds. Elsewhere the length is measured or estimated from the
+# bitrate (raw AAC: a quiet start makes a 2-minute file "43 minutes"), and proves nothing.
+STATED_LENGTH_FORMATS = {"mov", "mp4", "m4a", "mp3", "flac"}
 
 
 def _clock(seconds: float) -> str:
@@ -35,18 +39,29 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
 
 
+TAIL_FRAMES = 3000  # decoded at most looking for the end (seeks land up to a page early: Ogg pages last seconds)
+
+
 def _decodes_at(container, stream, seconds: float) -> float | None | bool:
-    """Where the first frame decoded after seeking to ``seconds`` is heard; None when nothing
-    decodes there; True when the file cannot seek (no verdict)."""
+    """Seek to ``seconds`` and decode on until audio heard at ``seconds`` or later: then
+    ``seconds``. When the file ends first: where its last frame ends (None: nothing decodes
+    there). True when there is no verdict (the file cannot seek; the seek landed too far back)."""
     import av
 
+    reached = None
     try:
         container.seek(int(seconds * 1_000_000), backward=True, any_frame=False)
-        for frame in container.decode(stream):
-            return frame.time if frame.time is not None else seconds
+        for n, frame in enumerate(container.decode(stream)):
+            if frame.time is None:
+                return True
+            reached = frame.time + frame.samples / (frame.sample_rate or 1)
+            if reached >= seconds:
+                return seconds
+            if n >= TAIL_FRAMES:
+                return True
     except av.error.FFmpegError:
         return True
-    return None
+    return reached
 
 
 def probe_audio(path: Path) -> AudioInfo:
@@ -84,7 +99,7 @@ def probe_audio(path: Path) -> AudioInfo:
                 duration = float(stream.duration * stream.time_base)
             else:
                 raise AudioError(f"{path.name}: cannot tell how long the audio is")
-            if duration > 2.0:
+            if duration > 2.0 and STATED_LENGTH_FORMATS & set((container.format.name or "").split(",")):
                 heard = _decodes_at(container, stream, TRUNCATED_AT * duration)
                 if heard is None or (heard is not True and heard < (TRUNCATED_AT - 0.05) * duration):
                     where = f"at about {_clock(heard)}" if heard else f"before {_clock(TRUNCATED_AT * duration)}"

@@ -7,47 +7,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from earmark.ai.llm import Message
 from tests.ai.fakes import valid_answer
 from tests.faults.harness import Earmark
 from tests.faults.test_pipeline_kill import AUDIO, setup_feed
+from tests.jobs.audio_files import encoded
 from tests.jobs.conftest import feed_xml
-
-
-def tone(fmt: str, codec: str, seconds: float = 40.0, rate: int = 16000, **options) -> bytes:
-    """A real encoded file (PyAV's encoders): a tone, so every frame decodes."""
-    import av
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = f"{folder}/tone.{'m4a' if fmt == 'mp4' else fmt}"
-        _encode(av.open(path, "w", format=fmt, options=options), codec, seconds, rate)
-        with open(path, "rb") as f:
-            return f.read()
-
-
-def _encode(out, codec: str, seconds: float, rate: int) -> None:
-    import av
-
-    stream = out.add_stream(codec, rate=rate)
-    stream.layout = "mono"
-    t = np.arange(int(seconds * rate)) / rate
-    data = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    for i in range(0, len(data), 1024):
-        frame = av.AudioFrame.from_ndarray(data[None, i : i + 1024], format="flt", layout="mono")
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
 
 
 def usable(em: Earmark, server, ids: dict[str, int]) -> None:
@@ -72,9 +43,9 @@ def feed_with(em: Earmark, server, path: str, body: bytes, mime: str) -> dict[st
 
 BAD_AUDIO = {
     "corrupt": ("/k.mp3", "audio/mpeg", lambda: bytes(range(256)) * 400, "not a readable audio file"),
-    "truncated-mp3": ("/k.mp3", "audio/mpeg", lambda: (b := tone("mp3", "libmp3lame"))[: len(b) // 2],
-                      "the audio file is truncated: it stops at about 0:19 of the 0:40"),
-    "truncated-m4a": ("/k.m4a", "audio/mp4", lambda: (b := tone("mp4", "aac", movflags="faststart"))[: len(b) // 2],
+    "truncated-mp3": ("/k.mp3", "audio/mpeg", lambda: (b := encoded("mp3", "libmp3lame"))[: len(b) // 2],
+                      "the audio file is truncated: it stops at about 0:20 of the 0:40"),
+    "truncated-m4a": ("/k.m4a", "audio/mp4", lambda: (b := encoded("mp4", "aac", movflags="faststart"))[: len(b) // 2],
                       "the audio file is truncated: it stops before 0:36 of the 0:40"),
 }
 
