@@ -51,8 +51,7 @@ def share(
             image = snip_card(
                 snip, episode, podcast,
                 size=SIZES["square" if square else "social"],
-                timeout=min(settings.http_timeout, 10.0),
-                user_agent=settings.user_agent,
+                settings=settings,
             )
             result["card"] = str(save_card(image, card))
         if clip is not None:

@@ -1,12 +1,13 @@
 """A quote card PNG for a snip (Pillow): the quote, wrapped and sized to fit, who said it, the
-podcast and episode, and the artwork. Artwork comes from a local file or a URL (fetched with a
-timeout and a size limit); when it cannot be had the card gets a drawn placeholder instead, so a
+podcast and episode, and the artwork. Artwork comes from a local file or a URL (fetched through
+earmark/net.py: outbound policy, timeout, size limit); when it cannot be had the card gets a drawn placeholder instead, so a
 card never fails for want of artwork.
 
 Fonts: DejaVu (Debian ``fonts-dejavu-core``) when installed, else Pillow's built-in font."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-import httpx
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
 
-from earmark import __version__
+from earmark import net
+from earmark.config import Settings
+from earmark.errors import EarmarkError
 
 SOCIAL = (1200, 675)
 SQUARE = (1080, 1080)
@@ -69,20 +71,17 @@ def font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def load_artwork(
-    source: str | os.PathLike | None,
-    *,
-    timeout: float = ARTWORK_TIMEOUT,
-    max_bytes: int = MAX_ARTWORK_BYTES,
-    user_agent: str = f"Earmark/{__version__}",
+    source: str | os.PathLike | None, *, settings: Settings | None = None, max_bytes: int = MAX_ARTWORK_BYTES,
 ) -> Image.Image | None:
-    """The artwork as an RGB image, or None when it cannot be had (no source, unreachable, too
-    large, not an image). Never raises for a bad source."""
+    """The artwork (an http(s) address, fetched under the outbound policy of earmark/net.py, or a
+    file) as an RGB image, or None when it cannot be had (no source, unreachable, too large, not an
+    image). Never raises for a bad source."""
     if not source:
         return None
     text = str(source)
     try:
         if text.lower().startswith(("http://", "https://")):
-            data = _fetch(text, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
+            data = _fetch(text, settings or Settings.load(), max_bytes)
         else:
             path = Path(text.removeprefix("file://"))
             if not path.is_file() or path.stat().st_size > max_bytes:
@@ -95,25 +94,17 @@ def load_artwork(
             if image.width * image.height > 50_000_000:
                 return None
             return ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError, httpx.HTTPError, httpx.InvalidURL):
+    except (OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
-def _fetch(url: str, *, timeout: float, max_bytes: int, user_agent: str) -> bytes | None:
-    with httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": user_agent}) as client:
-        with client.stream("GET", url) as response:
-            if response.status_code != 200:
-                return None
-            length = response.headers.get("content-length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                return None
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    return None
-                chunks.append(chunk)
-            return b"".join(chunks)
+def _fetch(url: str, settings: Settings, max_bytes: int) -> bytes | None:
+    timeout = min(settings.http_timeout, ARTWORK_TIMEOUT)
+    with net.client(dataclasses.replace(settings, http_timeout=timeout)) as client:
+        try:
+            return net.fetch_bytes(client, url, limit=max_bytes, what="artwork", error=EarmarkError, timeout=timeout)
+        except EarmarkError:
+            return None
 
 
 def _seed_colour(seed: str) -> tuple[int, int, int]:
@@ -386,8 +377,7 @@ def snip_card(
     *,
     size: tuple[int, int] = SOCIAL,
     artwork: Image.Image | None = None,
-    timeout: float = ARTWORK_TIMEOUT,
-    user_agent: str = f"Earmark/{__version__}",
+    settings: Settings | None = None,
 ) -> Image.Image:
     """The card for a snip: its quote (or excerpt), speaker, the show and episode, and the episode's
     artwork (else the show's; else the placeholder)."""
@@ -395,7 +385,9 @@ def snip_card(
 
     if artwork is None:
         for source in (episode.image, podcast.image if podcast else None):
-            artwork = load_artwork(source, timeout=timeout, user_agent=user_agent)
+            if not str(source or "").lower().startswith(("http://", "https://")):
+                continue  # a feed names web addresses; never a file on this machine
+            artwork = load_artwork(source, settings=settings)
             if artwork is not None:
                 break
     return render_card(

@@ -3,6 +3,7 @@ import socket
 import pytest
 from PIL import Image, ImageStat
 
+from earmark.config import Settings
 from earmark.models import Podcast
 from earmark.share import card as card_module
 from earmark.share.card import (
@@ -69,12 +70,24 @@ def test_served_artwork_is_drawn_where_the_layout_puts_it(tmp_path, server, make
     assert server.requests_to("/art.png")
 
 
-def test_episode_artwork_wins_over_the_show_artwork(tmp_path, make_episode, make_snip):
-    blue = tmp_path / "blue.png"
-    blue.write_bytes(png((20, 40, 230)))
-    episode = make_episode(image=str(blue))
+def test_episode_artwork_wins_over_the_show_artwork(server, make_episode, make_snip):
+    server.add("/blue.png", png((20, 40, 230)), content_type="image/png")
+    episode = make_episode(image=server.url("/blue.png"))
     image = snip_card(make_snip(episode, quote="Hi"), episode, Podcast(url="x", title="S", image=dead_url()))
     assert near(image.getpixel(centre(artwork_box())), (20, 40, 230))
+
+
+def test_artwork_named_by_a_feed_is_never_a_local_file_nor_a_blocked_host(tmp_path, server, make_episode, make_snip):
+    private = tmp_path / "private.png"
+    private.write_bytes(png(RED))
+    episode = make_episode(image=str(private))  # a feed's itunes:image naming a file on this machine
+    image = snip_card(make_snip(episode, quote="Hi"), episode, None)
+    assert not near(image.getpixel(centre(artwork_box())), RED)
+    server.add("/art.png", png(RED), content_type="image/png")
+    guarded = Settings(home=tmp_path, block_private_hosts=True)  # as when serving beyond loopback
+    assert load_artwork(server.url("/art.png"), settings=guarded) is None
+    assert not server.requests_to("/art.png")
+    assert load_artwork(server.url("/art.png")) is not None  # loopback single-user: allowed
 
 
 @pytest.mark.parametrize("kind", ["dead", "404", "not-an-image", "too-big", "missing-file"])
@@ -88,7 +101,7 @@ def test_missing_artwork_still_gives_a_card_with_a_placeholder(tmp_path, server,
         "too-big": server.url("/big.png"),
         "missing-file": str(tmp_path / "nope.png"),
     }[kind]
-    assert load_artwork(source, timeout=2.0, max_bytes=100_000) is None
+    assert load_artwork(source, max_bytes=100_000) is None
     image = render_card(QUOTE, podcast="Science Everyday", episode="Ep", artwork=None)
     assert image.size == (1200, 675)
     not_blank(image)
