@@ -1,7 +1,13 @@
 """Load benchmark: many concurrent API clients against a real `earmark serve` process.
 
-    python bench/bench_load.py                          # 200 clients for 60 s
+    python bench/bench_load.py                          # 200 clients for 60 s, back to back
+    python bench/bench_load.py --think-ms 1000          # each pausing ~1 s between requests, as people do
     python bench/bench_load.py --clients 50 --seconds 10
+
+Back to back, the server is saturated from the first second: the latencies are then mostly waiting
+in line (a closed loop: mean latency ≈ clients / throughput), and the figures to watch are
+the errors, the lost writes and the throughput. With a think time the latencies are those of a
+busy but not saturated server.
 
 Prepares a library in a temporary EARMARK_HOME (the corpus feeds' podcasts and episodes, stored
 through the Library; a few episodes get synthetic transcripts, indexed for keyword and semantic
@@ -31,6 +37,7 @@ import random
 import signal
 import socket
 import sqlite3
+import ssl
 import statistics
 import subprocess
 import sys
@@ -46,9 +53,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 sys.path.insert(0, str(REPO))
 
-from earmark.models import Segment, Transcript  # noqa: E402
-from earmark.store.library import Library  # noqa: E402
-from earmark.store.transcripts import TranscriptStore  # noqa: E402
+from earmark.models import Segment, Transcript
+from earmark.store.library import Library
+from earmark.store.transcripts import TranscriptStore
 
 FEEDS = ["nodepodcastparser__atp.xml", "nodepodcastparser__coding-blocks.xml", "nodepodcastparser__neo4j.xml",
          "nodepodcastparser__podnews.xml", "nodepodcastparser__polymath-polycast.xml",
@@ -103,9 +110,10 @@ class Plan:
 
 
 def prepare(home: Path, *, transcribed: int = 8, minutes: int = 10, semantic: bool = True, seed: int = 7,
-            feeds: list[str] | None = None, log=print) -> Plan:
+            feeds: list[str] | None = None, embedder=None, log=print) -> Plan:
     """The library in ``home``: the corpus feeds' podcasts, ``transcribed`` episodes with
-    transcripts (indexed), and settings.toml with the fake engines."""
+    transcripts (indexed; ``semantic``: with windows embedded by ``embedder``, default the bundled
+    model), and settings.toml with the fake engines."""
     from earmark.feeds.parse import parse_feed
     from earmark.search.index import compute_episode_index, write_episode_index
 
@@ -123,8 +131,9 @@ def prepare(home: Path, *, transcribed: int = 8, minutes: int = 10, semantic: bo
         podcast_ids = [p.id for p in library.podcasts()]
         episode_ids = [row[0] for row in library.conn.execute("SELECT id FROM episodes ORDER BY id")]
         chosen = rng.sample(episode_ids, min(transcribed, len(episode_ids)))
-        embedder = None
-        if semantic:
+        if not semantic:
+            embedder = None
+        elif embedder is None:
             from earmark.search.embed import get_embedder
 
             embedder = get_embedder()
@@ -176,6 +185,15 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
     raise SystemExit("earmark serve did not answer within 60 s")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), to tell how much of the machine the server got."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)
     try:
@@ -196,7 +214,13 @@ class Results:
     examples: dict[str, str] = field(default_factory=dict)  # error kind -> first message
     positions: dict[int, float] = field(default_factory=dict)  # episode -> last acknowledged position
     snips: dict[int, float] = field(default_factory=dict)  # snip id -> tapped_at
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # (sent at, seconds) per request
     elapsed: float = 0.0
+
+    def record(self, kind: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self.latencies[kind].append(seconds)
+        self.timeline.append((started, seconds))
 
     @property
     def total(self) -> int:
@@ -208,97 +232,110 @@ class Results:
 
 
 EXPECTED = {"snip_create": 201}
+KEEP_ALIVE = 5.0  # uvicorn's default timeout_keep_alive, which `earmark serve` keeps
 
 
-async def client(n: int, base: str, plan: Plan, owned: list[int], deadline: float, results: Results,
-                 think: float) -> None:
+async def client(n: int, http: httpx.AsyncClient, plan: Plan, owned: list[int], deadline: float, results: Results,
+                 think: float, mix: list[tuple[str, int]]) -> None:
     rng = random.Random(1000 + n)
-    kinds, weights = zip(*MIX)
+    kinds, weights = zip(*mix)
     transcribed = sorted(plan.transcribed)
     position_seq = 0
     my_snips: list[int] = []
-    async with httpx.AsyncClient(base_url=base, timeout=120.0, limits=httpx.Limits(max_connections=1)) as http:
-        while time.monotonic() < deadline:
-            kind = rng.choices(kinds, weights)[0]
-            method, body, check = "GET", None, None
-            if kind == "podcasts":
-                url = "/api/v1/podcasts"
-            elif kind == "episodes":
-                url = f"/api/v1/podcasts/{rng.choice(plan.podcast_ids)}/episodes?limit=50&offset={rng.choice([0, 0, 50])}"
-            elif kind == "episode":
-                url = f"/api/v1/episodes/{rng.choice(plan.episode_ids)}"
-            elif kind == "position":
-                episode_id = rng.choice(owned)
-                position_seq += 1
-                seconds = round(position_seq * 7.25 + n / 1000, 3)  # unique per client, increasing
-                method, url, body = "PUT", f"/api/v1/episodes/{episode_id}/position", {"seconds": seconds}
-                check = ("position", episode_id, seconds)
-            elif kind == "snip_create":
-                episode_id = rng.choice(transcribed)
-                at = round(rng.uniform(0, plan.transcribed[episode_id]), 2)
-                method, url, body = "POST", f"/api/v1/episodes/{episode_id}/snips", {"position": at}
-                check = ("snip", episode_id, at)
-            elif kind == "snip_list":
-                url = "/api/v1/snips?limit=20"
-            elif kind == "episode_snips":
-                url = f"/api/v1/episodes/{rng.choice(transcribed)}/snips?limit=20"
-            elif kind == "snip_get":
-                if not my_snips:
-                    continue
-                url = f"/api/v1/snips/{rng.choice(my_snips)}"
-            elif kind == "search_keyword":
-                url = "/api/v1/search"
-                body = {"q": rng.choice(KEYWORDS), "mode": "keyword"}
-            elif kind == "search_semantic":
-                url, body = "/api/v1/search", {"q": rng.choice(QUESTIONS), "mode": "semantic"}
-            elif kind == "search_combined":
-                url, body = "/api/v1/search", {"q": rng.choice(QUESTIONS + KEYWORDS), "mode": "combined"}
-            else:  # queue
-                url = "/api/v1/queue"
-            started = time.perf_counter()
-            try:
-                if method == "GET":
-                    response = await http.get(url, params=body)
-                else:
-                    response = await http.request(method, url, json=body)
-            except httpx.HTTPError as exc:
-                results.latencies[kind].append(time.perf_counter() - started)
-                name = type(exc).__name__
-                results.statuses[(kind, name)] += 1
-                results.error(name, f"{method} {url}: {exc!r}")
+    while time.monotonic() < deadline:
+        kind = rng.choices(kinds, weights)[0]
+        method, body, check = "GET", None, None
+        if kind == "podcasts":
+            url = "/api/v1/podcasts"
+        elif kind == "episodes":
+            url = f"/api/v1/podcasts/{rng.choice(plan.podcast_ids)}/episodes?limit=50&offset={rng.choice([0, 0, 50])}"
+        elif kind == "episode":
+            url = f"/api/v1/episodes/{rng.choice(plan.episode_ids)}"
+        elif kind == "position":
+            episode_id = rng.choice(owned)
+            position_seq += 1
+            seconds = round(position_seq * 7.25 + n / 1000, 3)  # unique per client, increasing
+            method, url, body = "PUT", f"/api/v1/episodes/{episode_id}/position", {"seconds": seconds}
+            check = ("position", episode_id, seconds)
+        elif kind == "snip_create":
+            episode_id = rng.choice(transcribed)
+            at = round(rng.uniform(0, plan.transcribed[episode_id]), 2)
+            method, url, body = "POST", f"/api/v1/episodes/{episode_id}/snips", {"position": at}
+            check = ("snip", episode_id, at)
+        elif kind == "snip_list":
+            url = "/api/v1/snips?limit=20"
+        elif kind == "episode_snips":
+            url = f"/api/v1/episodes/{rng.choice(transcribed)}/snips?limit=20"
+        elif kind == "snip_get":
+            if not my_snips:
                 continue
-            results.latencies[kind].append(time.perf_counter() - started)
-            status = response.status_code
-            results.statuses[(kind, status)] += 1
-            if status != EXPECTED.get(kind, 200):
-                results.error(f"{status // 100}xx" if status >= 500 else f"HTTP {status}", f"{method} {url}: {response.text}")
-                if "locked" in response.text:
-                    results.error("locked (response)", response.text)
-            elif check and check[0] == "position":
-                results.positions[check[1]] = check[2]
-                if response.json()["position"] != check[2]:
-                    results.error("position echoed wrong", f"{url}: sent {check[2]}, got {response.text}")
-            elif check and check[0] == "snip":
-                snip = response.json()
-                results.snips[snip["id"]] = snip["tapped_at"]
-                my_snips.append(snip["id"])
-                if snip["episode_id"] != check[1] or abs(snip["tapped_at"] - check[2]) > 1e-6:
-                    results.error("snip echoed wrong", f"{url}: sent {check[2]}, got {response.text[:200]}")
-            if think:
-                await asyncio.sleep(rng.expovariate(1 / think))
+            url = f"/api/v1/snips/{rng.choice(my_snips)}"
+        elif kind == "search_keyword":
+            url = "/api/v1/search"
+            body = {"q": rng.choice(KEYWORDS), "mode": "keyword"}
+        elif kind == "search_semantic":
+            url, body = "/api/v1/search", {"q": rng.choice(QUESTIONS), "mode": "semantic"}
+        elif kind == "search_combined":
+            url, body = "/api/v1/search", {"q": rng.choice(QUESTIONS + KEYWORDS), "mode": "combined"}
+        else:  # queue
+            url = "/api/v1/queue"
+        started = time.perf_counter()
+        try:
+            if method == "GET":
+                response = await http.get(url, params=body)
+            else:
+                response = await http.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            results.record(kind, started)
+            name = type(exc).__name__
+            results.statuses[(kind, name)] += 1
+            results.error(name, f"{method} {url}: {exc!r}")
+            continue
+        results.record(kind, started)
+        status = response.status_code
+        results.statuses[(kind, status)] += 1
+        if status != EXPECTED.get(kind, 200):
+            results.error(f"{status // 100}xx" if status >= 500 else f"HTTP {status}", f"{method} {url}: {response.text}")
+            if "locked" in response.text:
+                results.error("locked (response)", response.text)
+        elif check and check[0] == "position":
+            results.positions[check[1]] = check[2]
+            if response.json()["position"] != check[2]:
+                results.error("position echoed wrong", f"{url}: sent {check[2]}, got {response.text}")
+        elif check and check[0] == "snip":
+            snip = response.json()
+            results.snips[snip["id"]] = snip["tapped_at"]
+            my_snips.append(snip["id"])
+            if snip["episode_id"] != check[1] or abs(snip["tapped_at"] - check[2]) > 1e-6:
+                results.error("snip echoed wrong", f"{url}: sent {check[2]}, got {response.text[:200]}")
+        if think:
+            # Capped below uvicorn's keep-alive timeout (5 s): a request sent just as the server
+            # closes an idle connection fails in any HTTP client that does not retry (browsers do).
+            await asyncio.sleep(min(rng.expovariate(1 / think), KEEP_ALIVE - 1.0))
 
 
-async def run_clients(base: str, plan: Plan, clients: int, seconds: float, think: float = 0.0) -> Results:
+async def run_clients(base: str, plan: Plan, clients: int, seconds: float, think: float = 0.0,
+                      mix: list[tuple[str, int]] | None = None) -> Results:
     results = Results()
     # Each client owns its own episodes for position updates, so its last acknowledged value is
     # the one that must be in the library afterwards.
     owned = {n: plan.episode_ids[n :: clients] or [plan.episode_ids[n % len(plan.episode_ids)]] for n in range(clients)}
     if clients > len(plan.episode_ids):
         raise SystemExit(f"{clients} clients need at least as many episodes ({len(plan.episode_ids)} here)")
-    started = time.monotonic()
-    deadline = started + seconds
-    await asyncio.gather(*(client(n, base, plan, owned[n], deadline, results, think) for n in range(clients)))
-    results.elapsed = time.monotonic() - started
+    # Every client has a connection of its own. They are made before the clock starts: each new
+    # httpx client builds an SSL context (tens of ms), which would stall the others' first requests.
+    tls = ssl.create_default_context()
+    https = [httpx.AsyncClient(base_url=base, timeout=120.0, verify=tls, limits=httpx.Limits(max_connections=1))
+             for _ in range(clients)]
+    try:
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(*(client(n, https[n], plan, owned[n], deadline, results, think, mix or MIX)
+                               for n in range(clients)))
+        results.elapsed = time.monotonic() - started
+    finally:
+        for http in https:
+            await http.aclose()
     return results
 
 
@@ -377,7 +414,7 @@ async def verify_api(base: str, results: Results, concurrency: int = 16) -> Veri
 
 
 def pct(sorted_ms: list[float], p: float) -> float:
-    return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100 * (len(sorted_ms) - 1))))]
+    return sorted_ms[min(len(sorted_ms) - 1, round(p / 100 * (len(sorted_ms) - 1)))]
 
 
 def latency_line(name: str, samples: list[float]) -> str:
@@ -388,11 +425,11 @@ def latency_line(name: str, samples: list[float]) -> str:
             f"  p99 {pct(ms, 99):7.1f}  max {ms[-1]:7.1f} ms")
 
 
-def report(results: Results, locked: int, tracebacks: int, db: Verified, api: Verified) -> bool:
+def report(results: Results, locked: int, tracebacks: int, db: Verified, api: Verified, mix=None) -> bool:
     total = results.total
     print(f"requests: {total} in {results.elapsed:.1f} s = {total / results.elapsed:.0f} req/s")
     print("latency by kind (client-side, ms):")
-    for kind, _ in MIX:
+    for kind, _ in mix or MIX:
         if results.latencies.get(kind):
             print(latency_line(kind, results.latencies[kind]))
     print(latency_line("all", [s for v in results.latencies.values() for s in v]))
@@ -423,7 +460,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="mean pause between a client's requests (exponential); 0: back to back")
+                        help="mean pause between a client's requests (exponential, at most 4 s); 0: back to back")
     parser.add_argument("--transcribed", type=int, default=8, help="episodes with transcripts (snips, search)")
     parser.add_argument("--minutes", type=int, default=10, help="length of each transcript")
     parser.add_argument("--no-semantic", action="store_true", help="keyword index only (no embeddings)")
@@ -434,9 +471,7 @@ def main() -> None:
     home = Path(args.dir or tempfile.mkdtemp(prefix="earmark-load-"))
     print(f"cpus: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}  EARMARK_HOME: {home}")
     plan = prepare(home, transcribed=args.transcribed, minutes=args.minutes, semantic=not args.no_semantic)
-    if args.no_semantic:
-        global MIX
-        MIX = [(k, w) for k, w in MIX if k not in ("search_semantic", "search_combined")]
+    mix = [(k, w) for k, w in MIX if not (args.no_semantic and k in ("search_semantic", "search_combined"))]
     port = free_port()
     log_path = home / "server.log"
     proc = start_server(home, port, log_path)
@@ -444,15 +479,20 @@ def main() -> None:
     print(f"earmark serve (pid {proc.pid}) on {base}; {args.clients} clients for {args.seconds:g} s"
           f" (think time {args.think_ms:g} ms)")
     try:
-        results = asyncio.run(run_clients(base, plan, args.clients, args.seconds, args.think_ms / 1000))
+        server_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
+        results = asyncio.run(run_clients(base, plan, args.clients, args.seconds, args.think_ms / 1000, mix))
+        server_cpu = None if server_cpu is None else cpu_seconds(proc.pid) - server_cpu
+        own_cpu = time.process_time() - own_cpu
         db = verify_db(home / "library.sqlite3", results)
         api = asyncio.run(verify_api(base, results))
     finally:
         stop_server(proc)
     log_text = log_path.read_text(errors="replace")
     locked, tracebacks = server_log_counts(log_text)
-    ok = report(results, locked, tracebacks, db, api)
-    print(f"load average now {os.getloadavg()[0]:.1f} (the clients and the server share this machine)")
+    ok = report(results, locked, tracebacks, db, api, mix)
+    shown = "?" if server_cpu is None else f"{server_cpu:.0f} s ({server_cpu / results.elapsed:.0%} of a core)"
+    print(f"CPU during the run: server {shown}, clients {own_cpu:.0f} s ({own_cpu / results.elapsed:.0%} of a core);"
+          f" load average now {os.getloadavg()[0]:.1f} (other processes share this machine)")
     if args.keep_log or not ok:
         print("server log (tail):\n" + log_text[-3000:])
     print("PASS" if ok else "FAIL")
