@@ -196,7 +196,7 @@ class Pipeline:
             log.warning("episode %s: %s", job.episode_id, exc)
         else:
             if episode.duration is None or abs(episode.duration - measured) >= 1.0:
-                self.library.set_duration(job.episode_id, round(measured, 3))
+                self.library.set_duration(job.episode_id, measured)
         self.jobs.finish_stage(job.id, "download")
         return result.path
 

@@ -423,9 +423,9 @@ class Library:
     def set_duration(self, episode_id: int, seconds: float) -> None:
         """The duration measured from the audio (feeds often omit it or get it wrong). The feed's
         own value is what the content hash covers, so a later refresh keeps this one unless the
-        publisher changes the episode."""
+        publisher changes the episode. Whole seconds, as feeds give it."""
         with self.transaction() as conn:
-            conn.execute("UPDATE episodes SET duration = ? WHERE id = ?", (seconds, episode_id))
+            conn.execute("UPDATE episodes SET duration = ? WHERE id = ?", (round(seconds), episode_id))
 
     # -- downloads ----------------------------------------------------------------------------
 

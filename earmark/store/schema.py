@@ -512,4 +512,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX episodes_by_podcast_newest ON episodes (podcast_id, published IS NULL, published DESC, id);
     CREATE INDEX jobs_by_episode ON jobs (episode_id, id);
     """,
+    # 10: durations are whole seconds; one measured from the audio was once stored with its
+    # fraction, which the API could not answer with
+    """
+    UPDATE episodes SET duration = CAST(round(duration) AS INTEGER) WHERE typeof(duration) = 'real';
+    """,
 ]
