@@ -3,6 +3,7 @@ plus Twitter/X and WhatsApp share links, URL-encoded and within Twitter's length
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote as _urlquote
@@ -56,14 +57,15 @@ def timestamp_link(base_url: str, episode_id: int, seconds: float) -> str:
     return f"{base_url.rstrip('/')}/episodes/{episode_id}?t={max(0, int(seconds))}"
 
 
+# One regex pass, not a range test per character: snip lists weigh every snip's share text.
+_HEAVY = re.compile("[^" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _LIGHT_RANGES) + "]")
+
+
 def tweet_length(text: str) -> int:
     """Twitter's weighted length of plain text (no URLs in it): most Latin text 1 per code point,
     CJK, emoji and the like 2."""
-    length = 0
-    for char in unicodedata.normalize("NFC", text):
-        code = ord(char)
-        length += 1 if any(lo <= code <= hi for lo, hi in _LIGHT_RANGES) else 2
-    return length
+    text = unicodedata.normalize("NFC", text)
+    return len(text) + len(_HEAVY.findall(text))
 
 
 def _fit(text: str, budget: int) -> str:
@@ -75,7 +77,7 @@ def _fit(text: str, budget: int) -> str:
         return ""
     cut, used = [], 0
     for char in text:
-        weight = tweet_length(char)
+        weight = 2 if _HEAVY.match(char) else 1
         if used + weight > room:
             break
         cut.append(char)
