@@ -34,6 +34,24 @@ TRUNCATED_AT = 0.9  # the audio must still decode at 90% of the length the file 
 STATED_LENGTH_FORMATS = {"mov", "mp4", "m4a", "mp3", "flac"}
 
 
+def _states_length(path: Path, formats: set[str]) -> bool:
+    """Whether the file's header states its length. An MP3 does only with a Xing/Info/VBRI frame
+    at its start: without one ffmpeg guesses from the first frame's bitrate (a VBR file with a
+    quiet start, or a stitched ad, "lasts" far longer than it does)."""
+    if not STATED_LENGTH_FORMATS & formats:
+        return False
+    if "mp3" not in formats:
+        return True
+    with open(path, "rb") as f:
+        head = f.read(10)
+        skip = 0
+        if head[:3] == b"ID3" and len(head) == 10:  # the ID3v2 tag before the first frame (syncsafe size)
+            skip = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F))
+        f.seek(skip)
+        frame = f.read(4096)
+    return any(mark in frame for mark in (b"Xing", b"Info", b"VBRI"))
+
+
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
@@ -99,7 +117,7 @@ def probe_audio(path: Path) -> AudioInfo:
                 duration = float(stream.duration * stream.time_base)
             else:
                 raise AudioError(f"{path.name}: cannot tell how long the audio is")
-            if duration > 2.0 and STATED_LENGTH_FORMATS & set((container.format.name or "").split(",")):
+            if duration > 2.0 and _states_length(path, set((container.format.name or "").split(","))):
                 heard = _decodes_at(container, stream, TRUNCATED_AT * duration)
                 if heard is None or (heard is not True and heard < (TRUNCATED_AT - 0.05) * duration):
                     where = f"at about {_clock(heard)}" if heard else f"before {_clock(TRUNCATED_AT * duration)}"

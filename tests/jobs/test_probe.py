@@ -43,3 +43,15 @@ def test_whole_files_pass_including_long_pages_and_estimated_lengths(tmp_path):
                    check=True)
     for path in sorted(tmp_path.iterdir()):
         assert probe_audio(path).duration > 0, path.name
+
+
+def test_an_mp3_states_its_length_only_with_a_xing_frame(tmp_path):
+    from earmark.jobs.asr import _states_length
+
+    with_xing, without = tmp_path / "xing.mp3", tmp_path / "plain.mp3"
+    with_xing.write_bytes(encoded("mp3", "libmp3lame"))  # the muxer writes an ID3v2 tag, then Xing/Info
+    without.write_bytes(_half(encoded("mp3", "libmp3lame", write_xing="0")))
+    assert _states_length(with_xing, {"mp3"}) and not _states_length(without, {"mp3"})
+    # without it ffmpeg's length is a bitrate guess (a VBR file with a quiet start "lasts" far longer):
+    # no verdict, the file is transcribed for what it holds
+    assert probe_audio(without).duration > 0
