@@ -94,7 +94,7 @@ def load_artwork(
             if image.width * image.height > 50_000_000:
                 return None
             return ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (OSError, ValueError, Image.DecompressionBombError, EarmarkError):  # EarmarkError: a bad settings.toml
         return None
 
 

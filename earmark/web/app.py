@@ -319,8 +319,7 @@ def _methods_at(request: Request) -> list[str] | None:
     if (operations := paths.get(request.url.path)) is None:  # a literal path wins over templates
         matching = [ops for template, ops in paths.items() if "{" in template and compile_path(template)[0].match(request.url.path)]
         operations = {method for ops in matching for method in ops}
-    methods = {m.upper() for m in operations} | ({"HEAD"} if "get" in operations else set())
-    return sorted(methods) or None
+    return sorted(m.upper() for m in operations) or None
 
 
 def create_app(settings: Settings | None = None, require_token: bool | None = None, *, run_jobs: bool = False) -> FastAPI:
