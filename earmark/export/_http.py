@@ -74,8 +74,11 @@ def request(
     sleep: Callable[[float], None] = time.sleep,
     attempts: int = MAX_ATTEMPTS,
     backoff: float = 1.0,
+    resend_on_5xx: bool = True,
 ) -> httpx.Response:
-    """The 2xx response, or an ExportError once retries are spent or the error is not retryable."""
+    """The 2xx response, or an ExportError once retries are spent or the error is not retryable.
+    ``resend_on_5xx=False``: a POST/PATCH answered 500/502/504 is not sent again (the target may
+    have carried it out; Notion would then hold it twice): an uncertain error instead."""
     last = ""
     uncertain = False
     for attempt in range(attempts):
@@ -107,6 +110,14 @@ def request(
             if attempt + 1 < attempts:
                 sleep(_retry_after(response, delay))
             continue
+        if response.status_code in (500, 502, 504) and method in CREATING_METHODS and not resend_on_5xx:
+            # A gateway's timeout may come after the page was made or the blocks appended: not
+            # sent again now; the next run checks what arrived first.
+            raise RequestError(
+                f"{target} server error after the request was sent (HTTP {response.status_code}: {message});"
+                " run the export again: it checks what arrived before sending anything twice",
+                response.status_code, code, uncertain=True,
+            )
         if response.status_code >= 500:
             last = f"{target} server error (HTTP {response.status_code}: {message})"
             if attempt + 1 < attempts:

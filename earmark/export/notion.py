@@ -175,7 +175,7 @@ class _Notion:
         self.sleep = sleep
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = request(self.http, method, path, target="Notion", json=body, sleep=self.sleep)
+        response = request(self.http, method, path, target="Notion", json=body, sleep=self.sleep, resend_on_5xx=False)
         return response.json() if response.content else {}
 
     def create_page(self, parent_id: str, podcast: Podcast, episode: Episode) -> str:

@@ -122,10 +122,21 @@ def test_reexport_is_idempotent_appends_new_and_replaces_changed(library, n_sett
 def test_errors_retry_and_nothing_is_lost(library, n_settings, fake, episodes, snip_factory):
     snip = snip_factory(episodes[0], 100)
     fake.fail(429, retry_after="3")
-    fake.fail(500)
+    fake.fail(503)  # unavailable: nothing was done, so it is sent again
     done, sleep = sleeps()
     report = export_notion(library, n_settings, sleep=sleep)
     assert report.ok and report.created == [f"snip:{snip.id}"] and done == [3.0, 2.0]
+    assert _snip_headings(fake, _page_for(fake, "Ep 1: #1")) == ["Idea at 100"]
+
+
+def test_a_500_to_a_write_is_not_sent_again_until_the_next_run_checks(library, n_settings, fake, episodes, snip_factory):
+    snip = snip_factory(episodes[0], 100)
+    fake.fail(500)  # may come after the page was made (a gateway's timeout): no blind resend
+    done, sleep = sleeps()
+    report = export_notion(library, n_settings, sleep=sleep)
+    assert not report.ok and "run the export again" in report.error and done == []
+    report = export_notion(library, n_settings, sleep=sleep)
+    assert report.ok and report.created == [f"snip:{snip.id}"]
     assert _snip_headings(fake, _page_for(fake, "Ep 1: #1")) == ["Idea at 100"]
 
 
