@@ -101,7 +101,7 @@ def highlight(snip: Snip, podcast: Podcast, episode: Episode, base_url: str) -> 
 def _sent_as(item: dict) -> str:
     """What identifies a highlight in Readwise's listing, kept with the in-flight row."""
     return json.dumps({"text": item["text"], "location": item.get("location"), "url": item.get("highlight_url"),
-                       "highlighted_at": item.get("highlighted_at")}, ensure_ascii=False)
+                       "highlighted_at": item.get("highlighted_at"), "note": item.get("note") or ""}, ensure_ascii=False)
 
 
 def _parse_time(value) -> datetime | None:
@@ -118,14 +118,18 @@ def settle_in_flight(state: ExportState, http: httpx.Client, sleep: Callable[[fl
     flying = state.all(SENDING)
     if not flying:
         return 0
-    wanted: dict[tuple, tuple[str, str, str | None]] = {}  # (text, location) → (key, hash, url)
+    # (text, location) → (key, hash, url, note). The note must match too: an edited note on a
+    # highlight sent before would otherwise be taken for arrived. A mismatch only resends, which
+    # Readwise merges into the highlight it has.
+    wanted: dict[tuple, tuple[str, str, str | None, str]] = {}
     times = []
     for key, row in flying.items():
         try:
             sent = json.loads(row.remote_id or "{}")
         except ValueError:
             continue
-        wanted[(sent.get("text"), sent.get("location"))] = (key[len(SENDING):], row.content_hash, sent.get("url"))
+        wanted[(sent.get("text"), sent.get("location"))] = (key[len(SENDING):], row.content_hash, sent.get("url"),
+                                                            sent.get("note") or "")
         times.append(_parse_time(sent.get("highlighted_at")) if sent.get("highlighted_at") else None)
     params: dict = {"page_size": LIST_PAGE}
     if times and all(times):
@@ -138,7 +142,8 @@ def settle_in_flight(state: ExportState, http: httpx.Client, sleep: Callable[[fl
             body = request(http, "GET", url, target="Readwise", params=params, sleep=sleep).json()
             for held in body.get("results") or []:
                 match = wanted.pop((held.get("text"), held.get("location")), None)
-                if match and (not match[2] or not held.get("url") or held["url"] == match[2]):
+                if match and (not match[2] or not held.get("url") or held["url"] == match[2]) \
+                        and (held.get("note") or "") == match[3]:
                     found.append((match[0], match[1], None))
             url, params = body.get("next"), None
             if not url or not wanted:

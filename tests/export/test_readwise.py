@@ -135,3 +135,22 @@ def test_connection_cut_after_readwise_accepted_is_not_sent_twice(library, rw_se
     assert len(fake.posts) == 2 and len(fake.highlights) == 150  # nothing sent twice
     assert [m for m, *_ in fake.requests][-1] == "GET"
     assert sorted(ExportState(library, "readwise").all()) == sorted(f"snip:{s.id}" for s in snips)
+
+
+def test_an_edited_note_in_flight_is_sent_again_not_taken_for_arrived(library, rw_settings, fake, episodes, snip_factory):
+    """A run killed with an edited highlight posted: Readwise's listing still shows the old note
+    under the same text and time, which must not count as the edit having arrived."""
+    from earmark.snips import edit_snip
+    from earmark.store.snips import SnipStore
+
+    snip = snip_factory(episodes[0], 100)
+    assert export_readwise(library, rw_settings, sleep=Sleeps()).ok
+    edited = edit_snip(library, snip.id, note="A new thought")
+    episode = library.episode(edited.episode_id)
+    item = readwise_module.highlight(edited, library.podcast(episode.podcast_id), episode, rw_settings.public_base_url)
+    ExportState(library, "readwise").put_many(
+        [(readwise_module.SENDING + f"snip:{snip.id}", readwise_module.content_hash(item), readwise_module._sent_as(item))]
+    )
+    assert export_readwise(library, rw_settings, sleep=Sleeps()).ok
+    assert [h["note"] for h in fake.stored.values()] == [item["note"]] and "A new thought" in item["note"]
+    assert SnipStore(library).get(snip.id).note == "A new thought"
