@@ -5,8 +5,10 @@ only compute and return."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,9 @@ def _heard(job: Job) -> bool:
 WEIGHTS = {"download": 30.0, "transcript": 65.0, "speakers": 10.0, "names": 2.0, "index": 5.0}
 WEIGHTS.update(understanding.WEIGHTS)
 REPORT_EVERY = 0.25  # seconds between progress writes (and cancellation checks)
+# A job's sign of life while it runs, progress or not (one model call may take minutes): a process
+# on another host (a container beside `earmark serve`) judges the job abandoned only by it.
+HEARTBEAT_EVERY = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +108,30 @@ class Pipeline:
 
     # -- running ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _beating(self, job_id: int) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_EVERY):
+                try:
+                    self.jobs.beat(job_id)
+                except Exception:  # a busy or closed library: the next beat, or the job's end
+                    log.debug("job %d: heartbeat not written", job_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(5)
+
     def _run(self, job: Job) -> Job:
+        with self._beating(job.id):
+            return self._run_stages(job)
+
+    def _run_stages(self, job: Job) -> Job:
         stage_name = None
         failed: list[str] = []  # understanding stages that failed (the job goes on)
         try:

@@ -212,6 +212,11 @@ class JobStore:
 
     # -- while running ---------------------------------------------------------------------
 
+    def beat(self, job_id: int) -> None:
+        """The running job's worker is alive (written while a long stage gives no progress)."""
+        with self.library.transaction() as conn:
+            conn.execute("UPDATE jobs SET heartbeat = ? WHERE id = ? AND state = 'running'", (time.time(), job_id))
+
     def start_stage(self, job_id: int, name: str) -> StageRun:
         now = time.time()
         with self.library.transaction() as conn:

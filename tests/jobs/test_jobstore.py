@@ -52,3 +52,28 @@ def test_process_without_wait_only_queues(fake_settings, fake_library, server):
     assert table.exit_code == 0 and "queued" in table.output
     missing = CliRunner().invoke(app, ["transcript", str(ids["q"])])
     assert missing.exit_code == 1 and "no transcript yet" in missing.output
+
+
+def test_a_running_job_beats_while_a_long_stage_reports_nothing(fake_settings, fake_library, server, monkeypatch):
+    """Another host judges a job only by its heartbeat: a model call of minutes must not make a
+    live job look abandoned (and be run twice)."""
+    import time
+
+    from earmark.jobs import runner
+    from earmark.jobs.runner import Pipeline
+    from earmark.store import jobs as jobs_module
+
+    server.add("/b.wav", wav_bytes(2), content_type="audio/wav")
+    ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": "b", "title": "b", "audio": "/b.wav"}])
+    store = JobStore(fake_library)
+    job = store.claim(store.enqueue(ids["b"], priority=0).id)
+    fake_library.conn.execute("UPDATE jobs SET owner = 'another-host:1', heartbeat = 0 WHERE id = ?", (job.id,))
+    assert store.recover(max_attempts=3) == [job.id]  # silent for long: taken back
+    job = store.claim(job.id)
+    monkeypatch.setattr(runner, "HEARTBEAT_EVERY", 0.05)
+    with Pipeline(fake_library, fake_settings)._beating(job.id):
+        fake_library.conn.execute("UPDATE jobs SET owner = 'another-host:1', heartbeat = 0 WHERE id = ?", (job.id,))
+        time.sleep(0.3)  # a stage deep in one model call: no progress written
+        assert store.recover(max_attempts=3) == []  # its beat says it is alive
+    beat = fake_library.conn.execute("SELECT heartbeat FROM jobs WHERE id = ?", (job.id,)).fetchone()[0]
+    assert beat > time.time() - jobs_module.STALE_AFTER
