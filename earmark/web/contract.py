@@ -20,7 +20,7 @@ SHARED = [
     ("404", "No such podcast, episode or snip", "id"),
     ("413", "The body is over the size limit", "body"),
     ("421", "The Host header names another server (DNS rebinding is refused)", "all"),
-    ("422", "Invalid input", "all"),
+    ("422", "Invalid input", "validated"),
 ]
 
 EPISODE_OPS = [
@@ -94,13 +94,14 @@ def _shared_answers(method: str, path: str, operation: dict[str, Any]) -> None:
     has_id = any(p["in"] == "path" for p in operation.get("parameters", [])) or any(
         p["in"] == "query" and p["name"] == "episode_id" for p in operation.get("parameters", [])
     )
+    responses = operation.setdefault("responses", {})
     applies = {
         "all": True,
+        "validated": "422" in responses,  # FastAPI's (or a route's own): its body is ours, not {"detail"}
         "body": "requestBody" in operation,
         "unsafe": method not in ("get", "head", "options"),
         "id": has_id,
     }
-    responses = operation.setdefault("responses", {})
     for status, description, scope in SHARED:
         if not applies[scope]:
             continue
