@@ -517,4 +517,21 @@ MIGRATIONS: list[str] = [
     """
     UPDATE episodes SET duration = CAST(round(duration) AS INTEGER) WHERE typeof(duration) = 'real';
     """,
+    # 11: your own audio. A podcast of kind 'uploads' has no feed (its url is a placeholder such as
+    # earmark:uploads): never refreshed nor exported. Each uploaded episode's file is the only copy;
+    # the uploads row records where it came from, its hash (the same file is not imported twice)
+    # and its embedded cover art, saved beside it.
+    """
+    ALTER TABLE podcasts ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed';
+    CREATE TABLE uploads (
+        episode_id   INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+        filename     TEXT NOT NULL,      -- the name it was uploaded under
+        sha256       TEXT NOT NULL,
+        source       TEXT NOT NULL,      -- web / cli / watch
+        artwork      TEXT,               -- path of the embedded cover, saved beside the audio
+        artwork_type TEXT,
+        uploaded_at  REAL NOT NULL
+    );
+    CREATE INDEX uploads_by_hash ON uploads (sha256);
+    """,
 ]
