@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,7 @@ class Rendition:
     media_type: str  # image/webp or image/jpeg
     etag: str  # quoted
     placeholder: bool
+    source: str | None = None  # which source it was made from (None: the placeholder)
 
 
 def artwork_dir(settings: Settings) -> Path:
@@ -105,8 +107,10 @@ def decode(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     anything that is not an accepted image; never decodes more than ``max_pixels`` pixels."""
     try:
         image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise ArtworkError(f"not an image ({exc})") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own cap, far above ours
+        raise ArtworkError(f"the image has too many pixels ({exc})") from None
+    except (OSError, ValueError, SyntaxError):
+        raise ArtworkError("not an image Earmark reads (JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
     try:
         if image.width < 1 or image.height < 1 or image.width * image.height > max_pixels:
             raise ArtworkError(f"the image is {image.width}×{image.height} pixels; at most {max_pixels:,} are decoded")
@@ -131,8 +135,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
             profile = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
             return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except Exception:  # a broken profile: the plain conversion below is close enough
-            pass
+        except (ImageCms.PyCMSError, OSError, ValueError):  # a broken profile: the plain conversion is close enough
+            image = image.convert("RGB")
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit / float greyscale
         image = image.convert("I").point(lambda v: v / 256).convert("L") if image.mode != "F" else image.convert("L")
     if image.mode == "P":
@@ -184,7 +188,7 @@ def _format_of(data: bytes) -> str:
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.format or ""
-    except Exception:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return ""
 
 
@@ -242,6 +246,18 @@ def _remember_failure(settings: Settings, source: str, error: str) -> None:
     _write(artwork_dir(settings) / f"{source_hash(source)}.failed", json.dumps(mark).encode())
 
 
+def image(settings: Settings | None, source: str | None) -> Image.Image | None:
+    """The artwork for ``source`` as an RGB image (fetched once and kept, as for the pages), or None
+    when it cannot be had. Never raises for a bad source or a bad settings file."""
+    if not usable(source):
+        return None
+    try:
+        found = original(settings or Settings.load(), source)
+        return decode(found.path.read_bytes()) if found is not None else None
+    except (OSError, EarmarkError):
+        return None
+
+
 def fetch_bytes(settings: Settings, url: str, *, max_bytes: int = MAX_BYTES) -> bytes:
     """The body at ``url`` through earmark/net.py (outbound policy, a short timeout, a size cap).
     Raises EarmarkError with one line saying why it could not be had."""
@@ -269,3 +285,95 @@ def original(settings: Settings, source: str | None) -> Original | None:
         except EarmarkError as exc:  # ArtworkError included: a page, not an image, is a failure too
             _remember_failure(settings, source, str(exc))
             return None
+
+
+# -- resized copies and placeholders -------------------------------------------------------------
+
+
+def nearest_size(requested: int | str | None) -> int:
+    """The smallest served size at least ``requested`` px (the largest for more; 300 when unreadable)."""
+    try:
+        want = int(str(requested))
+    except (TypeError, ValueError):
+        return 300
+    return next((s for s in SIZES if s >= want), SIZES[-1])
+
+
+def _encode(image: Image.Image, webp: bool) -> bytes:
+    out = io.BytesIO()
+    if webp:
+        image.save(out, format="WEBP", quality=82, method=4)
+    else:
+        image.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def square(image: Image.Image, size: int) -> Image.Image:
+    """``image`` as a ``size`` square: nearly square artwork is cropped to fill; other shapes are
+    fitted whole on their own average colour (a wide banner keeps its text)."""
+    ratio = image.width / image.height
+    if 0.9 <= ratio <= 1.1:
+        return ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+    colour = image.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    return ImageOps.pad(image, (size, size), Image.Resampling.LANCZOS, color=colour)
+
+
+def placeholder(title: str, size: int, *, webp: bool) -> Rendition:
+    """Drawn artwork for a show without any: its initials on a colour picked from its title (the same
+    title always gets the same image)."""
+    from earmark.share.card import placeholder_artwork  # the quote cards draw the same one
+
+    ext = "webp" if webp else "jpg"
+    key = hashlib.sha256(f"{title}\0{size}".encode()).hexdigest()[:20]
+    data = _placeholder_bytes(title, size, webp, placeholder_artwork)
+    return Rendition(data, f"image/{'webp' if webp else 'jpeg'}", f'"ph-{key}-{ext}-v{VERSION}"', True)
+
+
+_placeholders: dict[tuple[str, int, bool], bytes] = {}
+
+
+def _placeholder_bytes(title: str, size: int, webp: bool, draw) -> bytes:
+    key = (title, size, webp)
+    if (data := _placeholders.get(key)) is None:
+        data = _encode(draw(size, title), webp)
+        if len(_placeholders) > 512:  # a small memo: they take a few ms to draw
+            _placeholders.clear()
+        _placeholders[key] = data
+    return data
+
+
+def rendition(settings: Settings, sources: str | None | Sequence[str | None], *, title: str, size: int,
+              webp: bool) -> Rendition:
+    """The artwork at ``size`` px (one of SIZES) as WebP or JPEG from the first of ``sources`` that
+    can be had (an episode's own image, then its show's), fetched and resized on first use and kept;
+    the placeholder for ``title`` when none can. Never raises for a bad image. Blocking (network,
+    decoding): call from a thread."""
+    size = nearest_size(size)
+    if sources is None or isinstance(sources, str):
+        sources = [sources]
+    found = next((o for o in (original(settings, s) for s in sources) if o is not None), None)
+    if found is None:
+        return placeholder(title, size, webp=webp)
+    ext = "webp" if webp else "jpg"
+    media_type = f"image/{'webp' if webp else 'jpeg'}"
+    etag = f'"{found.digest[:20]}-{size}-{ext}-v{VERSION}"'
+    name = source_hash(found.source)
+    path = artwork_dir(settings) / "sized" / f"{name}-{size}.{VERSION}.{found.digest[:12]}.{ext}"
+    try:
+        return Rendition(path.read_bytes(), media_type, etag, False, found.source)
+    except OSError:
+        pass
+    with _lock(f"{name}-{size}-{ext}"):
+        try:
+            return Rendition(path.read_bytes(), media_type, etag, False, found.source)
+        except OSError:
+            pass
+        try:
+            data = _encode(square(decode(found.path.read_bytes()), size), webp)
+        except (ArtworkError, OSError) as exc:  # changed or damaged on disk since it was checked
+            found.path.unlink(missing_ok=True)
+            if fetchable(found.source):
+                _remember_failure(settings, found.source, str(exc))
+            return placeholder(title, size, webp=webp)
+        _write(path, data)
+        return Rendition(data, media_type, etag, False, found.source)

@@ -7,9 +7,7 @@ Fonts: DejaVu (Debian ``fonts-dejavu-core``) when installed, else Pillow's built
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import io
 import os
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -17,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
 
-from earmark import net
+from earmark import artwork as artwork_cache
 from earmark.config import Settings
 from earmark.errors import EarmarkError
 
@@ -25,7 +23,6 @@ SOCIAL = (1200, 675)
 SQUARE = (1080, 1080)
 SIZES = {"social": SOCIAL, "square": SQUARE}
 MAX_ARTWORK_BYTES = 10 * 1024 * 1024
-ARTWORK_TIMEOUT = 10.0
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
@@ -89,22 +86,16 @@ def load_artwork(
             data = path.read_bytes()
         if data is None:
             return None
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            if image.width * image.height > 50_000_000:
-                return None
-            return ImageOps.exif_transpose(image).convert("RGB")
+        return artwork_cache.decode(data)  # capped pixels, modes converted, upright
     except (OSError, ValueError, Image.DecompressionBombError, EarmarkError):  # EarmarkError: a bad settings.toml
         return None
 
 
 def _fetch(url: str, settings: Settings, max_bytes: int) -> bytes | None:
-    timeout = min(settings.http_timeout, ARTWORK_TIMEOUT)
-    with net.client(dataclasses.replace(settings, http_timeout=timeout)) as client:
-        try:
-            return net.fetch_bytes(client, url, limit=max_bytes, what="artwork", error=EarmarkError, timeout=timeout)
-        except EarmarkError:
-            return None
+    try:
+        return artwork_cache.fetch_bytes(settings, url, max_bytes=max_bytes)  # earmark/net.py's policy and caps
+    except EarmarkError:
+        return None
 
 
 def _seed_colour(seed: str) -> tuple[int, int, int]:
@@ -385,9 +376,9 @@ def snip_card(
 
     if artwork is None:
         for source in (episode.image, podcast.image if podcast else None):
-            if not str(source or "").lower().startswith(("http://", "https://")):
-                continue  # a feed names web addresses; never a file on this machine
-            artwork = load_artwork(source, settings=settings)
+            # a feed names web addresses (never a file on this machine), or artwork stored here;
+            # both through the artwork cache, so the player's copy is reused and a dead host not asked again
+            artwork = artwork_cache.image(settings, source)
             if artwork is not None:
                 break
     return render_card(

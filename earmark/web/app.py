@@ -50,6 +50,7 @@ from earmark.store.playback import Playback
 from earmark.jobs.worker import Workers
 from earmark.web import contract
 from earmark.web.api import router as api_router
+from earmark.web.artwork import router as artwork_router
 from earmark.web.pages import STATIC_DIR
 from earmark.web.pages import router as pages_router
 from earmark.web.deps import APIError
@@ -367,6 +368,7 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
+    app.include_router(artwork_router)
 
     return app
 

@@ -25,6 +25,7 @@ from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.api.understanding import chapters_of, library_highlights
+from earmark.web.artwork import episode_artwork_url, podcast_artwork_url
 from earmark.web.sanitize import show_notes_html
 from earmark.web.schemas import MAX_ID
 
@@ -36,7 +37,7 @@ templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on fo
 
 HEADPHONE_ACTIONS = {"nexttrack", "previoustrack", "seekforward", "seekbackward", "off"}
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self' http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
@@ -62,6 +63,8 @@ def day(value: datetime | None) -> str:
 
 templates.env.filters["clock"] = clock
 templates.env.filters["day"] = day
+templates.env.globals["podcast_art"] = podcast_artwork_url  # artwork only from this server, never the feed's host
+templates.env.globals["episode_art"] = episode_artwork_url
 
 
 def _snip_action(request: Request) -> str:

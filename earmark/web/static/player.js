@@ -171,14 +171,17 @@
       title.href = "/episodes/" + ep.id;
       $("player-show").textContent = this.podcastTitle;
       const art = $("player-art");
-      if (ep.image) { art.src = ep.image; art.hidden = false; } else { art.hidden = true; }
+      // Artwork always from this server (cached, resized; a drawn placeholder when the show has none).
+      const artUrl = (size) => `/artwork/episode/${ep.id}?size=${size}`;
+      art.src = artUrl(96);
+      art.hidden = false;
       $("btn-chap-prev").disabled = $("btn-chap-next").disabled = !this.chapters().length;
       if ("mediaSession" in navigator) {
         navigator.mediaSession.metadata = new MediaMetadata({
           title: ep.title,
           artist: this.podcastTitle,
           album: this.podcastTitle,
-          artwork: ep.image ? [{ src: ep.image }] : [],
+          artwork: [96, 300, 600].map((size) => ({ src: new URL(artUrl(size), location.href).href, sizes: `${size}x${size}` })),
         });
       }
     },
