@@ -22,6 +22,7 @@ from earmark.cli import (  # noqa: F401  (register)
     snip,
     snips,
     transcript,
+    user,
 )
 from earmark.cli.app import app
 

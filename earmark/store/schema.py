@@ -534,4 +534,90 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX uploads_by_hash ON uploads (sha256);
     """,
+    # 12: accounts and sync with phone apps (gpodder.net API, Nextcloud gpoddersync). User 1 owns
+    # the library that existed before accounts (its name is set by the first `earmark user add`).
+    # Passwords are argon2 hashes; API tokens and web sessions are kept as sha256 of the secret.
+    # A user's devices sync within groups (group 0: the main one, which the owner's library joins:
+    # a podcast added to or removed from the library is reported to the owner's devices, by the
+    # triggers below). Subscription state is kept per group and URL with the time it last changed;
+    # episode actions are kept as sent, with the episode they were matched to (NULL until a feed
+    # refresh brings it).
+    """
+    CREATE TABLE users (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT UNIQUE,            -- NULL: the owner before `earmark user add` named them
+        password_hash  TEXT,                   -- argon2; NULL: cannot log in
+        created_at     REAL NOT NULL
+    );
+    INSERT INTO users (id, name, password_hash, created_at) VALUES (1, NULL, NULL, (julianday('now') - 2440587.5) * 86400.0);
+    CREATE TABLE user_tokens (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash  TEXT NOT NULL UNIQUE,
+        label       TEXT NOT NULL DEFAULT '',
+        created_at  REAL NOT NULL,
+        last_used   REAL
+    );
+    CREATE TABLE web_sessions (
+        token_hash  TEXT PRIMARY KEY,
+        user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at  REAL NOT NULL,
+        expires_at  REAL NOT NULL
+    );
+    CREATE TABLE sync_devices (
+        user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        device      TEXT NOT NULL,
+        caption     TEXT NOT NULL DEFAULT '',
+        type        TEXT NOT NULL DEFAULT 'other',
+        group_id    INTEGER NOT NULL DEFAULT 0,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (user_id, device)
+    );
+    CREATE TABLE sync_subscriptions (
+        user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        group_id    INTEGER NOT NULL,
+        url         TEXT NOT NULL,
+        subscribed  INTEGER NOT NULL,
+        changed_at  REAL NOT NULL,
+        device      TEXT,                      -- which device changed it last (NULL: the library)
+        PRIMARY KEY (user_id, group_id, url)
+    );
+    CREATE INDEX sync_subscriptions_by_time ON sync_subscriptions (user_id, group_id, changed_at);
+    CREATE TABLE episode_actions (
+        id           INTEGER PRIMARY KEY,
+        user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        device       TEXT,
+        podcast_url  TEXT NOT NULL,
+        episode_url  TEXT NOT NULL,
+        guid         TEXT,
+        action       TEXT NOT NULL,            -- download / delete / play / new
+        timestamp    REAL NOT NULL,            -- when it happened, by the device's clock
+        started      INTEGER,
+        position     INTEGER,
+        total        INTEGER,
+        received_at  REAL NOT NULL,
+        episode_id   INTEGER REFERENCES episodes(id) ON DELETE SET NULL
+    );
+    CREATE INDEX episode_actions_by_time ON episode_actions (user_id, received_at);
+    CREATE INDEX episode_actions_unmatched ON episode_actions (podcast_url) WHERE episode_id IS NULL;
+    INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at)
+        SELECT 1, 0, url, 1, added_at FROM podcasts WHERE url LIKE 'http%';
+    CREATE TRIGGER podcasts_sync_ai AFTER INSERT ON podcasts WHEN new.url LIKE 'http%' BEGIN
+        INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at, device)
+            VALUES (1, 0, new.url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL)
+            ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL
+            WHERE subscribed = 0;
+    END;
+    CREATE TRIGGER podcasts_sync_ad AFTER DELETE ON podcasts WHEN old.url LIKE 'http%' BEGIN
+        UPDATE sync_subscriptions SET subscribed = 0, changed_at = (julianday('now') - 2440587.5) * 86400.0, device = NULL
+            WHERE user_id = 1 AND group_id = 0 AND url = old.url;
+    END;
+    CREATE TRIGGER podcasts_sync_au AFTER UPDATE OF url ON podcasts WHEN old.url != new.url BEGIN
+        UPDATE sync_subscriptions SET subscribed = 0, changed_at = (julianday('now') - 2440587.5) * 86400.0, device = NULL
+            WHERE user_id = 1 AND group_id = 0 AND url = old.url;
+        INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at, device)
+            SELECT 1, 0, new.url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL WHERE new.url LIKE 'http%'
+            ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL;
+    END;
+    """,
 ]
