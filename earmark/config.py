@@ -26,6 +26,9 @@ class Settings:
     max_redirects: int = 10
     refresh_concurrency: int = 16
     download_concurrency: int = 3
+    max_upload_bytes: int = 2 * 1024**3  # your own audio: larger uploads are refused (web, CLI, watched folder)
+    watch_folder: Path | None = None  # `earmark serve` imports audio files dropped here into "My uploads"
+    watch_interval: float = 5.0  # seconds between looks at watch_folder; a file is taken once its size holds
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
@@ -59,6 +62,8 @@ class Settings:
             object.__setattr__(self, "downloads_dir", self.home / "downloads")
         else:
             object.__setattr__(self, "downloads_dir", Path(self.downloads_dir))
+        if self.watch_folder is not None:
+            object.__setattr__(self, "watch_folder", Path(self.watch_folder).expanduser())
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))

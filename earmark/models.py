@@ -127,6 +127,7 @@ class Podcast:
     last_checked: datetime | None = None
     last_success: datetime | None = None
     episode_count: int = 0
+    kind: str = "feed"  # "feed", or "uploads": your own audio, no feed to refresh or export
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from earmark.cli import (  # noqa: F401  (register)
     add,
+    upload,
     ask,
     backup,
     chapters,

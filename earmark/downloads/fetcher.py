@@ -386,6 +386,12 @@ def delete_download(library: Library, settings: Settings, episode_id: int) -> bo
     """Delete an episode's file, any partial download, and its record. Returns whether there was
     anything to delete."""
     episode = library.episode(episode_id)
+    from earmark.store.uploads import UploadStore
+    from earmark.uploads import UploadError
+
+    if UploadStore(library).is_upload(episode_id):  # nothing to download it from again
+        raise UploadError(f"episode {episode_id} is your own upload: its file is the only copy and is kept"
+                          " (earmark remove PODCAST deletes the podcast with its files)")
     record = library.download(episode_id)
     removed = False
     paths = [Path(record.path)] if record else []

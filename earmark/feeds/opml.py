@@ -219,6 +219,8 @@ def export_opml(podcasts: Iterable[Podcast], *, title: str = "Earmark subscripti
     ET.SubElement(head, "dateCreated").text = format_datetime(now or datetime.now().astimezone())
     body = ET.SubElement(root, "body")
     for podcast in podcasts:
+        if podcast.kind != "feed":  # your own uploads have no feed another player could follow
+            continue
         name = _clean(podcast.title or podcast.url)
         attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": _clean(podcast.url)}
         if podcast.link:

@@ -31,6 +31,8 @@ async def refresh_podcast(
 ) -> RefreshResult:
     try:
         state = library.fetch_state(podcast_id)
+        if library.podcast(podcast_id).kind != "feed":  # your own uploads: no feed, nothing to fetch
+            return RefreshResult(podcast_id, state.url, "unchanged")
     except NotFound as exc:  # removed while a refresh of everything was under way
         return RefreshResult(podcast_id, "", "error", error=str(exc))
     try:
@@ -78,8 +80,10 @@ async def refresh_podcast(
 
 
 def refresh_targets(library: Library) -> list[int]:
-    """The podcasts a refresh of everything checks, in the order it starts them."""
-    return library.podcast_ids()
+    """The podcasts a refresh of everything checks, in the order it starts them (not the uploads
+    podcasts: they have no feed)."""
+    local = {row[0] for row in library.conn.execute("SELECT id FROM podcasts WHERE kind != 'feed'")}
+    return [i for i in library.podcast_ids() if i not in local]
 
 
 async def refresh_many(

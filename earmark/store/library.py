@@ -129,6 +129,7 @@ def _podcast(row: sqlite3.Row) -> Podcast:
         last_checked=_dt(row["last_checked"]),
         last_success=_dt(row["last_success"]),
         episode_count=row["episode_count"],
+        kind=row["kind"],
     )
 
 

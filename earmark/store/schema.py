@@ -520,7 +520,7 @@ MIGRATIONS: list[str] = [
     # 11: your own audio. A podcast of kind 'uploads' has no feed (its url is a placeholder such as
     # earmark:uploads): never refreshed nor exported. Each uploaded episode's file is the only copy;
     # the uploads row records where it came from, its hash (the same file is not imported twice)
-    # and its embedded cover art, saved beside it.
+    # and its embedded cover art (kept in the artwork cache: earmark/artwork.py).
     """
     ALTER TABLE podcasts ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed';
     CREATE TABLE uploads (
@@ -528,7 +528,7 @@ MIGRATIONS: list[str] = [
         filename     TEXT NOT NULL,      -- the name it was uploaded under
         sha256       TEXT NOT NULL,
         source       TEXT NOT NULL,      -- web / cli / watch
-        artwork      TEXT,               -- path of the embedded cover, saved beside the audio
+        artwork      TEXT,               -- the embedded cover's source (earmark-artwork:…), also Episode.image
         artwork_type TEXT,
         uploaded_at  REAL NOT NULL
     );

@@ -58,6 +58,7 @@ from earmark.web.deps import APIError
 JSON_BODY_LIMIT = 1024 * 1024
 OPML_BODY_LIMIT = MAX_OPML_BYTES + 64 * 1024  # room for multipart framing
 TOKEN_COOKIE = "earmark_token"
+UPLOADS_PATH = "/api/v1/uploads"
 
 # Most specific first: FetchError is a FeedError.
 ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
@@ -120,6 +121,8 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"].rstrip("/") == UPLOADS_PATH:  # streamed to disk by the route, up to max_upload_bytes
             return await self.app(scope, receive, send)
         limit = OPML_BODY_LIMIT if scope["path"].rstrip("/") == "/api/v1/opml" else JSON_BODY_LIMIT
         headers = dict(scope["headers"])
@@ -323,6 +326,19 @@ def _methods_at(request: Request) -> list[str] | None:
     return sorted(m.upper() for m in operations) or None
 
 
+def _start_watcher(settings: Settings):
+    """Your own audio: temp files of uploads a killed server left are deleted, and the
+    ``watch_folder`` (if set) is watched for new audio files."""
+    from earmark.uploads import FolderWatcher, clean_temp
+
+    clean_temp(settings)
+    if settings.watch_folder is None:
+        return None
+    watcher = FolderWatcher(settings)
+    watcher.start()
+    return watcher
+
+
 def create_app(settings: Settings | None = None, require_token: bool | None = None, *, run_jobs: bool = False) -> FastAPI:
     """The app for ``settings``. ``require_token``: None = only when ``settings.access_token`` is
     set; True = always (a token is generated when the settings have none: ``app.state.access_token``).
@@ -344,9 +360,12 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
         snip_enricher = Enricher(settings) if run_jobs else None  # AI cards for new snips; picks up pending ones
         if snip_enricher is not None:
             snip_enricher.start()
+        watcher = _start_watcher(settings) if run_jobs else None
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop(timeout=10)
             if snip_enricher is not None:
                 snip_enricher.stop(timeout=10)
             app.state.workers = None

@@ -60,6 +60,8 @@ LINKS: list[tuple[tuple[str, str, str], str, str, list[tuple[str, str]]]] = [
     (("post", "/api/v1/episodes/{episode_id}/snips", "201"), "snip_id", "$response.body#/id", SNIP_OPS),
     (("get", "/api/v1/snips", "200"), "snip_id", "$response.body#/items/0/id", SNIP_OPS),
     (("get", "/api/v1/episodes/{episode_id}/snips", "200"), "snip_id", "$response.body#/items/0/id", SNIP_OPS),
+    (("post", "/api/v1/uploads", "201"), "episode_id", "$response.body#/episode/id", EPISODE_OPS),
+    (("post", "/api/v1/uploads", "200"), "episode_id", "$response.body#/episode/id", EPISODE_OPS),
 ]
 
 

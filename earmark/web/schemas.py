@@ -125,6 +125,7 @@ class PodcastOut(_Out):
     last_checked: datetime | None = None
     last_success: datetime | None = None
     episode_count: int = 0
+    kind: str = Field("feed", description="feed, or uploads: your own audio (no feed: never refreshed, not in OPML)")
 
 
 class SubscribeIn(_In):
@@ -205,6 +206,14 @@ class EpisodePageOut(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class UploadOut(BaseModel):
+    """An uploaded file, now an episode of an uploads podcast (its audio already downloaded)."""
+
+    episode: EpisodeDetailOut
+    podcast: PodcastOut
+    created: bool = Field(description="false when the same file was already in this podcast (that episode is returned)")
 
 
 class PositionIn(_In):

@@ -7,3 +7,7 @@ from earmark.web.api import episodes, opml, podcasts, processing, queue, search,
 router = APIRouter(prefix="/api/v1")
 for module in (podcasts, episodes, processing, queue, opml, snips, search, understanding):
     router.include_router(module.router)
+
+from earmark.web.api import uploads  # noqa: E402  (your own audio)
+
+router.include_router(uploads.router)
