@@ -55,6 +55,12 @@ class Settings:
     notion_parent_page_id: str | None = None  # the page (shared with the integration) episode pages go under
     notion_base_url: str = "https://api.notion.com"
     public_base_url: str = "http://127.0.0.1:8321"  # where links in shares/exports point (timestamp links)
+    directory_timeout: float = 10.0  # seconds a podcast directory (Apple, Podcast Index) may take to answer
+    directory_country: str = "us"  # Apple's store (two letters) searched and charted by Discover
+    itunes_base_url: str = "https://itunes.apple.com"  # Apple's iTunes Search API (no key)
+    podcastindex_base_url: str = "https://api.podcastindex.org/api/1.0"
+    podcastindex_key: str | None = None  # https://api.podcastindex.org — Podcast Index is skipped without key + secret
+    podcastindex_secret: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home))
