@@ -109,9 +109,20 @@ def _seed_colour(seed: str) -> tuple[int, int, int]:
 
 
 def _initials(title: str) -> str:
-    words = [w for w in title.replace("-", " ").split() if w[:1].isalnum()]
+    words = [w for w in title.replace("-", " ").split() if w[:1].isalnum() and _drawable(w[0])]
     letters = "".join(w[0] for w in words[:2]).upper()
-    return letters or "♪"
+    return letters or "♪"  # no letter the font has (CJK without a CJK font): a note, never a missing-glyph box
+
+
+@lru_cache(maxsize=4096)
+def _drawable(letter: str) -> bool:
+    """Whether the placeholder's font has a glyph for ``letter`` (a missing one draws as a box)."""
+    face = font("bold", 40)
+    if not isinstance(face, ImageFont.FreeTypeFont):
+        return letter.isascii()
+    mask = face.getmask(letter.upper())
+    missing = face.getmask("\U0010FFFD")  # a private-use character: no font has it
+    return (mask.size, bytes(mask)) != (missing.size, bytes(missing))
 
 
 def placeholder_artwork(size: int, title: str) -> Image.Image:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Path as PathParam, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from earmark import artwork
 from earmark.web.schemas import MAX_ID
@@ -23,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 LONG = "private, max-age=31536000, immutable"
 SHORT = "private, max-age=3600"  # the placeholder, or a URL without v: the artwork may yet change
+FETCHERS = 8  # artwork work at once: a first library view of 500 shows leaves the shared threads free
 
 
 def version(*sources: str | None) -> str:
@@ -53,10 +54,12 @@ def _matches(header: str | None, etag: str) -> bool:
 async def _respond(request: Request, sources: list[str | None], title: str, status: int = 200) -> Response:
     settings = request.app.state.settings
     webp = "image/webp" in request.headers.get("accept", "")
-    result = await run_in_threadpool(
-        artwork.rendition, settings, sources, title=title, size=artwork.nearest_size(request.query_params.get("size")),
-        webp=webp,
-    )
+    state = request.app.state
+    if getattr(state, "artwork_limiter", None) is None:  # made on the app's own event loop
+        state.artwork_limiter = anyio.CapacityLimiter(FETCHERS)
+    size = artwork.nearest_size(request.query_params.get("size"))
+    result = await anyio.to_thread.run_sync(
+        lambda: artwork.rendition(settings, sources, title=title, size=size, webp=webp), limiter=state.artwork_limiter)
     first = next((s for s in sources if artwork.usable(s)), None)
     # A year only for the image the URL names; a fallback (the show's, the placeholder) may yet be replaced.
     lasting = result.source is not None and result.source == first and request.query_params.get("v") == version(*sources)
