@@ -98,7 +98,7 @@ def new_temp(settings: Settings) -> Path:
 
 
 def too_large(settings: Settings, size: int | None = None) -> UploadTooLarge:
-    what = f"{size:,} bytes" if size is not None else "the upload"
+    what = f"{size:,} bytes" if size is not None else "the file"
     return UploadTooLarge(f"{what} is over the upload limit of {settings.max_upload_bytes:,} bytes (max_upload_bytes)")
 
 
