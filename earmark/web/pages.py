@@ -219,3 +219,27 @@ async def queue_page(request: Request) -> HTMLResponse:
     episodes = [library.episode(i) for i in request.app.state.playback.queue()]
     titles = library.podcast_titles()
     return _render(request, "queue.html", {"page": "queue", "rows": _rows(request, episodes), "titles": titles})
+
+
+# -- Discover (directory search; earmark/web/discover.py, static/discover.js) ----------------------
+
+
+@router.get("/discover", response_class=HTMLResponse)
+async def discover_page(request: Request) -> HTMLResponse:
+    from earmark.directory import CATEGORIES
+
+    query = request.query_params.get("q", "")[:200]
+    categories = [(slug, label) for slug, (label, _, _) in CATEGORIES.items()]
+    return _render(request, "discover.html", {"page": "discover", "query": query, "categories": categories})
+
+
+@router.get("/artwork/directory")
+async def directory_artwork(request: Request):
+    """A directory result's artwork, only for an address this server handed out (signed)."""
+    from earmark.web import discover
+    from earmark.web.artwork import _respond
+
+    source = request.query_params.get("src", "")
+    if not discover.signed(request.app.state, source, request.query_params.get("sig", "")):
+        return await _respond(request, [], "", status=404)
+    return await _respond(request, [source], request.query_params.get("title", "")[:100])

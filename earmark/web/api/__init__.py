@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from earmark.web.api import episodes, opml, podcasts, processing, queue, search, snips, understanding
+from earmark.web.api import directory, episodes, opml, podcasts, processing, queue, search, snips, understanding
 
 router = APIRouter(prefix="/api/v1")
-for module in (podcasts, episodes, processing, queue, opml, snips, search, understanding):
+for module in (podcasts, episodes, processing, queue, opml, snips, search, understanding, directory):
     router.include_router(module.router)
 
 from earmark.web.api import uploads  # noqa: E402  (your own audio)
