@@ -6,6 +6,7 @@ from earmark.cli import (  # noqa: F401  (register)
     ask,
     backup,
     chapters,
+    discover,
     highlights,
     share,
     summary,
