@@ -27,6 +27,7 @@ class Show:
     episodes: int | None = 10
     genres: list[str] = field(default_factory=lambda: ["Science", "Podcasts"])
     artwork: str | None = "https://img.example.org/art600.jpg"
+    artwork_small: str | None = "https://img.example.org/art100.jpg"  # Apple's artworkUrl100 (and 30)
     in_itunes: bool = True
     in_pi: bool = True
     pi_url: str | None = None  # Podcast Index's spelling of the feed address, when it differs from Apple's
@@ -37,7 +38,7 @@ def itunes_result(s: Show) -> dict:
         "wrapperType": "track", "kind": "podcast", "collectionId": s.itunes_id, "trackId": s.itunes_id,
         "artistName": s.author, "collectionName": s.title, "trackName": s.title,
         "collectionViewUrl": f"https://podcasts.apple.com/us/podcast/x/id{s.itunes_id}",
-        "artworkUrl30": "https://img.example.org/art30.jpg", "artworkUrl100": "https://img.example.org/art100.jpg",
+        "artworkUrl30": s.artwork_small, "artworkUrl100": s.artwork_small,
         "trackCount": s.episodes, "primaryGenreName": s.genres[0] if s.genres else None,
         "genreIds": ["1533", "26"], "genres": s.genres,
     }
