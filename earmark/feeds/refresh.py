@@ -20,6 +20,7 @@ from earmark.feeds.fetch import fetch_feed, make_client, normalize_url
 from earmark.feeds.parse import parse_feed
 from earmark.models import Podcast, RefreshResult
 from earmark.store.library import Library
+from earmark.store.sync import SyncStore
 
 Progress = Callable[[RefreshResult], None]
 
@@ -64,6 +65,8 @@ async def refresh_podcast(
             last_modified=fetched.last_modified,
             content_hash=digest,
         )
+        if new:  # play actions a phone sent for episodes this refresh brought
+            await asyncio.to_thread(SyncStore(library).attach_pending, podcast_id)
         return RefreshResult(podcast_id, url, "updated", new_episodes=new, updated_episodes=updated)
     except EarmarkError as exc:
         library.record_error(podcast_id, str(exc))

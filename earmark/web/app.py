@@ -54,6 +54,11 @@ from earmark.web.artwork import router as artwork_router
 from earmark.web.pages import STATIC_DIR
 from earmark.web.pages import router as pages_router
 from earmark.web.deps import APIError
+from earmark.accounts import Authenticator
+from earmark.store.accounts import AccountStore
+from earmark.sync.service import SyncError, SyncService
+from earmark.web import login as login_page
+from earmark.web import sync_api
 
 JSON_BODY_LIMIT = 1024 * 1024
 OPML_BODY_LIMIT = MAX_OPML_BYTES + 64 * 1024  # room for multipart framing
@@ -63,6 +68,7 @@ UPLOADS_PATH = "/api/v1/uploads"
 # Most specific first: FetchError is a FeedError.
 ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
     (NotFound, 404, "not_found"),
+    (SyncError, 400, "bad_request"),
     (FetchError, 502, "upstream_error"),
     (LLMError, 503, "llm_unavailable"),
     (DownloadError, 502, "download_error"),
@@ -85,6 +91,7 @@ HTTP_CODES = {
     416: "range_not_satisfiable",
     421: "misdirected_request",
     422: "validation_error",
+    429: "too_many_requests",
     501: "not_implemented",
     502: "bad_gateway",
     503: "service_unavailable",
@@ -193,9 +200,11 @@ class GuardMiddleware:
     Hosts answered: loopback (127.0.0.1, localhost, [::1]) and the ``allowed_hosts`` setting;
     when serving beyond loopback (a token is required) also any IP address and this machine's name."""
 
-    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: tuple[str, ...] = ()):
+    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: tuple[str, ...] = (),
+                 accounts: AccountStore | None = None):
         self.app = app
         self.token = token
+        self.accounts = accounts  # users' API tokens and login sessions count as the token
         self.allowed = set(allowed_hosts)
         if token is not None:
             name = socket.gethostname().lower()
@@ -233,8 +242,11 @@ class GuardMiddleware:
             )
         if self.token is None:
             return await self.app(scope, receive, send)
+        path = scope["path"]
+        if path.startswith(sync_api.SYNC_PREFIXES) or path in ("/login", "/logout") or path.startswith("/static/"):
+            return await self.app(scope, receive, send)  # they check who is asking themselves (or hold no data)
         auth = headers.get("authorization", "")
-        if auth[:7].lower() == "bearer " and self._valid(auth[7:].strip()):
+        if auth[:7].lower() == "bearer " and (self._valid(auth[7:].strip()) or self._user_token(auth[7:].strip())):
             return await self.app(scope, receive, send)
         cookie = SimpleCookie()
         try:
@@ -242,6 +254,9 @@ class GuardMiddleware:
         except CookieError:  # a malformed cookie header is the same as none
             cookie = SimpleCookie()
         if TOKEN_COOKIE in cookie and self._valid(cookie[TOKEN_COOKIE].value):
+            return await self.app(scope, receive, send)
+        session = cookie[sync_api.WEB_SESSION_COOKIE].value if sync_api.WEB_SESSION_COOKIE in cookie else None
+        if session and self.accounts is not None and self.accounts.session_user(session) is not None:
             return await self.app(scope, receive, send)
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = [value for key, value in query if key == "token"]
@@ -261,12 +276,20 @@ class GuardMiddleware:
                 await send(message)
 
             return await self.app(scope, receive, send_with_cookie)
+        if scope["method"] in ("GET", "HEAD") and "text/html" in headers.get("accept", "") and not path.startswith("/api/"):
+            # A browser without a session: the login page, then back here.
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = urlencode({"next": path + (f"?{query}" if query else "")})
+            return await RedirectResponse(f"/login?{target}", status_code=303)(scope, receive, send)
         return await error_response(
             401,
             "unauthorized",
             "this Earmark needs its access token: send 'Authorization: Bearer <token>' or open the link printed at start",
             headers={"WWW-Authenticate": "Bearer"},
         )(scope, receive, send)
+
+    def _user_token(self, candidate: str) -> bool:
+        return self.accounts is not None and bool(candidate) and self.accounts.token_user(candidate) is not None
 
     @staticmethod
     def _same_origin(headers: dict[str, str]) -> bool:
@@ -292,6 +315,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def api_error(request: Request, exc: APIError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(sync_api.Unauthorized)
+    async def sync_unauthorized(request: Request, exc: sync_api.Unauthorized) -> JSONResponse:
+        return sync_api.unauthorized_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -378,12 +405,18 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app.state.library = library
     app.state.playback = Playback(library)
     app.state.access_token = token
+    app.state.accounts = AccountStore(library)
+    app.state.authenticator = Authenticator(app.state.accounts)
+    app.state.sync = SyncService(library)
+    app.state.sync_tasks = set()  # podcasts a device subscribed to, loading in the background
     app.state.workers = None
     _install_error_handlers(app)
     contract.install(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(GuardMiddleware, token=token, allowed_hosts=settings.allowed_hosts)  # outermost: no body is read for a refused request
+    app.add_middleware(GuardMiddleware, token=token, allowed_hosts=settings.allowed_hosts, accounts=app.state.accounts)  # outermost: no body is read for a refused request
     app.include_router(api_router)
+    app.include_router(sync_api.router)
+    app.include_router(login_page.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
