@@ -169,9 +169,9 @@ def merge(lists: list[list[DirectoryShow]]) -> list[DirectoryShow]:
     return out
 
 
-def subscriptions(library) -> dict[str, int]:
-    """The library's feeds by :func:`feed_key` → podcast id."""
-    return {feed_key(url): pid for pid, url in library.conn.execute("SELECT id, url FROM podcasts")}
+def subscriptions(library, *user: int) -> dict[str, int]:
+    """The subscriptions' feeds (``library.podcasts(*user)``) by :func:`feed_key` → podcast id."""
+    return {feed_key(p.url): p.id for p in library.podcasts(*user)}
 
 
 def mark_subscribed(shows: list[DirectoryShow], subscribed: dict[str, int]) -> list[DirectoryShow]:
@@ -216,8 +216,6 @@ async def _gather(settings: Settings, asks: list[tuple[str, str, Callable]], ski
     statuses.sort(key=lambda s: order.get(s.source, 9))
     if asks and all(status.state == "error" for _, status in answers):
         raise DirectoryError("no directory could answer: " + "; ".join(s.message or s.name for s in statuses))
-    if not asks:
-        raise DirectoryError("no directory to ask: " + "; ".join(s.message or s.name for s in statuses))
     return DirectoryResults(query=query, category=category, shows=merge([shows for shows, _ in answers]),
                             sources=statuses)
 

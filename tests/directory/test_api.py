@@ -37,9 +37,9 @@ def test_search(api, stub):
         "artwork": "https://img.example.org/art600.jpg", "episode_count": 120, "categories": ["Science", "Physics"],
         "description": "All about Bridges Weekly", "link": "https://podcasts.apple.com/us/podcast/x/id101",
         "itunes_id": 101, "podcastindex_id": 201, "sources": ["itunes", "podcastindex"], "score": 2.0,
-        "podcast_id": podcast.id,
+        "subscribed": True, "subscription": podcast.id,
     }
-    assert data["results"][1]["podcast_id"] is None
+    assert data["results"][1]["subscribed"] is False and data["results"][1]["subscription"] is None
     assert [(s["source"], s["name"], s["state"]) for s in data["sources"]] == [
         ("itunes", "Apple Podcasts", "ok"), ("podcastindex", "Podcast Index", "ok")]
 
@@ -80,11 +80,11 @@ def test_preview(api, server):
     answer = api.get("/api/v1/directory/preview", params={"url": server.url("/show.rss")})
     assert answer.status_code == 200
     data = answer.json()
-    assert data["title"] == "Loopback Bridges" and data["episode_count"] == 2 and data["podcast_id"] is None
+    assert data["title"] == "Loopback Bridges" and data["episode_count"] == 2 and data["subscription"] is None
     assert [e["title"] for e in data["episodes"]] == ["Second <i>bridge</i>", "First"]
     subscribed = api.post("/api/v1/podcasts", json={"url": server.url("/show.rss")}).json()
     again = api.get("/api/v1/directory/preview", params={"url": server.url("/show.rss")}).json()
-    assert again["podcast_id"] == subscribed["id"]
+    assert again["subscribed"] is True and again["subscription"] == subscribed["id"]
 
 
 def test_preview_errors(api, server):

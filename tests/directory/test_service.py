@@ -137,6 +137,10 @@ def test_apple_page_and_feed_address_queries(stub, dsettings):
     results = asyncio.run(search(dsettings, "https://builders.example.org/feed"))
     assert [s.title for s in results.shows] == ["Bridge Builders"]
     assert results.sources[0].state == "skipped"
+    # A feed address without Podcast Index: no directory to ask, nothing found, and why.
+    bare = dataclasses.replace(dsettings, podcastindex_key=None)
+    results = asyncio.run(search(bare, "https://builders.example.org/feed"))
+    assert results.shows == [] and [s.state for s in results.sources] == ["skipped", "skipped"]
 
 
 def test_trending_by_category(stub, dsettings):

@@ -8,6 +8,7 @@ EARMARK_CONTRACT_EXAMPLES (default 25)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -18,6 +19,8 @@ from earmark.models import ChapterMark, EpisodeChapters, Segment, Summary, Trans
 from earmark.snips import create_snip
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
+from tests.directory.conftest import KEY, SECRET, catalogue
+from tests.directory.stub import DirectoryStub
 from tests.web.conftest import serving
 
 CONFIG = Path(__file__).parent / "contract" / "schemathesis.toml"
@@ -57,9 +60,18 @@ def _run(url: str, cwd: Path, phases: str) -> tuple[int, str]:
 
 def test_the_api_keeps_its_contract(app, show, tmp_path):
     _seed(app, show)
+    # The podcast directories (/api/v1/directory/…) are a stub on 127.0.0.1 answering their documented shapes.
+    directories = DirectoryStub(catalogue())
+    app.state.settings = dataclasses.replace(
+        app.state.settings, itunes_base_url=directories.base, podcastindex_base_url=directories.pi_base,
+        podcastindex_key=KEY, podcastindex_secret=SECRET,
+    )
     with serving(app) as url:
         # Stateful first: the fuzzing phase deletes podcasts and snips the links start from.
-        results = [_run(url, tmp_path, "stateful"), _run(url, tmp_path, "examples,coverage,fuzzing")]
+        try:
+            results = [_run(url, tmp_path, "stateful"), _run(url, tmp_path, "examples,coverage,fuzzing")]
+        finally:
+            directories.close()
     for code, output in results:
         summary = output[output.rfind("SUMMARY"):]
         print(summary)

@@ -32,6 +32,8 @@ router = APIRouter(tags=["directory"])
 Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 
 
+# "subscription", not "podcast_id": a null podcast_id reads as a link to /podcasts/{podcast_id} to
+# clients that follow ids (the contract fuzzer does), and most results are not subscribed.
 class DirectoryShowOut(BaseModel):
     feed_url: str
     title: str
@@ -46,7 +48,8 @@ class DirectoryShowOut(BaseModel):
     podcastindex_id: int | None
     sources: list[Literal["itunes", "podcastindex"]]
     score: float = Field(description="merged rank: the sum of 1/(rank+1) over the directories listing it")
-    podcast_id: int | None = Field(description="the library's podcast when already subscribed")
+    subscribed: bool = Field(description="whether the library already follows this feed")
+    subscription: int | None = Field(description="then the library's podcast id (as in /api/v1/podcasts/ID)")
 
 
 class DirectorySourceOut(BaseModel):
@@ -82,7 +85,8 @@ class FeedPreviewOut(BaseModel):
     categories: list[str]
     episode_count: int
     episodes: list[PreviewEpisodeOut]
-    podcast_id: int | None
+    subscribed: bool = Field(description="whether the library already follows this feed")
+    subscription: int | None = Field(description="then the library's podcast id (as in /api/v1/podcasts/ID)")
 
 
 UNAVAILABLE = {"model": ErrorResponse, "description": "No directory could answer (offline, down, rate-limited)"}
@@ -97,7 +101,8 @@ def _out(results: DirectoryResults, library, request: Request) -> DirectoryResul
                 feed_url=s.feed_url, title=s.title, author=s.author, artwork=s.artwork,
                 artwork_path=art_path(request.app.state, s.artwork, 300), episode_count=s.episode_count,
                 categories=list(s.categories), description=s.description, link=s.link, itunes_id=s.itunes_id,
-                podcastindex_id=s.podcastindex_id, sources=list(s.sources), score=s.score, podcast_id=s.podcast_id,
+                podcastindex_id=s.podcastindex_id, sources=list(s.sources), score=s.score,
+                subscribed=s.podcast_id is not None, subscription=s.podcast_id,
             )
             for s in shows
         ],
@@ -162,10 +167,11 @@ async def directory_preview(
 ) -> FeedPreviewOut:
     """Read a feed without subscribing: the show and its latest episodes."""
     found = await directory.preview(settings, url, limit=limit)  # FeedError → 422, FetchError → 502
+    subscription = subscriptions(library).get(feed_key(found.feed_url))
     return FeedPreviewOut(
         feed_url=found.feed_url, title=found.title, author=found.author, description=found.description,
         image=found.image, image_path=art_path(request.app.state, found.image, 300), link=found.link, categories=list(found.categories), episode_count=found.episode_count,
         episodes=[PreviewEpisodeOut(title=e.title, published=e.published, duration=e.duration, description=e.description)
                   for e in found.episodes],
-        podcast_id=subscriptions(library).get(feed_key(found.feed_url)),
+        subscribed=subscription is not None, subscription=subscription,
     )

@@ -94,7 +94,7 @@
       preview.type = "button";
       preview.dataset.preview = show.feed_url;
       preview.addEventListener("click", () => openPreview(show));
-      actions.append(preview, subscribeButton(show.feed_url, show.podcast_id));
+      actions.append(preview, subscribeButton(show.feed_url, show.subscription));
       li.append(head, actions);
       return li;
     }
@@ -122,7 +122,14 @@
       status.classList.remove("error");
       status.textContent = "Searching…";
       const result = await api("GET", "/directory/search?" + new URLSearchParams({ q, limit: "30" }));
-      if (mine === seq) render(result, result.ok && result.data.results.length === 1 ? "show" : "shows");
+      if (mine !== seq) return;
+      render(result, result.ok && result.data.results.length === 1 ? "show" : "shows");
+      if (result.ok && !result.data.results.length && /^https?:\/\/\S+$/i.test(q)) {
+        // A feed address no directory knows: it can still be previewed and subscribed to.
+        status.textContent = "No directory lists this address; preview the feed itself:";
+        list.replaceChildren(card({ feed_url: q, title: q, author: "", episode_count: null, categories: [],
+                                    artwork_path: null, subscription: null }));
+      }
     }
 
     async function popular() {
@@ -169,7 +176,7 @@
       }
       panel.replaceChildren(close, head);
       if (p.description) panel.append(el("p", "preview-description", p.description));
-      panel.append(subscribeButton(show.feed_url, p.podcast_id || show.podcast_id), el("h3", "", "Latest episodes"), episodes);
+      panel.append(subscribeButton(show.feed_url, p.subscription || show.subscription), el("h3", "", "Latest episodes"), episodes);
     }
 
     input.addEventListener("input", () => {
