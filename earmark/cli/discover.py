@@ -10,8 +10,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
-from earmark.directory import CATEGORIES, mark_subscribed, search, subscriptions, trending
+from earmark.cli.app import (
+    JSON_OPTION,
+    app,
+    console,
+    err_console,
+    open_library,
+    print_json,
+)
+from earmark.directory import (
+    CATEGORIES,
+    mark_subscribed,
+    search,
+    subscriptions,
+    trending,
+)
 
 
 @app.command()

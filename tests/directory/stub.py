@@ -131,7 +131,7 @@ class DirectoryStub:
         self._send(req, 200, json.dumps(answer).encode(), {"Content-Type": "text/javascript; charset=utf-8"})
 
     def _answer(self, path: str, query: dict[str, list[str]]) -> dict | None:
-        one = lambda name, default="": query.get(name, [default])[0]  # noqa: E731
+        one = lambda name, default="": query.get(name, [default])[0]
         if path == "/search":
             term = one("term").lower()
             hits = [s for s in self.catalogue if s.in_itunes and term in s.title.lower()][: int(one("limit", "50"))]

@@ -35,7 +35,7 @@ def test_discover_json_and_table(dsettings, stub, monkeypatch):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["query"] == "bridge"
-    assert [r["title"] for r in data["results"]][0] == "Bridges Weekly"
+    assert data["results"][0]["title"] == "Bridges Weekly"
     builders = next(r for r in data["results"] if r["title"] == "Bridge Builders")
     assert builders["podcast_id"] == podcast.id and builders["sources"] == ["podcastindex"]
     assert [s["state"] for s in data["sources"]] == ["ok", "ok"]
