@@ -167,6 +167,7 @@ def generate(db_path: Path, podcasts: int, episodes: int, seed: int) -> dict:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             podcast_rows,
         )
+        conn.execute("INSERT INTO user_podcasts (user_id, podcast_id, added_at) SELECT 1, id, added_at FROM podcasts")
 
     # episodes, podcast by podcast (as subscribing stores them), in transactions of ~50,000 rows
     sql = (

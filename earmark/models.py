@@ -291,6 +291,7 @@ class Snip:
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    user_id: int = 1  # whose snip it is (the owner's by default)
 
 
 # -- understanding (summary, chapters, highlights, ask) ------------------------------------------

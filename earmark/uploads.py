@@ -28,7 +28,7 @@ from pathlib import Path
 from earmark.config import Settings
 from earmark.errors import AudioError, EarmarkError
 from earmark.models import Chapter, Episode, Podcast
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 from earmark.store.uploads import UploadStore
 
 log = logging.getLogger(__name__)
@@ -310,9 +310,10 @@ def import_temp(
     sha256: str,
     podcast: str | None = None,
     source: str = "web",
+    user_id: int = OWNER_ID,
 ) -> UploadResult:
-    """Check ``temp`` (a complete upload), read its tags, and add it as an episode. ``temp`` is
-    gone afterwards: moved into place, or deleted when refused or already there."""
+    """Check ``temp`` (a complete upload), read its tags, and add it as an episode (of ``user_id``'s
+    uploads podcast). ``temp`` is gone afterwards: moved into place, or deleted when refused or already there."""
     from earmark.downloads.fetcher import slugify
 
     filename = safe_filename(filename)
@@ -320,7 +321,7 @@ def import_temp(
         check = check_audio(temp, filename)
         tags = read_tags(temp)
         store = UploadStore(library)
-        show = store.podcast(podcast)
+        show = store.podcast(podcast, user_id=user_id)
         if (existing := store.find(show.id, sha256)) is not None:
             return UploadResult(library.episode(existing), show, False)
         artwork = _store_cover(settings, tags, sha256)

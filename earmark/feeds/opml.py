@@ -27,7 +27,7 @@ from earmark.errors import FeedError, OPMLError
 from earmark.feeds.fetch import normalize_url
 from earmark.feeds.refresh import refresh_many
 from earmark.models import Podcast, RefreshResult
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
 # Real exports are a few kB; anything this large is not a subscription list.
 MAX_OPML_BYTES = 16 * 1024 * 1024
@@ -149,8 +149,9 @@ async def import_feeds(
     refresh: bool = True,
     progress: ImportProgress | None = None,
     client: httpx.AsyncClient | None = None,
+    user_id: int = OWNER_ID,
 ) -> OPMLImportSummary:
-    """Subscribe to every feed in ``doc``; then load the new ones, and those subscribed earlier but
+    """Subscribe ``user_id`` to every feed in ``doc``; then load the new ones, and those subscribed earlier but
     never loaded — so an import that was stopped (killed, cut off) part-way is finished by running
     it again. A feed that fails to load stays subscribed with its error recorded, as a dead feed in
     someone's export is still their choice."""
@@ -159,8 +160,10 @@ async def import_feeds(
 
     def add_all() -> None:  # thousands of inserts: off the event loop
         for feed in doc.feeds:
-            podcast, created = library.add_podcast(feed.url, title=feed.title or None)
-            (summary.added if created else summary.already_subscribed).append(podcast.id)
+            known = library.podcast_by_url(feed.url)
+            had = known is not None and library.is_subscribed(user_id, known.id)
+            podcast, created = library.add_podcast(feed.url, title=feed.title or None, user_id=user_id)
+            (summary.already_subscribed if had else summary.added).append(podcast.id)
             if created or podcast.last_checked is None:
                 to_load.append(podcast.id)
 

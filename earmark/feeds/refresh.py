@@ -19,7 +19,7 @@ from earmark.errors import EarmarkError, FeedError, FetchError, NotFound
 from earmark.feeds.fetch import fetch_feed, make_client, normalize_url
 from earmark.feeds.parse import parse_feed
 from earmark.models import Podcast, RefreshResult
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 from earmark.store.sync import SyncStore
 
 Progress = Callable[[RefreshResult], None]
@@ -114,14 +114,19 @@ async def refresh_many(
         return list(await asyncio.gather(*(one(i, http) for i in ids)))
 
 
-async def subscribe(library: Library, settings: Settings, url: str) -> tuple[Podcast, RefreshResult]:
-    """Subscribe to a feed and load its episodes. If the first fetch fails, nothing is kept and
-    the FeedError says why; subscribing twice returns the existing podcast."""
+async def subscribe(
+    library: Library, settings: Settings, url: str, *, user_id: int = OWNER_ID
+) -> tuple[Podcast, RefreshResult]:
+    """Subscribe ``user_id`` to a feed and load its episodes. If the first fetch fails, nothing is
+    kept and the FeedError says why; subscribing twice returns the existing podcast, and one the
+    library has for another user is shared."""
     url = normalize_url(url)
     existing = library.podcast_by_url(url)
     if existing is not None:
-        return existing, RefreshResult(existing.id, url, "exists")
-    podcast, _ = library.add_podcast(url)
+        subscribed = library.is_subscribed(user_id, existing.id)
+        library.add_podcast(url, user_id=user_id)
+        return existing, RefreshResult(existing.id, url, "exists" if subscribed else "shared")
+    podcast, _ = library.add_podcast(url, user_id=user_id)
     async with make_client(settings) as client:
         result = await refresh_podcast(library, settings, client, podcast.id)
     if result.status == "error":
@@ -131,5 +136,6 @@ async def subscribe(library: Library, settings: Settings, url: str) -> tuple[Pod
         # The feed moved (permanent redirect or itunes:new-feed-url) to an address we already
         # follow: the same podcast under its old address; keep the one subscription.
         library.remove_podcast(podcast.id)
+        library.add_podcast(moved.url, user_id=user_id)
         return moved, RefreshResult(moved.id, moved.url, "exists")
     return library.podcast(podcast.id), result

@@ -23,6 +23,7 @@ class SearchFilters:
     podcast_id: int | None = None
     since: datetime | None = None  # episode published at or after (UTC)
     until: datetime | None = None  # episode published before
+    user_id: int | None = None  # only podcasts this user follows, and only their snips
 
 
 @dataclass(slots=True)

@@ -224,6 +224,13 @@ def _allowed(conn: sqlite3.Connection, vectors: _Vectors, filters: SearchFilters
         )
         dated = np.isin(vectors.episodes, episodes)
         mask = dated if mask is None else mask & dated
+    if filters.user_id is not None:
+        followed = np.fromiter(
+            (r[0] for r in conn.execute("SELECT podcast_id FROM user_podcasts WHERE user_id = ?", (filters.user_id,))),
+            np.int64,
+        )
+        theirs = np.isin(vectors.podcasts, followed)
+        mask = theirs if mask is None else mask & theirs
     return mask
 
 

@@ -20,6 +20,12 @@ def filter_sql(filters: SearchFilters, *, docs: str) -> tuple[str, list]:
     if filters.until is not None:
         where.append("e.published < ?")
         params.append(filters.until.timestamp())
+    if filters.user_id is not None:
+        where.append(f"{docs}.podcast_id IN (SELECT podcast_id FROM user_podcasts WHERE user_id = ?)")
+        params.append(filters.user_id)
+        if docs == "d":  # search_docs: another user's snips are not yours to find
+            where.append("(d.kind != 'snip' OR d.ref IN (SELECT id FROM snips WHERE user_id = ?))")
+            params.append(filters.user_id)
     return "".join(f" AND {w}" for w in where), params
 
 

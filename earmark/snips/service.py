@@ -17,7 +17,7 @@ from earmark.errors import EarmarkError
 from earmark.models import PRIORITY_USER, Episode, Segment, Snip
 from earmark.snips import boundaries as B
 from earmark.snips.card import build_card
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore, _segment
 
@@ -61,7 +61,8 @@ def _overlap_excerpt(sentences: list[B.Sentence], start: float, end: float) -> s
 
 
 def create_snip(
-    library: Library, settings: Settings, episode_id: int, position: float, boundary: str | None = None
+    library: Library, settings: Settings, episode_id: int, position: float, boundary: str | None = None,
+    *, user_id: int = OWNER_ID,
 ) -> Snip:
     """Store a snip for a tap at ``position`` seconds and return it at once: bounds snapped to
     sentences when the episode has a transcript, else a provisional window. No model runs here;
@@ -86,7 +87,7 @@ def create_snip(
         start, end, excerpt = snapped.start, snapped.end, snapped.excerpt
     else:
         (start, end), excerpt = B.provisional(position, episode.duration), ""
-    snip = SnipStore(library).create(
+    snip = SnipStore(library, user_id).create(
         Snip(episode_id=episode_id, tapped_at=position, start=start, end=end, boundary=boundary, excerpt=excerpt)
     )
     from earmark.snips.enrich import notify
@@ -242,10 +243,10 @@ def pending_snips(library: Library, *, include_waiting: bool = False) -> list[in
 # -- a user's edit ----------------------------------------------------------------------------------
 
 
-def edit_snip(library: Library, snip_id: int, **changes) -> Snip:
-    """Apply a user's edit. Bounds are checked (0 ≤ start < end ≤ duration, at most 10 minutes)
-    and the excerpt follows them when a transcript exists."""
-    store = SnipStore(library)
+def edit_snip(library: Library, snip_id: int, *, user_id: int | None = None, **changes) -> Snip:
+    """Apply a user's edit (to their own snip when ``user_id`` is given). Bounds are checked
+    (0 ≤ start < end ≤ duration, at most 10 minutes) and the excerpt follows them when a transcript exists."""
+    store = SnipStore(library, user_id)
     snip = store.get(snip_id)
     if "start" in changes or "end" in changes:
         start = float(changes.get("start", snip.start))

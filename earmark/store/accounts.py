@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass
 
 from earmark.errors import EarmarkError, NotFound
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
-OWNER_ID = 1
 SESSION_SECONDS = 30 * 24 * 3600
 
 
@@ -90,11 +89,13 @@ class AccountStore:
             conn.execute("DELETE FROM web_sessions WHERE user_id = ?", (user_id,))
 
     def remove(self, user_id: int) -> None:
-        """Remove a user with their tokens, sessions, devices and sync state. The owner stays: the
-        library is theirs."""
+        """Remove a user with their snips, subscriptions, playback, tokens, sessions, devices and
+        sync state. The owner stays: the library is theirs. (Podcasts only they followed stay in the
+        library, unsubscribed, until the owner removes them.)"""
         if user_id == OWNER_ID:
             raise EarmarkError("the owner of the library cannot be removed (change their password instead)")
         with self.library.transaction() as conn:
+            conn.execute("DELETE FROM snips WHERE user_id = ?", (user_id,))
             if not conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount:
                 raise NotFound(f"no user with id {user_id}")
 

@@ -146,6 +146,7 @@ class FetchState:
 # episode_count (and played_count) are kept current by triggers (schema migration 9): listing
 # 2,000 podcasts does not count their 500,000 episodes.
 _PODCAST_SELECT = "SELECT p.* FROM podcasts p"
+OWNER_ID = 1  # the user who owns the library (everything from before accounts is theirs)
 _NEWEST = "published IS NULL, published DESC, id"  # newest first, undated last: episodes_by_podcast_newest
 
 
@@ -254,9 +255,10 @@ class Library:
 
     # -- podcasts -----------------------------------------------------------------------------
 
-    def add_podcast(self, url: str, title: str | None = None) -> tuple[Podcast, bool]:
-        """Subscribe to ``url``; returns (podcast, created). An existing subscription is returned as is.
-        ``title`` (e.g. from an OPML file) stands in until the feed is first loaded; default: the URL."""
+    def add_podcast(self, url: str, title: str | None = None, *, user_id: int = OWNER_ID) -> tuple[Podcast, bool]:
+        """Subscribe ``user_id`` to ``url``; returns (podcast, created: new to the library). A podcast
+        the library has (another user's) is shared. ``title`` (e.g. from an OPML file) stands in until
+        the feed is first loaded; default: the URL."""
         with self.transaction() as conn:
             row = conn.execute("SELECT id FROM podcasts WHERE url = ?", (url,)).fetchone()
             if row:
@@ -266,7 +268,30 @@ class Library:
                     "INSERT INTO podcasts (url, title, added_at) VALUES (?, ?, ?)", (url, title or url, time.time())
                 ).lastrowid
                 created = True
+            self._link(conn, user_id, podcast_id)
         return self.podcast(podcast_id), created
+
+    @staticmethod
+    def _link(conn: sqlite3.Connection, user_id: int, podcast_id: int) -> None:
+        conn.execute(
+            "INSERT INTO user_podcasts (user_id, podcast_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (user_id, podcast_id, time.time()),
+        )
+
+    def is_subscribed(self, user_id: int, podcast_id: int) -> bool:
+        return bool(self.conn.execute(
+            "SELECT 1 FROM user_podcasts WHERE user_id = ? AND podcast_id = ?", (user_id, podcast_id)
+        ).fetchone())
+
+    def unsubscribe(self, user_id: int, podcast_id: int) -> list[str]:
+        """``user_id`` leaves the podcast; the last one to leave removes it from the library (and
+        gets its downloaded files' paths to delete). Another user's subscription keeps it all."""
+        self.podcast(podcast_id)
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM user_podcasts WHERE user_id = ? AND podcast_id = ?", (user_id, podcast_id))
+            if conn.execute("SELECT 1 FROM user_podcasts WHERE podcast_id = ?", (podcast_id,)).fetchone():
+                return []
+        return self.remove_podcast(podcast_id)
 
     def podcast(self, podcast_id: int) -> Podcast:
         row = self.conn.execute(_PODCAST_SELECT + " WHERE p.id = ?", (podcast_id,)).fetchone()
@@ -278,8 +303,12 @@ class Library:
         row = self.conn.execute(_PODCAST_SELECT + " WHERE p.url = ?", (url,)).fetchone()
         return _podcast(row) if row else None
 
-    def podcasts(self) -> list[Podcast]:
-        rows = self.conn.execute(_PODCAST_SELECT + " ORDER BY lower(p.title), p.id").fetchall()
+    def podcasts(self, user_id: int = OWNER_ID) -> list[Podcast]:
+        """The user's subscriptions, by title."""
+        rows = self.conn.execute(
+            _PODCAST_SELECT + " JOIN user_podcasts up ON up.podcast_id = p.id AND up.user_id = ? ORDER BY lower(p.title), p.id",
+            (user_id,),
+        ).fetchall()
         return [_podcast(row) for row in rows]
 
     def podcast_ids(self) -> list[int]:
@@ -289,9 +318,13 @@ class Library:
     def podcast_titles(self) -> dict[int, str]:
         return {row[0]: row[1] for row in self.conn.execute("SELECT id, title FROM podcasts")}
 
-    def unplayed_counts(self) -> dict[int, int]:
-        """Episodes not marked played, per podcast."""
-        return {row[0]: row[1] for row in self.conn.execute("SELECT id, episode_count - played_count FROM podcasts")}
+    def unplayed_counts(self, user_id: int = OWNER_ID) -> dict[int, int]:
+        """Episodes the user has not marked played, per podcast (the owner's are counted by triggers)."""
+        if user_id == OWNER_ID:
+            return {row[0]: row[1] for row in self.conn.execute("SELECT id, episode_count - played_count FROM podcasts")}
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT p.id, p.episode_count - (SELECT count(*) FROM playback pb JOIN episodes e ON e.id = pb.episode_id"
+            " WHERE e.podcast_id = p.id AND pb.user_id = ? AND pb.played) FROM podcasts p", (user_id,))}
 
     def remove_podcast(self, podcast_id: int) -> list[str]:
         """Unsubscribe; returns the paths of its downloaded files for the caller to delete."""

@@ -1,6 +1,7 @@
-"""What the listener did: the play position and played flag of each episode, and the up-next queue.
+"""What the listener did: the play position and played flag of each episode, and the up-next queue,
+each user's own (the owner's by default).
 
-Uses the ``playback`` and ``queue`` tables (schema migration 2) through ``Library.transaction()``;
+Uses the ``playback`` and ``queue`` tables (schema migrations 2 and 12) through ``Library.transaction()``;
 every write is one transaction and checks that the episodes exist, so an unknown id raises
 NotFound and leaves everything as it was.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from earmark.errors import NotFound
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
 
 @dataclass(slots=True)
@@ -51,17 +52,20 @@ def _require_episodes(conn: sqlite3.Connection, episode_ids: list[int]) -> None:
 
 
 class Playback:
-    """Playback state and the queue of one library."""
+    """Playback state and the queue of one user of one library."""
 
-    def __init__(self, library: Library):
+    def __init__(self, library: Library, user_id: int = OWNER_ID):
         self.library = library
+        self.user_id = user_id
 
     # -- position / played ----------------------------------------------------------------------
 
     def state(self, episode_id: int) -> PlaybackState:
         """The episode's state; an episode never played has position 0. Raises NotFound."""
         self.library.episode(episode_id)
-        row = self.library.conn.execute("SELECT * FROM playback WHERE episode_id = ?", (episode_id,)).fetchone()
+        row = self.library.conn.execute(
+            "SELECT * FROM playback WHERE user_id = ? AND episode_id = ?", (self.user_id, episode_id)
+        ).fetchone()
         return _state(row) if row else PlaybackState(episode_id)
 
     def states(self, episode_ids: Iterable[int]) -> dict[int, PlaybackState]:
@@ -71,7 +75,8 @@ class Playback:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             rows = self.library.conn.execute(
-                f"SELECT * FROM playback WHERE episode_id IN ({','.join('?' * len(chunk))})", chunk
+                f"SELECT * FROM playback WHERE user_id = ? AND episode_id IN ({','.join('?' * len(chunk))})",
+                (self.user_id, *chunk),
             )
             for row in rows:
                 result[row["episode_id"]] = _state(row)
@@ -83,9 +88,9 @@ class Playback:
         with self.library.transaction() as conn:
             _require_episodes(conn, [episode_id])
             conn.execute(
-                "INSERT INTO playback (episode_id, position, played, updated_at) VALUES (?, ?, 0, ?)"
-                " ON CONFLICT (episode_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-                (episode_id, float(seconds), time.time()),
+                "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, ?, 0, ?)"
+                " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+                (self.user_id, episode_id, float(seconds), time.time()),
             )
         return self.state(episode_id)
 
@@ -96,15 +101,15 @@ class Playback:
             _require_episodes(conn, [episode_id])
             if played:
                 conn.execute(
-                    "INSERT INTO playback (episode_id, position, played, updated_at) VALUES (?, 0, 1, ?)"
-                    " ON CONFLICT (episode_id) DO UPDATE SET position = 0, played = 1, updated_at = excluded.updated_at",
-                    (episode_id, time.time()),
+                    "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, 0, 1, ?)"
+                    " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = 0, played = 1, updated_at = excluded.updated_at",
+                    (self.user_id, episode_id, time.time()),
                 )
             else:
                 conn.execute(
-                    "INSERT INTO playback (episode_id, position, played, updated_at) VALUES (?, 0, 0, ?)"
-                    " ON CONFLICT (episode_id) DO UPDATE SET played = 0, updated_at = excluded.updated_at",
-                    (episode_id, time.time()),
+                    "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, 0, 0, ?)"
+                    " ON CONFLICT (user_id, episode_id) DO UPDATE SET played = 0, updated_at = excluded.updated_at",
+                    (self.user_id, episode_id, time.time()),
                 )
         return self.state(episode_id)
 
@@ -112,7 +117,9 @@ class Playback:
 
     def queue(self) -> list[int]:
         """Episode ids, up next first."""
-        return [row[0] for row in self.library.conn.execute("SELECT episode_id FROM queue ORDER BY position")]
+        return [row[0] for row in self.library.conn.execute(
+            "SELECT episode_id FROM queue WHERE user_id = ? ORDER BY position", (self.user_id,)
+        )]
 
     def set_queue(self, episode_ids: Iterable[int]) -> list[int]:
         """Replace the queue. Duplicates raise ValueError and unknown ids NotFound; either way the
@@ -122,6 +129,9 @@ class Playback:
             raise ValueError("the queue lists an episode more than once")
         with self.library.transaction() as conn:
             _require_episodes(conn, ids)
-            conn.execute("DELETE FROM queue")
-            conn.executemany("INSERT INTO queue (episode_id, position) VALUES (?, ?)", [(e, n) for n, e in enumerate(ids)])
+            conn.execute("DELETE FROM queue WHERE user_id = ?", (self.user_id,))
+            conn.executemany(
+                "INSERT INTO queue (user_id, episode_id, position) VALUES (?, ?, ?)",
+                [(self.user_id, e, n) for n, e in enumerate(ids)],
+            )
         return self.queue()

@@ -537,9 +537,8 @@ MIGRATIONS: list[str] = [
     # 12: accounts and sync with phone apps (gpodder.net API, Nextcloud gpoddersync). User 1 owns
     # the library that existed before accounts (its name is set by the first `earmark user add`).
     # Passwords are argon2 hashes; API tokens and web sessions are kept as sha256 of the secret.
-    # A user's devices sync within groups (group 0: the main one, which the owner's library joins:
-    # a podcast added to or removed from the library is reported to the owner's devices, by the
-    # triggers below). Subscription state is kept per group and URL with the time it last changed;
+    # A user's devices sync within groups (group 0: the main one, which the user's subscriptions in
+    # Earmark join: one added or removed there is reported to their devices, by the triggers below). Subscription state is kept per group and URL with the time it last changed;
     # episode actions are kept as sent, with the episode they were matched to (NULL until a feed
     # refresh brings it).
     """
@@ -600,23 +599,92 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX episode_actions_by_time ON episode_actions (user_id, received_at);
     CREATE INDEX episode_actions_unmatched ON episode_actions (podcast_url) WHERE episode_id IS NULL;
+    -- Each user's own subscriptions, playback, queue and snips; what is computed for an episode
+    -- (transcripts, AI results) is shared. Everything before accounts is user 1's.
+    CREATE TABLE user_podcasts (
+        user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        podcast_id  INTEGER NOT NULL REFERENCES podcasts(id) ON DELETE CASCADE,
+        added_at    REAL NOT NULL,
+        PRIMARY KEY (user_id, podcast_id)
+    );
+    CREATE INDEX user_podcasts_by_podcast ON user_podcasts (podcast_id);
+    INSERT INTO user_podcasts (user_id, podcast_id, added_at) SELECT 1, id, added_at FROM podcasts;
+    DROP TRIGGER episodes_count_bd;
+    DROP TRIGGER episodes_count_au;
+    CREATE TABLE playback_by_user (
+        user_id     INTEGER NOT NULL DEFAULT 1 REFERENCES users(id) ON DELETE CASCADE,
+        episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        position    REAL NOT NULL DEFAULT 0,
+        played      INTEGER NOT NULL DEFAULT 0,
+        updated_at  REAL NOT NULL,
+        PRIMARY KEY (user_id, episode_id)
+    );
+    INSERT INTO playback_by_user (user_id, episode_id, position, played, updated_at)
+        SELECT 1, episode_id, position, played, updated_at FROM playback;
+    DROP TABLE playback;
+    ALTER TABLE playback_by_user RENAME TO playback;
+    CREATE INDEX playback_by_time ON playback (user_id, updated_at);
+    CREATE TABLE queue_by_user (
+        user_id     INTEGER NOT NULL DEFAULT 1 REFERENCES users(id) ON DELETE CASCADE,
+        episode_id  INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        PRIMARY KEY (user_id, episode_id)
+    );
+    INSERT INTO queue_by_user (user_id, episode_id, position) SELECT 1, episode_id, position FROM queue;
+    DROP TABLE queue;
+    ALTER TABLE queue_by_user RENAME TO queue;
+    ALTER TABLE snips ADD COLUMN user_id INTEGER NOT NULL DEFAULT 1;  -- (removed with the user by AccountStore)
+    CREATE INDEX snips_by_user ON snips (user_id, created_at DESC);
+    -- The podcast list's played counts are the owner's (others' are counted when asked).
+    CREATE TRIGGER episodes_count_bd BEFORE DELETE ON episodes BEGIN
+        DELETE FROM playback WHERE episode_id = old.id;
+        UPDATE podcasts SET episode_count = episode_count - 1 WHERE id = old.podcast_id;
+    END;
+    CREATE TRIGGER episodes_count_au AFTER UPDATE OF podcast_id ON episodes WHEN old.podcast_id != new.podcast_id BEGIN
+        UPDATE podcasts SET episode_count = episode_count - 1,
+            played_count = played_count - (SELECT count(*) FROM playback WHERE episode_id = new.id AND played != 0 AND user_id = 1)
+            WHERE id = old.podcast_id;
+        UPDATE podcasts SET episode_count = episode_count + 1,
+            played_count = played_count + (SELECT count(*) FROM playback WHERE episode_id = new.id AND played != 0 AND user_id = 1)
+            WHERE id = new.podcast_id;
+    END;
+    CREATE TRIGGER playback_count_ai AFTER INSERT ON playback WHEN new.played != 0 AND new.user_id = 1 BEGIN
+        UPDATE podcasts SET played_count = played_count + 1
+            WHERE id = (SELECT podcast_id FROM episodes WHERE id = new.episode_id);
+    END;
+    CREATE TRIGGER playback_count_au AFTER UPDATE OF played, episode_id ON playback
+        WHEN new.user_id = 1 AND ((old.played != 0) != (new.played != 0) OR old.episode_id != new.episode_id) BEGIN
+        UPDATE podcasts SET played_count = played_count - 1
+            WHERE old.played != 0 AND id = (SELECT podcast_id FROM episodes WHERE id = old.episode_id);
+        UPDATE podcasts SET played_count = played_count + 1
+            WHERE new.played != 0 AND id = (SELECT podcast_id FROM episodes WHERE id = new.episode_id);
+    END;
+    CREATE TRIGGER playback_count_ad AFTER DELETE ON playback WHEN old.played != 0 AND old.user_id = 1 BEGIN
+        UPDATE podcasts SET played_count = played_count - 1
+            WHERE id = (SELECT podcast_id FROM episodes WHERE id = old.episode_id);
+    END;
+    -- A user's subscriptions in Earmark are their main sync group's: changes reach their devices.
     INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at)
         SELECT 1, 0, url, 1, added_at FROM podcasts WHERE url LIKE 'http%';
-    CREATE TRIGGER podcasts_sync_ai AFTER INSERT ON podcasts WHEN new.url LIKE 'http%' BEGIN
+    CREATE TRIGGER user_podcasts_sync_ai AFTER INSERT ON user_podcasts BEGIN
         INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at, device)
-            VALUES (1, 0, new.url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL)
-            ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL
-            WHERE subscribed = 0;
+            SELECT new.user_id, 0, url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL FROM podcasts WHERE id = new.podcast_id AND url LIKE 'http%'
+            ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL WHERE subscribed = 0;
     END;
-    CREATE TRIGGER podcasts_sync_ad AFTER DELETE ON podcasts WHEN old.url LIKE 'http%' BEGIN
+    CREATE TRIGGER user_podcasts_sync_ad AFTER DELETE ON user_podcasts BEGIN
         UPDATE sync_subscriptions SET subscribed = 0, changed_at = (julianday('now') - 2440587.5) * 86400.0, device = NULL
-            WHERE user_id = 1 AND group_id = 0 AND url = old.url;
+            WHERE user_id = old.user_id AND group_id = 0 AND subscribed
+            AND url = (SELECT url FROM podcasts WHERE id = old.podcast_id);
+    END;
+    -- (a podcast's row goes after its user_podcasts rows, whose trigger above still finds its URL)
+    CREATE TRIGGER podcasts_sync_bd BEFORE DELETE ON podcasts BEGIN
+        DELETE FROM user_podcasts WHERE podcast_id = old.id;
     END;
     CREATE TRIGGER podcasts_sync_au AFTER UPDATE OF url ON podcasts WHEN old.url != new.url BEGIN
         UPDATE sync_subscriptions SET subscribed = 0, changed_at = (julianday('now') - 2440587.5) * 86400.0, device = NULL
-            WHERE user_id = 1 AND group_id = 0 AND url = old.url;
+            WHERE group_id = 0 AND url = old.url AND user_id IN (SELECT user_id FROM user_podcasts WHERE podcast_id = new.id);
         INSERT INTO sync_subscriptions (user_id, group_id, url, subscribed, changed_at, device)
-            SELECT 1, 0, new.url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL WHERE new.url LIKE 'http%'
+            SELECT user_id, 0, new.url, 1, (julianday('now') - 2440587.5) * 86400.0, NULL FROM user_podcasts WHERE podcast_id = new.id AND new.url LIKE 'http%'
             ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL;
     END;
     """,

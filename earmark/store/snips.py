@@ -1,5 +1,6 @@
 """Snips in the library. A snip is written the moment it is created; the AI card is set later by
-``set_card``, which leaves alone every field the user has edited."""
+``set_card``, which leaves alone every field the user has edited. Each snip is one user's: a store
+made for a user sees only theirs (another's is "not found"); one made without (the pipeline) all."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def _snip(row: sqlite3.Row) -> Snip:
         prompt_version=row["prompt_version"],
         created_at=_dt(row["created_at"]),
         updated_at=_dt(row["updated_at"]),
+        user_id=row["user_id"],
     )
 
 
@@ -68,8 +70,9 @@ class SnipFilter:
 
 
 class SnipStore:
-    def __init__(self, library: Library):
+    def __init__(self, library: Library, user_id: int | None = None):
         self.library = library
+        self.user_id = user_id
 
     def create(self, snip: Snip) -> Snip:
         self.library.episode(snip.episode_id)  # NotFound for an unknown episode
@@ -77,25 +80,29 @@ class SnipStore:
         with self.library.transaction() as conn:
             snip_id = conn.execute(
                 """INSERT INTO snips (episode_id, tapped_at, start, "end", boundary, state, title, takeaways,
-                   quote, quote_speaker, excerpt, note, tags, favorite, edited, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   quote, quote_speaker, excerpt, note, tags, favorite, edited, created_at, updated_at, user_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     snip.episode_id, snip.tapped_at, snip.start, snip.end, snip.boundary, snip.state, snip.title,
                     json.dumps(snip.takeaways), snip.quote, snip.quote_speaker, snip.excerpt, snip.note,
                     json.dumps(snip.tags), int(snip.favorite), json.dumps(snip.edited), now, now,
+                    self.user_id if self.user_id is not None else snip.user_id,
                 ),
             ).lastrowid
         return self.get(snip_id)
 
     def get(self, snip_id: int) -> Snip:
         row = self.library.conn.execute("SELECT * FROM snips WHERE id = ?", (snip_id,)).fetchone()
-        if row is None:
+        if row is None or (self.user_id is not None and row["user_id"] != self.user_id):
             raise NotFound(f"no snip with id {snip_id}")
         return _snip(row)
 
     def list(self, where: SnipFilter = SnipFilter()) -> list[Snip]:
         """Newest first."""
         clauses, params = [], []
+        if self.user_id is not None:
+            clauses.append("s.user_id = ?")
+            params.append(self.user_id)
         if where.episode_id is not None:
             clauses.append("s.episode_id = ?")
             params.append(where.episode_id)

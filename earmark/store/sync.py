@@ -2,14 +2,14 @@
 changes per group, episode actions — and how the owner's actions meet the library's playback.
 
 - Devices appear on first use. A user's devices sync within groups: new devices join group 0,
-  the main group, which the owner's library also belongs to (triggers on ``podcasts`` report
-  library changes there). ``stop-synchronize`` gives a device a group of its own.
+  the main group, to which the user's subscriptions in Earmark also belong (triggers on
+  ``user_podcasts`` report changes made in Earmark there). ``stop-synchronize`` gives a device a group of its own.
 - Subscription state is one row per (group, URL) with the time it last changed; ``since`` asks
   for rows changed at or after it (inclusive: a change in the same second is never missed, and a
   change seen twice is harmless).
-- Play positions: newest wins, per episode. A play action changes the owner's playback only if
-  it happened after the position Earmark has (``playback.updated_at``); the web player's changes
-  are reported to devices as play actions of the device ``earmark``.
+- Play positions: newest wins, per user and episode. A play action changes the user's playback
+  in Earmark only if it happened after the position Earmark has (``playback.updated_at``); the
+  web player's changes are reported to devices as play actions of the device ``earmark``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from earmark.store.accounts import OWNER_ID
 from earmark.store.library import Library
 
 MAIN_GROUP = 0
@@ -186,7 +185,7 @@ class SyncStore:
     # -- episode actions ------------------------------------------------------------------------
 
     def add_actions(self, user_id: int, actions: list[EpisodeAction], now: float) -> None:
-        """Keep the actions; the owner's are matched to episodes and play positions applied."""
+        """Keep the actions, matched to episodes where the library has them (play positions applied)."""
         with self.library.transaction() as conn:
             for device in {a.device for a in actions if a.device}:
                 self._ensure(conn, user_id, device)
@@ -198,12 +197,12 @@ class SyncStore:
                     (user_id, a.device, a.podcast, a.episode, a.guid, a.action, a.timestamp, a.started, a.position,
                      a.total, now, episode_id),
                 )
-                if episode_id is not None and user_id == OWNER_ID:
-                    _apply(conn, episode_id, a)
+                if episode_id is not None:
+                    _apply(conn, user_id, episode_id, a)
 
     def attach_pending(self, podcast_id: int) -> int:
         """Actions that named an episode not known then, matched now that a refresh brought it
-        (the owner's play positions applied, newest wins). Returns how many were matched."""
+        (play positions applied, newest wins). Returns how many were matched."""
         matched = 0
         with self.library.transaction() as conn:
             url = conn.execute("SELECT url FROM podcasts WHERE id = ?", (podcast_id,)).fetchone()
@@ -220,16 +219,15 @@ class SyncStore:
                     continue
                 matched += 1
                 conn.execute("UPDATE episode_actions SET episode_id = ? WHERE id = ?", (episode_id, row["id"]))
-                if row["user_id"] == OWNER_ID:
-                    _apply(conn, episode_id, _action(row))
+                _apply(conn, row["user_id"], episode_id, _action(row))
         return matched
 
     def actions(
         self, user_id: int, since: float, *, podcast: str | None = None, device: str | None = None, aggregated: bool = False
     ) -> list[EpisodeAction]:
-        """Actions received at or after ``since`` (for the owner, with the web player's position
-        changes as play actions of the device ``earmark``), oldest first; ``aggregated``: only the
-        newest per episode."""
+        """Actions received at or after ``since`` (with the user's position changes in Earmark as
+        play actions of the device ``earmark``), oldest first; ``aggregated``: only the newest per
+        episode."""
         sql = "SELECT * FROM episode_actions WHERE user_id = ? AND received_at >= ?"
         args: list = [user_id, since]
         if podcast is not None:
@@ -239,8 +237,8 @@ class SyncStore:
             sql += " AND device = ?"
             args.append(device)
         found = [_action(r) for r in self.library.conn.execute(sql + " ORDER BY timestamp, id", args)]
-        if user_id == OWNER_ID and device in (None, EARMARK_DEVICE):
-            found += self._library_actions(since, podcast)
+        if device in (None, EARMARK_DEVICE):
+            found += self._library_actions(user_id, since, podcast)
             found.sort(key=lambda a: a.timestamp)
         if aggregated:
             newest: dict[str, EpisodeAction] = {}
@@ -249,16 +247,18 @@ class SyncStore:
             found = sorted(newest.values(), key=lambda a: a.timestamp)
         return found
 
-    def _library_actions(self, since: float, podcast: str | None) -> list[EpisodeAction]:
+    def _library_actions(self, user_id: int, since: float, podcast: str | None) -> list[EpisodeAction]:
         """The library's playback changes since ``since`` that no device sent (those it applied
         carry the action's own time, and are not reported back)."""
         sql = (
             "SELECT p.url, e.enclosure_url, e.guid, e.duration, pb.position, pb.played, pb.updated_at"
             " FROM playback pb JOIN episodes e ON e.id = pb.episode_id JOIN podcasts p ON p.id = e.podcast_id"
-            " WHERE pb.updated_at >= ? AND e.enclosure_url IS NOT NULL AND NOT EXISTS (SELECT 1 FROM episode_actions a"
-            " WHERE a.episode_id = pb.episode_id AND a.user_id = ? AND a.timestamp = pb.updated_at)"
+            " WHERE pb.user_id = ? AND pb.updated_at >= ? AND e.enclosure_url IS NOT NULL AND p.url LIKE 'http%'"
+            " AND NOT EXISTS (SELECT 1"
+            " FROM episode_actions a WHERE a.episode_id = pb.episode_id AND a.user_id = pb.user_id"
+            " AND a.timestamp = pb.updated_at)"
         )
-        args: list = [since, OWNER_ID]
+        args: list = [user_id, since]
         if podcast is not None:
             sql += " AND p.url = ?"
             args.append(podcast)
@@ -287,11 +287,13 @@ def _match(conn: sqlite3.Connection, podcast_url: str, episode_url: str, guid: s
     return row[0] if row else None
 
 
-def _apply(conn: sqlite3.Connection, episode_id: int, action: EpisodeAction) -> None:
-    """Newest wins: a play or new action older than what the library has changes nothing."""
+def _apply(conn: sqlite3.Connection, user_id: int, episode_id: int, action: EpisodeAction) -> None:
+    """Newest wins: a play or new action older than what the user's playback has changes nothing."""
     if action.action not in ("play", "new"):
         return
-    current = conn.execute("SELECT updated_at FROM playback WHERE episode_id = ?", (episode_id,)).fetchone()
+    current = conn.execute(
+        "SELECT updated_at FROM playback WHERE user_id = ? AND episode_id = ?", (user_id, episode_id)
+    ).fetchone()
     if current is not None and current[0] >= action.timestamp:
         return
     if action.action == "new":
@@ -303,8 +305,8 @@ def _apply(conn: sqlite3.Connection, episode_id: int, action: EpisodeAction) -> 
         played = int(total > 0 and action.position >= total - FINISHED_WITHIN)
         position = 0.0 if played else float(action.position)
     conn.execute(
-        "INSERT INTO playback (episode_id, position, played, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (episode_id) DO UPDATE SET position = excluded.position, played = excluded.played,"
+        "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = excluded.position, played = excluded.played,"
         " updated_at = excluded.updated_at",
-        (episode_id, position, played, action.timestamp),
+        (user_id, episode_id, position, played, action.timestamp),
     )

@@ -116,12 +116,21 @@ class UnderstandingStore:
         ).fetchone()
         return row is not None
 
-    def all_highlights(self, *, limit: int = 50, offset: int = 0) -> list[Highlight]:
-        """Across the library: newest episodes' highlights first (by when they were made), in time order within one."""
-        rows = self.library.conn.execute(
-            "SELECT * FROM highlights ORDER BY created_at DESC, episode_id DESC, start LIMIT ? OFFSET ?",
-            (limit, offset),
-        ).fetchall()
+    def all_highlights(self, *, limit: int = 50, offset: int = 0, user_id: int | None = None) -> list[Highlight]:
+        """Across the library (or the podcasts ``user_id`` follows): newest episodes' highlights first
+        (by when they were made), in time order within one."""
+        if user_id is None:
+            rows = self.library.conn.execute(
+                "SELECT * FROM highlights ORDER BY created_at DESC, episode_id DESC, start LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        else:
+            rows = self.library.conn.execute(
+                "SELECT h.* FROM highlights h JOIN episodes e ON e.id = h.episode_id JOIN user_podcasts up"
+                " ON up.podcast_id = e.podcast_id AND up.user_id = ?"
+                " ORDER BY h.created_at DESC, h.episode_id DESC, h.start LIMIT ? OFFSET ?",
+                (user_id, limit, offset),
+            ).fetchall()
         return [self._highlight(r) for r in rows]
 
     # -- items a check left out --------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from earmark.models import Episode, Podcast
-from earmark.store.library import _EPISODE_COLUMNS, Library, _episode_values, _hash
+from earmark.store.library import _EPISODE_COLUMNS, OWNER_ID, Library, _episode_values, _hash
 
 DEFAULT_TITLE = "My uploads"
 URL_PREFIX = "earmark:uploads"  # podcasts.url is NOT NULL UNIQUE; an uploads podcast has no feed
@@ -38,8 +38,9 @@ class UploadStore:
     def __init__(self, library: Library):
         self.library = library
 
-    def podcast(self, name: str | None = None) -> Podcast:
-        """The uploads podcast called ``name`` ("My uploads" when None), created on first use."""
+    def podcast(self, name: str | None = None, *, user_id: int = OWNER_ID) -> Podcast:
+        """The uploads podcast called ``name`` ("My uploads" when None), created on first use, in
+        ``user_id``'s subscriptions."""
         title = (name or "").strip() or DEFAULT_TITLE
         url = uploads_url(name)
         with self.library.transaction() as conn:
@@ -53,6 +54,10 @@ class UploadStore:
                     " VALUES (?, ?, ?, ?, 'ok', ?, ?, 'uploads')",
                     (url, title, "Audio files you added yourself.", now, now, now),
                 ).lastrowid
+            conn.execute(
+                "INSERT INTO user_podcasts (user_id, podcast_id, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, podcast_id, time.time()),
+            )
         return self.library.podcast(podcast_id)
 
     def find(self, podcast_id: int, sha256: str) -> int | None:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from earmark.errors import EarmarkError
-from earmark.store.accounts import OWNER_ID
 from earmark.store.library import Library
 from earmark.store.sync import MAIN_GROUP, EpisodeAction, SyncStore
 
@@ -189,17 +188,17 @@ class SyncService:
         self.store = SyncStore(library)
 
     def upload_subscriptions(self, user_id: int, device: str, upload: SubscriptionUpload) -> list[int]:
-        """Record the changes; for the owner's main group, podcasts not in the library are added
-        (returned, to be fetched in the background). A removal on a device deletes nothing in
-        Earmark: snips and transcripts stay; remove the podcast in Earmark to remove it everywhere."""
+        """Record the changes; a device in the main group also subscribes its user in Earmark
+        (podcasts new to the library are returned, to be loaded in the background). A removal on
+        a device unsubscribes nobody in Earmark: snips and transcripts stay; unsubscribe in
+        Earmark to remove a podcast from every device."""
         group = self.store.change_subscriptions(user_id, device, upload.add, upload.remove, time.time())
         added: list[int] = []
-        if user_id == OWNER_ID and group == MAIN_GROUP:
+        if group == MAIN_GROUP:
             for url in upload.add:
-                if self.library.podcast_by_url(url) is None:
-                    podcast, created = self.library.add_podcast(url)
-                    if created:
-                        added.append(podcast.id)
+                podcast, created = self.library.add_podcast(url, user_id=user_id)
+                if created:
+                    added.append(podcast.id)
         return added
 
     def replace_subscriptions(self, user_id: int, device: str, urls: list[str]) -> tuple[list[int], list[list[str]]]:

@@ -45,8 +45,7 @@ from earmark.errors import (
     TranscriptError,
 )
 from earmark.feeds.opml import MAX_OPML_BYTES
-from earmark.store.library import Library
-from earmark.store.playback import Playback
+from earmark.store.library import OWNER_ID, Library
 from earmark.jobs.worker import Workers
 from earmark.web import contract
 from earmark.web.api import router as api_router
@@ -240,23 +239,30 @@ class GuardMiddleware:
             return await error_response(403, "forbidden", "cross-origin requests may not change anything")(
                 scope, receive, send
             )
-        if self.token is None:
-            return await self.app(scope, receive, send)
-        path = scope["path"]
-        if path.startswith(sync_api.SYNC_PREFIXES) or path in ("/login", "/logout") or path.startswith("/static/"):
-            return await self.app(scope, receive, send)  # they check who is asking themselves (or hold no data)
         auth = headers.get("authorization", "")
-        if auth[:7].lower() == "bearer " and (self._valid(auth[7:].strip()) or self._user_token(auth[7:].strip())):
-            return await self.app(scope, receive, send)
+        bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie", ""))
         except CookieError:  # a malformed cookie header is the same as none
             cookie = SimpleCookie()
-        if TOKEN_COOKIE in cookie and self._valid(cookie[TOKEN_COOKIE].value):
+        # Who is asking: a user's API token or login session; anyone else is the owner (on loopback
+        # without a token, or with the server's access token).
+        user_id = None
+        if self.accounts is not None:
+            if bearer:
+                user_id = self.accounts.token_user(bearer)
+            if user_id is None and sync_api.WEB_SESSION_COOKIE in cookie:
+                user_id = self.accounts.session_user(cookie[sync_api.WEB_SESSION_COOKIE].value)
+        scope.setdefault("state", {})["user_id"] = user_id if user_id is not None else OWNER_ID
+        if self.token is None or user_id is not None:
             return await self.app(scope, receive, send)
-        session = cookie[sync_api.WEB_SESSION_COOKIE].value if sync_api.WEB_SESSION_COOKIE in cookie else None
-        if session and self.accounts is not None and self.accounts.session_user(session) is not None:
+        path = scope["path"]
+        if path.startswith(sync_api.SYNC_PREFIXES) or path in ("/login", "/logout") or path.startswith("/static/"):
+            return await self.app(scope, receive, send)  # they check who is asking themselves (or hold no data)
+        if bearer and self._valid(bearer):
+            return await self.app(scope, receive, send)
+        if TOKEN_COOKIE in cookie and self._valid(cookie[TOKEN_COOKIE].value):
             return await self.app(scope, receive, send)
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = [value for key, value in query if key == "token"]
@@ -287,9 +293,6 @@ class GuardMiddleware:
             "this Earmark needs its access token: send 'Authorization: Bearer <token>' or open the link printed at start",
             headers={"WWW-Authenticate": "Bearer"},
         )(scope, receive, send)
-
-    def _user_token(self, candidate: str) -> bool:
-        return self.accounts is not None and bool(candidate) and self.accounts.token_user(candidate) is not None
 
     @staticmethod
     def _same_origin(headers: dict[str, str]) -> bool:
@@ -403,7 +406,6 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app = FastAPI(title="Earmark", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.library = library
-    app.state.playback = Playback(library)
     app.state.access_token = token
     app.state.accounts = AccountStore(library)
     app.state.authenticator = Authenticator(app.state.accounts)

@@ -1,5 +1,5 @@
-"""What the API routers share: the app's one Library / Playback / Settings, id parameters, and
-APIError for answers that are not an EarmarkError (a 501, a 415)."""
+"""What the API routers share: the app's one Library and Settings, who is asking (their user id and
+Playback), id parameters, and APIError for answers that are not an EarmarkError (a 501, a 415)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from earmark.config import Settings
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 from earmark.store.playback import Playback
 from earmark.web.schemas import MAX_ID
 
@@ -27,8 +27,13 @@ def get_library(request: Request) -> Library:
     return request.app.state.library
 
 
+def get_user_id(request: Request) -> int:
+    """The user asking (set by the app's guard): a login session or API token's, else the owner."""
+    return getattr(request.state, "user_id", OWNER_ID)
+
+
 def get_playback(request: Request) -> Playback:
-    return request.app.state.playback
+    return Playback(request.app.state.library, get_user_id(request))
 
 
 def get_settings(request: Request) -> Settings:
@@ -37,6 +42,7 @@ def get_settings(request: Request) -> Settings:
 
 LibraryDep = Annotated[Library, Depends(get_library)]
 PlaybackDep = Annotated[Playback, Depends(get_playback)]
+UserIdDep = Annotated[int, Depends(get_user_id)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PodcastIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="podcast id")]
 EpisodeIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="episode id")]

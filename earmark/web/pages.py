@@ -26,6 +26,7 @@ from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.api.understanding import chapters_of, library_highlights
 from earmark.web.artwork import episode_artwork_url, podcast_artwork_url
+from earmark.web.deps import get_playback, get_user_id
 from earmark.web.sanitize import show_notes_html
 from earmark.web.schemas import MAX_ID
 
@@ -118,7 +119,7 @@ def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
 def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
     library = _library(request)
     ids = [e.id for e in episodes]
-    states = request.app.state.playback.states(ids)
+    states = get_playback(request).states(ids)
     processing = _processing(library, ids)
     return [{"episode": e, "playback": states[e.id], **processing[e.id]} for e in episodes]
 
@@ -126,8 +127,9 @@ def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
 @router.get("/", response_class=HTMLResponse)
 async def library_page(request: Request) -> HTMLResponse:
     library = _library(request)
-    unplayed = library.unplayed_counts()
-    podcasts = [{"podcast": p, "unplayed": unplayed.get(p.id, 0)} for p in library.podcasts()]
+    user = get_user_id(request)
+    unplayed = library.unplayed_counts(user)
+    podcasts = [{"podcast": p, "unplayed": unplayed.get(p.id, 0)} for p in library.podcasts(user)]
     return _render(request, "library.html", {"page": "library", "podcasts": podcasts})
 
 
@@ -168,7 +170,7 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
             "episode": episode,
             "podcast": podcast,
             "notes": show_notes_html(episode.description_html, episode.description),
-            "playback": request.app.state.playback.state(episode_id),
+            "playback": get_playback(request).state(episode_id),
             "job": jobs[0] if jobs else None,
             "transcript": info if info is not None and info.complete else None,
             "summary": UnderstandingStore(library).summary(episode_id),
@@ -180,7 +182,7 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
 
 @router.get("/snips", response_class=HTMLResponse)
 async def snips_page(request: Request) -> HTMLResponse:
-    podcasts = _library(request).podcasts()
+    podcasts = _library(request).podcasts(get_user_id(request))
     return _render(request, "snips.html", {"page": "snips", "podcasts": podcasts})
 
 
@@ -190,7 +192,7 @@ async def snip_page(request: Request, snip_id: IdPath) -> HTMLResponse:
 
     library = _library(request)
     try:
-        snip = SnipStore(library).get(snip_id)
+        snip = SnipStore(library, get_user_id(request)).get(snip_id)
         out = _Context(library, request.app.state.settings.public_base_url).out(snip)
     except NotFound as exc:
         return _not_found(request, str(exc))
@@ -203,7 +205,7 @@ HIGHLIGHTS_PAGE = 100
 @router.get("/highlights", response_class=HTMLResponse)
 async def highlights_page(request: Request) -> HTMLResponse:
     number = _page_number(request)
-    items, more = library_highlights(_library(request), HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE)
+    items, more = library_highlights(_library(request), HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE, get_user_id(request))
     return _render(request, "highlights.html", {"page": "highlights", "items": items, "more": more, "number": number})
 
 
@@ -216,7 +218,7 @@ async def search_page(request: Request) -> HTMLResponse:
 @router.get("/queue", response_class=HTMLResponse)
 async def queue_page(request: Request) -> HTMLResponse:
     library = _library(request)
-    episodes = [library.episode(i) for i in request.app.state.playback.queue()]
+    episodes = [library.episode(i) for i in get_playback(request).queue()]
     titles = library.podcast_titles()
     return _render(request, "queue.html", {"page": "queue", "rows": _rows(request, episodes), "titles": titles})
 

@@ -164,8 +164,11 @@ def test_another_users_subscriptions_stay_theirs(base, alice, sync_app):
         bob.post("/api/2/subscriptions/bob/phone.json", json={"add": ["https://example.org/bob.rss"], "remove": []})
         assert bob.get("/api/2/subscriptions/bob/tablet.json", params={"since": 0}).json()["add"] == ["https://example.org/bob.rss"]
     assert "https://example.org/bob.rss" not in alice.get("/api/2/subscriptions/alice/x.json", params={"since": 0}).json()["add"]
-    # Only the owner's subscriptions join the library (others' sync between their own devices).
-    assert sync_app.state.library.podcast_by_url("https://example.org/bob.rss") is None
+    # Each is subscribed in Earmark to their own: the podcast is in the library once, for bob alone.
+    library = sync_app.state.library
+    bobs = library.podcast_by_url("https://example.org/bob.rss")
+    assert [p.url for p in library.podcasts(2)] == ["https://example.org/bob.rss"]
+    assert bobs.id not in [p.id for p in library.podcasts(1)]
 
 
 # -- sync groups ------------------------------------------------------------------------------

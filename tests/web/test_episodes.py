@@ -160,20 +160,16 @@ def test_audio_redirects_when_not_downloaded(client, show, settings):
 
 
 def test_a_duration_measured_from_the_audio_is_whole_seconds_everywhere(client, lib, show):
-    import sqlite3
-
     from earmark.store.db import connect
+    from earmark.store.schema import MIGRATIONS
 
     lib.set_duration(show["g1"], 1234.567)  # as the runner measures it after a download
     assert client.get(f"/api/v1/episodes/{show['g1']}").json()["duration"] == 1235
     assert client.get(f"/api/v1/podcasts/{show['podcast']}/episodes").status_code == 200
     # a library where an earlier version stored the fraction: the migration makes it whole
-    old = sqlite3.connect(lib.path)
-    old.execute("UPDATE episodes SET duration = 99.6 WHERE id = ?", (show["g2"],))
-    old.execute("PRAGMA user_version = 9")
-    old.commit()
-    old.close()
     conn = connect(lib.path)
+    conn.execute("UPDATE episodes SET duration = 99.6 WHERE id = ?", (show["g2"],))
+    conn.execute(MIGRATIONS[9])  # (later migrations cannot run twice)
     row = conn.execute("SELECT duration, typeof(duration) FROM episodes WHERE id = ?", (show["g2"],)).fetchone()
     assert tuple(row) == (100, "integer")
     conn.close()

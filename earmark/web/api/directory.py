@@ -23,7 +23,7 @@ from earmark.directory import (
     subscriptions,
 )
 from earmark.directory import service as directory
-from earmark.web.deps import APIError, LibraryDep, SettingsDep
+from earmark.web.deps import APIError, LibraryDep, SettingsDep, get_user_id
 from earmark.web.discover import art_path
 from earmark.web.schemas import ErrorResponse
 
@@ -93,7 +93,7 @@ UNAVAILABLE = {"model": ErrorResponse, "description": "No directory could answer
 
 
 def _out(results: DirectoryResults, library, request: Request) -> DirectoryResultsOut:
-    shows = mark_subscribed(results.shows, subscriptions(library))
+    shows = mark_subscribed(results.shows, subscriptions(library, get_user_id(request)))
     return DirectoryResultsOut(
         query=results.query, category=results.category,
         results=[
@@ -167,7 +167,7 @@ async def directory_preview(
 ) -> FeedPreviewOut:
     """Read a feed without subscribing: the show and its latest episodes."""
     found = await directory.preview(settings, url, limit=limit)  # FeedError → 422, FetchError → 502
-    subscription = subscriptions(library).get(feed_key(found.feed_url))
+    subscription = subscriptions(library, get_user_id(request)).get(feed_key(found.feed_url))
     return FeedPreviewOut(
         feed_url=found.feed_url, title=found.title, author=found.author, description=found.description,
         image=found.image, image_path=art_path(request.app.state, found.image, 300), link=found.link, categories=list(found.categories), episode_count=found.episode_count,

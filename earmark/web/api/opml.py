@@ -14,7 +14,7 @@ from earmark.feeds.opml import (
     import_feeds,
     parse_opml_document,
 )
-from earmark.web.deps import APIError, LibraryDep, SettingsDep
+from earmark.web.deps import APIError, LibraryDep, SettingsDep, UserIdDep
 from earmark.web.schemas import ErrorResponse, FailedFeedOut, OPMLImportOut
 
 router = APIRouter(tags=["opml"])
@@ -23,10 +23,10 @@ _XML_TYPES = {"application/xml", "text/xml", "text/x-opml", "application/x-opml"
 
 
 @router.get("/opml", response_class=Response, responses={200: {"content": {"application/xml": {}}}})
-async def get_opml(library: LibraryDep) -> Response:
+async def get_opml(library: LibraryDep, user: UserIdDep) -> Response:
     """Every subscription as an OPML 2.0 file."""
     return Response(
-        export_opml(library.podcasts()),
+        export_opml(library.podcasts(user)),
         media_type="application/xml",
         headers={"Content-Disposition": 'attachment; filename="earmark-subscriptions.opml"'},
     )
@@ -77,13 +77,14 @@ async def post_opml(
     request: Request,
     library: LibraryDep,
     settings: SettingsDep,
+    user: UserIdDep,
     refresh: Annotated[bool, Query(description="load the new feeds now")] = True,
 ) -> OPMLImportOut:
     """Subscribe to every feed an OPML file lists. The whole file is read first, so a broken file
     adds nothing; feeds that fail to load stay subscribed with their error."""
     data = await _uploaded(request)
     doc = await asyncio.to_thread(parse_opml_document, data, "the uploaded OPML file")
-    summary = await import_feeds(library, settings, doc, refresh=refresh)
+    summary = await import_feeds(library, settings, doc, refresh=refresh, user_id=user)
     return OPMLImportOut(
         feeds=summary.feeds,
         added=summary.added,

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from earmark.feeds.refresh import refresh_many, subscribe
 from earmark.jobs.auto import queue_new_episodes
 from earmark.web.api.episodes import summaries
-from earmark.web.deps import LibraryDep, PlaybackDep, PodcastIdPath, SettingsDep
+from earmark.web.deps import LibraryDep, PlaybackDep, PodcastIdPath, SettingsDep, UserIdDep
 from earmark.web.schemas import (
     EpisodePageOut,
     ErrorResponse,
@@ -29,9 +29,10 @@ _PODCAST_LIST = TypeAdapter(list[PodcastOut])
 
 
 @router.get("/podcasts", response_model=list[PodcastOut])
-async def list_podcasts(library: LibraryDep) -> Response:
+async def list_podcasts(library: LibraryDep, user: UserIdDep) -> Response:
+    """Your subscriptions."""
     # Serialized once, here: FastAPI would validate the 2,000 records of a big library a second time.
-    podcasts = [PodcastOut.model_validate(p) for p in library.podcasts()]
+    podcasts = [PodcastOut.model_validate(p) for p in library.podcasts(user)]
     return Response(_PODCAST_LIST.dump_json(podcasts), media_type="application/json")
 
 
@@ -45,9 +46,11 @@ async def list_podcasts(library: LibraryDep) -> Response:
         502: {"model": ErrorResponse, "description": "The feed's host could not be reached"},
     },
 )
-async def add_podcast(body: SubscribeIn, library: LibraryDep, settings: SettingsDep, response: Response) -> PodcastOut:
+async def add_podcast(
+    body: SubscribeIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep, response: Response
+) -> PodcastOut:
     """Subscribe to a feed and load its episodes. Nothing is kept when the first fetch fails."""
-    podcast, result = await subscribe(library, settings, body.url.strip())
+    podcast, result = await subscribe(library, settings, body.url.strip(), user_id=user)
     if result.status == "exists":
         response.status_code = 200
     return PodcastOut.model_validate(podcast)
@@ -59,9 +62,9 @@ async def get_podcast(podcast_id: PodcastIdPath, library: LibraryDep) -> Podcast
 
 
 @router.delete("/podcasts/{podcast_id}", status_code=204)
-async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep) -> Response:
-    """Unsubscribe and delete the podcast's downloaded files."""
-    paths = library.remove_podcast(podcast_id)
+async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep) -> Response:
+    """Unsubscribe; the last listener to leave a podcast also deletes its downloaded files."""
+    paths = library.unsubscribe(user, podcast_id)
     root = settings.downloads_dir.resolve()
     for name in paths:
         path = Path(name).resolve()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from earmark.search import NotIndexed, Searcher, SearchFilters, SearchQueryError
-from earmark.web.deps import APIError, LibraryDep
+from earmark.web.deps import APIError, LibraryDep, UserIdDep
 from earmark.web.schemas import MAX_ID, ErrorResponse
 
 router = APIRouter(tags=["search"])
@@ -51,6 +51,7 @@ def _utc(day: date | None) -> datetime | None:
 @router.get("/search", response_model=SearchResponse, responses={422: {"model": ErrorResponse}})
 def search(
     library: LibraryDep,
+    user: UserIdDep,
     q: Annotated[str, Query(
         max_length=500, description='Words, a "phrase", or a prefix like vort*',
         json_schema_extra={"pattern": r"\w"},  # documents the 422 bad_query for a query without a word
@@ -63,7 +64,7 @@ def search(
 ) -> SearchResponse:
     if not re.search(r"\w", q):  # as documented: every mode needs a word to look for
         raise APIError(422, "bad_query", f"nothing to search for in {q!r}: type some words")
-    filters = SearchFilters(podcast, _utc(since), _utc(until))
+    filters = SearchFilters(podcast, _utc(since), _utc(until), user)
     try:
         hits = Searcher(library).search(q, mode=mode, filters=filters, limit=limit)
     except SearchQueryError as exc:
@@ -86,6 +87,7 @@ class SimilarResponse(BaseModel):
 )
 def similar(
     library: LibraryDep,
+    user: UserIdDep,
     episode_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     t: Annotated[float, Query(ge=0, le=1e7, allow_inf_nan=False, description="Seconds into the episode")] = 0.0,
     podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -96,7 +98,7 @@ def similar(
     """More like this moment: embedded windows of other moments nearest to the one heard at ``t``.
     404 for an unknown episode; 409 ``not_indexed`` when the episode has no semantic index yet."""
     library.episode(episode_id)  # NotFound → 404
-    filters = SearchFilters(podcast, _utc(since), _utc(until))
+    filters = SearchFilters(podcast, _utc(since), _utc(until), user)
     try:
         hits = Searcher(library).more_like(episode_id, t, filters, limit)
     except NotIndexed as exc:

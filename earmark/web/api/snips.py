@@ -16,7 +16,7 @@ from earmark.snips import create_snip, edit_snip
 from earmark.snips.boundaries import FIXED_LENGTHS, parse_boundary
 from earmark.store.library import Library
 from earmark.store.snips import SnipFilter, SnipStore
-from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep
+from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
 from earmark.web.schemas import MAX_ID, ErrorResponse, _In, _Out
 
 router = APIRouter(tags=["snips"])
@@ -130,9 +130,9 @@ def _out(snip: Snip, library: Library | None = None, settings=None) -> SnipOut:
     return _Context(library, settings.public_base_url).out(snip)
 
 
-def _page(library: Library, where: SnipFilter, settings) -> SnipPageOut:
+def _page(library: Library, where: SnipFilter, settings, user: int) -> SnipPageOut:
     context = _Context(library, settings.public_base_url)
-    found = SnipStore(library).list(
+    found = SnipStore(library, user).list(
         SnipFilter(where.podcast_id, where.episode_id, where.tag, where.favorite, where.limit + 1, where.offset)
     )
     return SnipPageOut(
@@ -152,7 +152,7 @@ FavoriteQ = Annotated[bool | None, Query(description="only favourites (true) or 
     "/episodes/{episode_id}/snips", status_code=201, response_model=SnipOut,
     responses={404: {"model": ErrorResponse, "description": "No such episode"}, **_422},
 )
-async def post_snip(episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep):
+async def post_snip(episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
     """Save the moment at ``position``. Answers at once with bounds snapped to sentences (when the
     episode has a transcript) or a provisional window; the AI card arrives in the background
     (``state`` goes from pending to ready, or failed with ``error``)."""
@@ -163,26 +163,29 @@ async def post_snip(episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep
         except ValueError as exc:
             raise APIError(422, "validation_error", str(exc)) from None
     try:
-        snip = create_snip(library, settings, episode_id, body.position, body.boundary)
+        snip = create_snip(library, settings, episode_id, body.position, body.boundary, user_id=user)
     except ValueError as exc:
         raise APIError(422, "validation_error", str(exc)) from None
     return _out(snip, library, settings)
 
 
 @router.get("/episodes/{episode_id}/snips", response_model=SnipPageOut, responses=_404)
-async def episode_snips(episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep, limit: Limit = 100, offset: Offset = 0):
+async def episode_snips(
+    episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep, limit: Limit = 100, offset: Offset = 0,
+):
     """The episode's snips, newest first."""
     library.episode(episode_id)
-    return _page(library, SnipFilter(episode_id=episode_id, limit=limit, offset=offset), settings)
+    return _page(library, SnipFilter(episode_id=episode_id, limit=limit, offset=offset), settings, user)
 
 
 @router.get("/snips", response_model=SnipPageOut, responses=_422)
 async def list_snips(
-    library: LibraryDep, settings: SettingsDep, podcast: PodcastQ = None, tag: TagQ = None,
+    library: LibraryDep, settings: SettingsDep, user: UserIdDep, podcast: PodcastQ = None, tag: TagQ = None,
     favorite: FavoriteQ = None, limit: Limit = 50, offset: Offset = 0,
 ):
-    """All snips, newest first, filtered by podcast, tag or favourite."""
-    return _page(library, SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=limit, offset=offset), settings)
+    """All your snips, newest first, filtered by podcast, tag or favourite."""
+    where = SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=limit, offset=offset)
+    return _page(library, where, settings, user)
 
 
 def _simple_markdown(library: Library, snips: list[Snip]) -> str:
@@ -225,12 +228,12 @@ def _markdown(library: Library, settings, snips: list[Snip]) -> str:
     responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **_422},
 )
 async def export_snips(
-    library: LibraryDep, settings: SettingsDep,
+    library: LibraryDep, settings: SettingsDep, user: UserIdDep,
     format: Annotated[Literal["markdown", "json"], Query(description="markdown (default) or json")] = "markdown",
     podcast: PodcastQ = None, tag: TagQ = None, favorite: FavoriteQ = None,
 ):
     """Every matching snip in one document: Markdown (a file's worth per episode) or JSON."""
-    snips = SnipStore(library).list(SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=100_000))
+    snips = SnipStore(library, user).list(SnipFilter(podcast_id=podcast, tag=tag, favorite=favorite, limit=100_000))
     if format == "json":
         items = []
         for snip in snips:
@@ -241,25 +244,26 @@ async def export_snips(
 
 
 @router.get("/snips/{snip_id:int}", response_model=SnipOut, responses=_404)
-async def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep):
-    return _out(SnipStore(library).get(snip_id), library, settings)
+async def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
+    return _out(SnipStore(library, user).get(snip_id), library, settings)
 
 
 @router.patch("/snips/{snip_id:int}", response_model=SnipOut, responses={**_404, **_422})
-async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep):
+async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
     """Edit title, takeaways, quote, bounds (0 ≤ start < end ≤ the episode's duration, at most
     10 minutes), note, tags or favourite. Edited fields are never overwritten by the AI."""
     changes = body.model_dump(exclude_unset=True)
-    SnipStore(library).get(snip_id)  # 404 before validation of the bounds against the episode
+    store = SnipStore(library, user)
+    store.get(snip_id)  # 404 before validation of the bounds against the episode
     if not changes:
-        return _out(SnipStore(library).get(snip_id), library, settings)
+        return _out(store.get(snip_id), library, settings)
     try:
-        return _out(edit_snip(library, snip_id, **changes), library, settings)
+        return _out(edit_snip(library, snip_id, user_id=user, **changes), library, settings)
     except ValueError as exc:
         raise APIError(422, "validation_error", str(exc)) from None
 
 
 @router.delete("/snips/{snip_id:int}", status_code=204, responses=_404)
-async def delete_snip(snip_id: SnipIdPath, library: LibraryDep):
-    SnipStore(library).delete(snip_id)
+async def delete_snip(snip_id: SnipIdPath, library: LibraryDep, user: UserIdDep):
+    SnipStore(library, user).delete(snip_id)
     return Response(status_code=204)

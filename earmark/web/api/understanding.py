@@ -16,7 +16,7 @@ from earmark.models import Highlight
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
-from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep
+from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
 from earmark.web.schemas import ErrorResponse, _In, _Out
 
 router = APIRouter(tags=["understanding"])
@@ -141,8 +141,8 @@ def highlight_out(h: Highlight) -> HighlightOut:
     return HighlightOut.model_validate(h)
 
 
-def library_highlights(library: Library, limit: int, offset: int) -> tuple[list[LibraryHighlightOut], bool]:
-    found = UnderstandingStore(library).all_highlights(limit=limit + 1, offset=offset)
+def library_highlights(library: Library, limit: int, offset: int, user_id: int | None = None) -> tuple[list[LibraryHighlightOut], bool]:
+    found = UnderstandingStore(library).all_highlights(limit=limit + 1, offset=offset, user_id=user_id)
     episodes: dict[int, tuple] = {}
     podcasts: dict[int, str] = {}
     items = []
@@ -201,11 +201,12 @@ async def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> High
 @router.get("/highlights", response_model=HighlightPageOut)
 async def list_highlights(
     library: LibraryDep,
+    user: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> HighlightPageOut:
-    """Highlights across the library, newest first."""
-    items, more = library_highlights(library, limit, offset)
+    """Highlights of the podcasts you follow, newest first."""
+    items, more = library_highlights(library, limit, offset, user)
     return HighlightPageOut(items=items, limit=limit, offset=offset, has_more=more)
 
 

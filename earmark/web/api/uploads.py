@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 
 from earmark.uploads import ACCEPTED, TempWriter, UploadError, UploadTooLarge, import_temp, too_large
 from earmark.web.api.episodes import get_episode
-from earmark.web.deps import APIError, LibraryDep, PlaybackDep, SettingsDep
+from earmark.web.deps import APIError, LibraryDep, PlaybackDep, SettingsDep, UserIdDep
 from earmark.web.schemas import NO_CONTROL, ErrorResponse, PodcastOut, UploadOut
 
 router = APIRouter(tags=["uploads"])
@@ -45,6 +45,7 @@ async def upload(
     library: LibraryDep,
     playback: PlaybackDep,
     settings: SettingsDep,
+    user: UserIdDep,
     response: Response,
     filename: Annotated[str, Query(min_length=1, max_length=255, pattern=NO_CONTROL,
                                    description="the file's name (its title when the tags have none)")],
@@ -77,7 +78,8 @@ async def upload(
     try:
         # Decoding, tags and artwork take a while on a big file: off the event loop.
         result = await asyncio.to_thread(
-            import_temp, library, settings, temp, filename=filename, sha256=writer.sha256, podcast=podcast, source="web"
+            import_temp, library, settings, temp, filename=filename, sha256=writer.sha256, podcast=podcast, source="web",
+            user_id=user,
         )
     except UploadError as exc:
         raise APIError(422, "invalid_audio", str(exc)) from None

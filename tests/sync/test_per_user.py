@@ -1,0 +1,122 @@
+"""Each user has their own subscriptions, playback, queue and snips; what is computed for an
+episode is shared. Alice owns the library (and is who asks without a login on 127.0.0.1); Bob logs in."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from earmark.accounts import hash_password
+from earmark.store.accounts import AccountStore
+from earmark.store.db import connect
+from earmark.store.playback import Playback
+from earmark.store.schema import MIGRATIONS
+from earmark.web.app import create_app
+from tests.web.conftest import _episode
+
+BOB = "bob's own password"
+
+
+@pytest.fixture
+def two(settings):
+    app = create_app(settings)
+    accounts = AccountStore(app.state.library)
+    accounts.add("alice", hash_password("alice's password"))
+    accounts.add("bob", hash_password(BOB))
+    library = app.state.library
+    from earmark.models import ParsedFeed, Podcast
+
+    podcast, _ = library.add_podcast("http://127.0.0.1:1/shared.rss")
+    library.save_feed(podcast.id, ParsedFeed(Podcast(url=podcast.url, title="Shared"), [_episode(1), _episode(2)]),
+                      url=podcast.url, etag=None, last_modified=None, content_hash=None)
+    ids = {e.guid: e.id for e in library.episodes(podcast.id)}
+    with TestClient(app, base_url="http://127.0.0.1") as alice, TestClient(app, base_url="http://127.0.0.1") as bob:
+        page = bob.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert bob.post("/login", data={"name": "bob", "password": BOB, "csrf": csrf}, follow_redirects=False).status_code == 303
+        yield app, alice, bob, podcast.id, ids
+
+
+def test_subscriptions_are_each_users_own(two):
+    app, alice, bob, shared, ids = two
+    assert [p["id"] for p in alice.get("/api/v1/podcasts").json()] == [shared]
+    assert bob.get("/api/v1/podcasts").json() == []
+    # Bob follows the same show: shared, not fetched twice (the podcast row is the same).
+    library = app.state.library
+    library.add_podcast("http://127.0.0.1:1/shared.rss", user_id=2)
+    assert [p["id"] for p in bob.get("/api/v1/podcasts").json()] == [shared]
+    # Bob leaves: Alice keeps it, with its episodes.
+    assert bob.delete(f"/api/v1/podcasts/{shared}").status_code == 204
+    assert bob.get("/api/v1/podcasts").json() == []
+    assert [p["id"] for p in alice.get("/api/v1/podcasts").json()] == [shared]
+    assert len(library.episodes(shared)) == 2
+    # The last one to leave removes it.
+    assert alice.delete(f"/api/v1/podcasts/{shared}").status_code == 204
+    assert library.podcast_by_url("http://127.0.0.1:1/shared.rss") is None
+
+
+def test_play_positions_and_queues_are_each_users_own(two):
+    app, alice, bob, shared, ids = two
+    one, two_ = ids["g1"], ids["g2"]
+    assert alice.put(f"/api/v1/episodes/{one}/position", json={"seconds": 100}).status_code == 200
+    assert bob.put(f"/api/v1/episodes/{one}/position", json={"seconds": 7}).status_code == 200
+    assert alice.get(f"/api/v1/episodes/{one}").json()["playback"]["position"] == 100
+    assert bob.get(f"/api/v1/episodes/{one}").json()["playback"]["position"] == 7
+    bob.post(f"/api/v1/episodes/{two_}/played", json={"played": True})
+    assert not alice.get(f"/api/v1/episodes/{two_}").json()["playback"]["played"]
+    assert bob.put("/api/v1/queue", json={"episode_ids": [two_, one]}).status_code == 200
+    assert alice.get("/api/v1/queue").json()["episode_ids"] == []
+    assert bob.get("/api/v1/queue").json()["episode_ids"] == [two_, one]
+    assert Playback(app.state.library).state(one).position == 100  # the CLI is the owner's
+
+
+def test_snips_are_each_users_own(two):
+    app, alice, bob, shared, ids = two
+    mine = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30}).json()
+    bobs = bob.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 60}).json()
+    assert [s["id"] for s in alice.get("/api/v1/snips").json()["items"]] == [mine["id"]]
+    assert [s["id"] for s in bob.get("/api/v1/snips").json()["items"]] == [bobs["id"]]
+    assert bob.get(f"/api/v1/snips/{mine['id']}").status_code == 404
+    assert bob.patch(f"/api/v1/snips/{mine['id']}", json={"note": "mine now"}).status_code == 404
+    assert bob.delete(f"/api/v1/snips/{mine['id']}").status_code == 404
+    assert alice.get(f"/api/v1/snips/{mine['id']}").json()["note"] == ""
+    assert bob.get(f"/snips/{mine['id']}", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_search_finds_only_what_the_user_follows_and_their_own_snips(two):
+    app, alice, bob, shared, ids = two
+    snip = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30}).json()
+    alice.patch(f"/api/v1/snips/{snip['id']}", json={"note": "zebrafish"})
+    assert [r["kind"] for r in alice.get("/api/v1/search", params={"q": "zebrafish", "mode": "keyword"}).json()["results"]] == ["snip"]
+    app.state.library.add_podcast("http://127.0.0.1:1/shared.rss", user_id=2)
+    assert bob.get("/api/v1/search", params={"q": "zebrafish", "mode": "keyword"}).json()["results"] == []
+    assert bob.get("/api/v1/search", params={"q": "Episode", "mode": "keyword"}).json()["results"]  # the shared show
+
+
+def test_a_library_from_before_accounts_becomes_the_owners(tmp_path, monkeypatch):
+    """Migration 12 on a library with subscriptions, positions, a queue and snips: all user 1's."""
+    from earmark.store import db
+
+    path = tmp_path / "old.sqlite3"
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:11])
+    old = db.connect(path)
+    old.execute("INSERT INTO podcasts (id, url, added_at) VALUES (1, 'https://example.org/f.rss', 5)")
+    old.execute("INSERT INTO episodes (id, podcast_id, guid, content_hash, first_seen, updated_at, enclosure_url)"
+                " VALUES (1, 1, 'g', '', 0, 0, 'https://example.org/1.mp3')")
+    old.execute("INSERT INTO playback (episode_id, position, played, updated_at) VALUES (1, 42, 1, 9)")
+    old.execute("INSERT INTO queue (episode_id, position) VALUES (1, 0)")
+    old.execute("INSERT INTO snips (episode_id, tapped_at, start, \"end\", created_at, updated_at) VALUES (1, 1, 0, 30, 1, 1)")
+    old.close()
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
+    conn = connect(path)
+    assert [tuple(r) for r in conn.execute("SELECT user_id, podcast_id FROM user_podcasts")] == [(1, 1)]
+    assert [tuple(r) for r in conn.execute("SELECT user_id, episode_id, position, played FROM playback")] == [(1, 1, 42.0, 1)]
+    assert [tuple(r) for r in conn.execute("SELECT user_id, episode_id FROM queue")] == [(1, 1)]
+    assert [tuple(r) for r in conn.execute("SELECT user_id FROM snips")] == [(1,)]
+    assert conn.execute("SELECT played_count FROM podcasts").fetchone()[0] == 1
+    assert [tuple(r)[:4] for r in conn.execute("SELECT user_id, group_id, url, subscribed FROM sync_subscriptions")] == [
+        (1, 0, "https://example.org/f.rss", 1)]
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
