@@ -54,6 +54,7 @@ class Settings:
     notion_token: str | None = None  # a Notion integration's secret — for `earmark export notion`
     notion_parent_page_id: str | None = None  # the page (shared with the integration) episode pages go under
     notion_base_url: str = "https://api.notion.com"
+    sync_process_played: bool = False  # process an episode when a synced phone app reports playing it
     public_base_url: str = "http://127.0.0.1:8321"  # where links in shares/exports point (timestamp links)
     directory_timeout: float = 10.0  # seconds a podcast directory (Apple, Podcast Index) may take to answer
     directory_country: str = "us"  # Apple's store (two letters) searched and charted by Discover

@@ -184,8 +184,10 @@ class SyncStore:
 
     # -- episode actions ------------------------------------------------------------------------
 
-    def add_actions(self, user_id: int, actions: list[EpisodeAction], now: float) -> None:
-        """Keep the actions, matched to episodes where the library has them (play positions applied)."""
+    def add_actions(self, user_id: int, actions: list[EpisodeAction], now: float) -> list[int]:
+        """Keep the actions, matched to episodes where the library has them (play positions
+        applied); returns the episodes played."""
+        played: list[int] = []
         with self.library.transaction() as conn:
             for device in {a.device for a in actions if a.device}:
                 self._ensure(conn, user_id, device)
@@ -199,6 +201,9 @@ class SyncStore:
                 )
                 if episode_id is not None:
                     _apply(conn, user_id, episode_id, a)
+                    if a.action == "play" and episode_id not in played:
+                        played.append(episode_id)
+        return played
 
     def attach_pending(self, podcast_id: int) -> int:
         """Actions that named an episode not known then, matched now that a refresh brought it

@@ -296,8 +296,11 @@ class GuardMiddleware:
 
     @staticmethod
     def _same_origin(headers: dict[str, str]) -> bool:
-        if headers.get("sec-fetch-site") == "cross-site":
+        site = headers.get("sec-fetch-site")  # set by the browser, never by a page's script
+        if site == "cross-site":
             return False
+        if site == "same-origin":
+            return True  # (a form post from our own page says Origin: null under Referrer-Policy: no-referrer)
         origin = headers.get("origin")
         if origin is None:
             return True  # not sent by a browser page (curl, scripts)

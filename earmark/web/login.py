@@ -24,13 +24,15 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def _page(request: Request, *, status: int = 200, error: str = "", name: str = "", user: str | None = None) -> Response:
+def _page(
+    request: Request, *, status: int = 200, error: str = "", name: str = "", user: str | None = None, next_: str | None = None
+) -> Response:
     from earmark.web.pages import CSP, templates
 
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
         request, "login.html",
-        {"csrf": csrf, "next": _safe_next(request.query_params.get("next")), "error": error, "name": name, "user": user},
+        {"csrf": csrf, "next": _safe_next(next_ or request.query_params.get("next")), "error": error, "name": name, "user": user},
         status_code=status,
     )
     response.headers["Content-Security-Policy"] = CSP
@@ -65,13 +67,14 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await _form(request)
     if not _csrf_ok(request, form):
-        return _page(request, status=403, error="The form expired; please log in again.")
+        return _page(request, status=403, error="The form expired; please log in again.", next_=form.get("next"))
     name = form.get("name", "").strip()
     address = request.client.host if request.client else "?"
     try:
         user = request.app.state.authenticator.login(name, form.get("password", ""), address)
     except LoginRefused as exc:
-        response = _page(request, status=429 if exc.retry_after else 401, error=str(exc).capitalize() + ".", name=name[:64])
+        response = _page(request, status=429 if exc.retry_after else 401, error=str(exc).capitalize() + ".", name=name[:64],
+                         next_=form.get("next"))
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -172,6 +172,20 @@ def _fetch_new(request: Request, podcast_ids: list[int]) -> None:
     task.add_done_callback(tasks.discard)
 
 
+def _process_played(request: Request, episode_ids: list[int]) -> None:
+    """With ``sync_process_played``: an episode played on a phone is processed (transcript, summary,
+    chapters…) in the background, unless it has been already."""
+    if not request.app.state.settings.sync_process_played or not episode_ids:
+        return
+    from earmark.models import PRIORITY_BACKGROUND
+    from earmark.store.jobs import JobStore
+
+    jobs = JobStore(request.app.state.library)
+    queued = [jobs.enqueue(i, priority=PRIORITY_BACKGROUND) for i in episode_ids if not jobs.list(episode_id=i, limit=1)]
+    if queued and (workers := getattr(request.app.state, "workers", None)):
+        workers.wake()
+
+
 # -- gpodder.net: authentication ----------------------------------------------------------------
 
 
@@ -299,7 +313,7 @@ async def upload_episode_actions(username: str, request: Request) -> dict:
     for action in actions:
         if action.device is not None:
             _device(action.device)
-    _service(request).store.add_actions(user.id, actions, now_stamp())
+    _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp()))
     return {"timestamp": now_stamp(), "update_urls": updates}
 
 
@@ -393,7 +407,7 @@ async def nextcloud_episode_actions(request: Request) -> dict:
 async def nextcloud_create_episode_actions(request: Request) -> dict:
     user = current_user(request)
     actions, _ = read_actions(await _json(request), device=NEXTCLOUD_DEVICE)
-    _service(request).store.add_actions(user.id, actions, now_stamp())
+    _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp()))
     return {"timestamp": now_stamp()}
 
 

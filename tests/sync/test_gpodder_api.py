@@ -321,3 +321,22 @@ def test_simple_api_bad_input(alice):
     assert alice.get("/subscriptions/alice/desk.xml").status_code == 404
     assert alice.put("/subscriptions/alice/desk.json", content=b'{"a": 1}').status_code == 400
     assert alice.put("/subscriptions/alice/desk.opml", content=b"<opml><body><outline").status_code == 422
+
+
+def test_episodes_played_on_a_phone_are_processed_when_asked(alice, sync_app, server):
+    import dataclasses
+
+    from earmark.store.jobs import JobStore
+
+    podcast, episodes = _feed_with_episodes(sync_app, server)
+    play = {"podcast": podcast.url, "episode": episodes["e1"].enclosure_url, "action": "play",
+            "timestamp": "2030-01-01T00:00:00", "position": 60, "total": 900}
+    jobs = JobStore(sync_app.state.library)
+    alice.post("/api/2/episodes/alice.json", json=[play])
+    assert jobs.list(episode_id=episodes["e1"].id) == []  # off by default
+    sync_app.state.settings = dataclasses.replace(sync_app.state.settings, sync_process_played=True)
+    alice.post("/api/2/episodes/alice.json", json=[play, {**play, "action": "download", "episode": episodes["e2"].enclosure_url}])
+    [job] = jobs.list(episode_id=episodes["e1"].id)
+    assert job.state == "queued" and jobs.list(episode_id=episodes["e2"].id) == []  # a download is no play
+    alice.post("/api/2/episodes/alice.json", json=[{**play, "position": 120}])
+    assert len(jobs.list(episode_id=episodes["e1"].id)) == 1  # once

@@ -120,3 +120,17 @@ def test_a_library_from_before_accounts_becomes_the_owners(tmp_path, monkeypatch
         (1, 0, "https://example.org/f.rss", 1)]
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_earmark_remove_keeps_a_podcast_another_user_follows(two):
+    from typer.testing import CliRunner
+
+    from earmark.cli import app as cli
+
+    app, alice, bob, shared, ids = two
+    library = app.state.library
+    library.add_podcast("http://127.0.0.1:1/shared.rss", user_id=2)
+    r = CliRunner().invoke(cli, ["remove", str(shared)])
+    assert r.exit_code == 0 and "another user still follows it" in r.output
+    assert alice.get("/api/v1/podcasts").json() == []
+    assert [p["id"] for p in bob.get("/api/v1/podcasts").json()] == [shared]
