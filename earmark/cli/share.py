@@ -29,11 +29,12 @@ def share(
     """Share a snip: text with a timestamp link, Twitter/X and WhatsApp links, a card, a clip."""
     from earmark.share import SIZES, make_clip, save_card, share_text, snip_card
     from earmark.share.clip import clip_format
+    from earmark.store.library import OWNER_ID
     from earmark.store.snips import SnipStore
 
     settings, library = open_library()
     try:
-        snip = SnipStore(library).get(snip_id)
+        snip = SnipStore(library, OWNER_ID).get(snip_id)
         episode = library.episode(snip.episode_id)
         podcast = library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
         if clip is not None:

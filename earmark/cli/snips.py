@@ -8,6 +8,7 @@ from rich.table import Table
 
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json, when
 from earmark.cli.snip import clock
+from earmark.store.library import OWNER_ID
 from earmark.store.snips import SnipFilter, SnipStore
 
 
@@ -21,7 +22,7 @@ def snips(
 ) -> None:
     """List saved snips, newest first."""
     _settings, library = open_library()
-    found = SnipStore(library).list(SnipFilter(podcast_id=podcast, tag=tag, favorite=True if favorite else None, limit=limit))
+    found = SnipStore(library, OWNER_ID).list(SnipFilter(podcast_id=podcast, tag=tag, favorite=True if favorite else None, limit=limit))
     if json:
         print_json(found)
         return

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from earmark.errors import EarmarkError
 from earmark.models import Episode, Podcast, Snip
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 from earmark.store.snips import SnipFilter, SnipStore
 
 
@@ -111,8 +111,9 @@ def content_hash(value) -> str:
 
 
 def all_snips(library: Library) -> list[Snip]:
-    """Every snip, oldest first (SnipStore.list pages newest first)."""
-    store, found, offset = SnipStore(library), [], 0
+    """The owner's snips, oldest first (SnipStore.list pages newest first). The export tokens in
+    settings.toml are the owner's: other users' snips never go to their Readwise or Notion."""
+    store, found, offset = SnipStore(library, OWNER_ID), [], 0
     while True:
         page = store.list(SnipFilter(limit=500, offset=offset))
         found.extend(page)

@@ -134,3 +134,18 @@ def test_earmark_remove_keeps_a_podcast_another_user_follows(two):
     assert r.exit_code == 0 and "another user still follows it" in r.output
     assert alice.get("/api/v1/podcasts").json() == []
     assert [p["id"] for p in bob.get("/api/v1/podcasts").json()] == [shared]
+
+
+def test_exports_carry_only_the_owners_snips(two, tmp_path):
+    from earmark.export.markdown import export_markdown
+
+    app, alice, bob, shared, ids = two
+    mine = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30}).json()
+    alice.patch(f"/api/v1/snips/{mine['id']}", json={"note": "alice was here"})
+    bobs = bob.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 60}).json()
+    bob.patch(f"/api/v1/snips/{bobs['id']}", json={"note": "bob was here"})
+    export_markdown(app.state.library, app.state.settings, tmp_path / "vault")
+    text = "".join(p.read_text() for p in (tmp_path / "vault").rglob("*.md"))
+    assert "alice was here" in text and "bob was here" not in text
+    exported = bob.get("/api/v1/snips/export", params={"format": "markdown"}).text
+    assert "bob was here" in exported and "alice was here" not in exported
