@@ -688,4 +688,10 @@ MIGRATIONS: list[str] = [
             ON CONFLICT DO UPDATE SET subscribed = 1, changed_at = excluded.changed_at, device = NULL;
     END;
     """,
+    # 13: a snip made offline is sent with a key its client made (client_id): sent again (a retry, a
+    # second flush of the offline queue) it is created once per user, and the first one is answered
+    """
+    ALTER TABLE snips ADD COLUMN client_id TEXT;
+    CREATE UNIQUE INDEX snips_client_id ON snips (user_id, client_id) WHERE client_id IS NOT NULL;
+    """,
 ]
