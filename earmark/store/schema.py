@@ -546,7 +546,11 @@ MIGRATIONS: list[str] = [
         id             INTEGER PRIMARY KEY,
         name           TEXT UNIQUE,            -- NULL: the owner before `earmark user add` named them
         password_hash  TEXT,                   -- argon2; NULL: cannot log in
-        created_at     REAL NOT NULL
+        created_at     REAL NOT NULL,
+        -- where this user's snips are exported (the owner's default to settings.toml's)
+        readwise_token         TEXT,
+        notion_token           TEXT,
+        notion_parent_page_id  TEXT
     );
     INSERT INTO users (id, name, password_hash, created_at) VALUES (1, NULL, NULL, (julianday('now') - 2440587.5) * 86400.0);
     CREATE TABLE user_tokens (
@@ -693,5 +697,36 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE snips ADD COLUMN client_id TEXT;
     CREATE UNIQUE INDEX snips_client_id ON snips (user_id, client_id) WHERE client_id IS NOT NULL;
+    """,
+    # 14: each user's playback settings per podcast (NULL speed: the player's own) and listening
+    # history: the player reports cumulative seconds per listening session (a key it made), so a
+    # report sent twice or late never counts twice. History outlives a deleted episode (SET NULL).
+    """
+    CREATE TABLE podcast_settings (
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        podcast_id    INTEGER NOT NULL REFERENCES podcasts(id) ON DELETE CASCADE,
+        speed         REAL,
+        skip_silence  INTEGER NOT NULL DEFAULT 0,
+        volume_boost  REAL NOT NULL DEFAULT 1,
+        skip_intro    INTEGER NOT NULL DEFAULT 0,
+        skip_outro    INTEGER NOT NULL DEFAULT 0,
+        auto_delete   INTEGER NOT NULL DEFAULT 0,
+        updated_at    REAL NOT NULL,
+        PRIMARY KEY (user_id, podcast_id)
+    );
+    CREATE TABLE listening (
+        id             INTEGER PRIMARY KEY,
+        user_id        INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        session        TEXT NOT NULL,
+        episode_id     INTEGER REFERENCES episodes(id) ON DELETE SET NULL,
+        podcast_id     INTEGER REFERENCES podcasts(id) ON DELETE SET NULL,
+        listened       REAL NOT NULL DEFAULT 0,   -- wall-clock seconds of playing
+        media          REAL NOT NULL DEFAULT 0,   -- seconds of the episode covered
+        silence_saved  REAL NOT NULL DEFAULT 0,   -- of which skipped as silence
+        started_at     REAL NOT NULL,
+        updated_at     REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX listening_session ON listening (user_id, session, episode_id);
+    CREATE INDEX listening_by_time ON listening (user_id, updated_at);
     """,
 ]
