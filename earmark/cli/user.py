@@ -85,6 +85,24 @@ def list_(json: bool = JSON_OPTION) -> None:
     console.print(table)
 
 
+@user_app.command("set")
+def set_(
+    name: str = typer.Argument(...),
+    readwise_token: str = typer.Option(None, "--readwise-token", help="Their Readwise access token (\"\" clears it)."),
+    notion_token: str = typer.Option(None, "--notion-token", help="Their Notion integration's secret."),
+    notion_parent_page: str = typer.Option(None, "--notion-parent-page", help="The Notion page their episode pages go under."),
+) -> None:
+    """Where a user's snips are exported (`earmark export … --user NAME`); the owner's default to settings.toml."""
+    store = _store()
+    user = _named(store, name)
+    values = {"readwise_token": readwise_token, "notion_token": notion_token, "notion_parent_page_id": notion_parent_page}
+    changes = {k: v for k, v in values.items() if v is not None}
+    if not changes:
+        raise EarmarkError("nothing to set: give --readwise-token, --notion-token or --notion-parent-page")
+    store.set_export_settings(user.id, **changes)
+    console.print(f"Set {', '.join(sorted(changes))} for [bold]{escape(name)}[/].")
+
+
 @user_app.command("token")
 def token(
     name: str = typer.Argument(...),

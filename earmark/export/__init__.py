@@ -110,10 +110,16 @@ def content_hash(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def all_snips(library: Library) -> list[Snip]:
-    """The owner's snips, oldest first (SnipStore.list pages newest first). The export tokens in
-    settings.toml are the owner's: other users' snips never go to their Readwise or Notion."""
-    store, found, offset = SnipStore(library, OWNER_ID), [], 0
+def state_target(target: str, user_id: int) -> str:
+    """Each user's exports are tracked apart (their own Readwise/Notion/folder); the owner's keep
+    the names they had before accounts."""
+    return target if user_id == OWNER_ID else f"{target}:user{user_id}"
+
+
+def all_snips(library: Library, user_id: int = OWNER_ID) -> list[Snip]:
+    """The user's snips, oldest first (SnipStore.list pages newest first): one user's snips never
+    go to another's Readwise or Notion."""
+    store, found, offset = SnipStore(library, user_id), [], 0
     while True:
         page = store.list(SnipFilter(limit=500, offset=offset))
         found.extend(page)

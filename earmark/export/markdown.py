@@ -42,10 +42,11 @@ from earmark.export import (
     clock,
     content_hash,
     episode_url,
+    state_target,
     timestamp_link,
 )
 from earmark.models import Episode, Podcast, Snip
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
 TARGET = "markdown"
 BEGIN = re.compile(r"<!-- earmark:begin(?: episode=(\d+))? -->")
@@ -225,12 +226,13 @@ def _path_for(directory: Path, podcast: Podcast, episode: Episode, state: Export
     return path
 
 
-def export_markdown(library: Library, settings: Settings, directory: Path | str) -> ExportReport:
+def export_markdown(library: Library, settings: Settings, directory: Path | str, *, user_id: int = OWNER_ID) -> ExportReport:
+    """``user_id``'s snips, a file per episode in ``directory``."""
     directory = Path(directory).expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    state = ExportState(library, TARGET)
+    state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
-    snips = all_snips(library)
+    snips = all_snips(library, user_id)
     groups = {episode.id: (podcast, episode, items) for podcast, episode, items in by_episode(library, snips)}
     # Episodes exported before whose snips are all gone: their blocks are emptied.
     for key in state.all("episode:"):

@@ -48,11 +48,12 @@ from earmark.export import (
     clock,
     content_hash,
     episode_url,
+    state_target,
     timestamp_link,
 )
 from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
 TARGET = "notion"
 NOTION_VERSION = "2022-06-28"
@@ -369,13 +370,15 @@ def export_notion(
     *,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    user_id: int = OWNER_ID,
 ) -> ExportReport:
+    """``user_id``'s snips to pages under ``settings.notion_parent_page_id``."""
     if not settings.notion_token:
         raise ExportError("no Notion token: set notion_token in settings.toml (an internal integration's secret)")
     if not settings.notion_parent_page_id:
         raise ExportError("no Notion parent page: set notion_parent_page_id in settings.toml "
                           "(a page shared with the integration)")
-    state = ExportState(library, TARGET)
+    state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
     own = client is None
     http = client or httpx.Client(
@@ -388,7 +391,7 @@ def export_notion(
     try:
         settle_in_flight(notion, settings, state)
         known = state.all("snip:")
-        groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library))}
+        groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library, user_id))}
         # Episodes with a page whose snips are all deleted: their blocks go too.
         for key in state.all("episode:"):
             episode_id = int(key.split(":", 1)[1])

@@ -42,11 +42,12 @@ from earmark.export import (
     by_episode,
     content_hash,
     episode_url,
+    state_target,
     timestamp_link,
 )
 from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
-from earmark.store.library import Library
+from earmark.store.library import OWNER_ID, Library
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +162,12 @@ def export_readwise(
     *,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    user_id: int = OWNER_ID,
 ) -> ExportReport:
+    """``user_id``'s snips to the Readwise account of ``settings.readwise_token``."""
     if not settings.readwise_token:
         raise ExportError("no Readwise token: set readwise_token in settings.toml (https://readwise.io/access_token)")
-    state = ExportState(library, TARGET)
+    state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
     own = client is None
     http = client or httpx.Client(
@@ -174,7 +177,7 @@ def export_readwise(
     )
     http.headers.update({"Authorization": f"Token {settings.readwise_token}"})
     try:
-        _export(library, settings, state, report, http, sleep)
+        _export(library, settings, state, report, http, sleep, user_id)
     finally:
         if own:
             http.close()
@@ -182,11 +185,11 @@ def export_readwise(
 
 
 def _export(library: Library, settings: Settings, state: ExportState, report: ExportReport, http: httpx.Client,
-            sleep: Callable[[float], None]) -> None:
+            sleep: Callable[[float], None], user_id: int) -> None:
     settle_in_flight(state, http, sleep)
     known = state.all("snip:")
     pending: list[tuple[str, dict, str]] = []  # key, highlight, hash
-    for podcast, episode, snips in by_episode(library, all_snips(library)):
+    for podcast, episode, snips in by_episode(library, all_snips(library, user_id)):
         for snip in snips:
             key = f"snip:{snip.id}"
             item = highlight(snip, podcast, episode, settings.public_base_url)

@@ -99,6 +99,28 @@ class AccountStore:
             if not conn.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount:
                 raise NotFound(f"no user with id {user_id}")
 
+    # -- where a user's snips are exported -------------------------------------------------------
+
+    EXPORT_SETTINGS = ("readwise_token", "notion_token", "notion_parent_page_id")
+
+    def export_settings(self, user_id: int) -> dict[str, str]:
+        """The user's own export settings that are set (names as in settings.toml)."""
+        row = self.library.conn.execute(
+            f"SELECT {', '.join(self.EXPORT_SETTINGS)} FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        return {name: row[name] for name in self.EXPORT_SETTINGS if row[name]}
+
+    def set_export_settings(self, user_id: int, **values: str | None) -> None:
+        """Set (a value) or clear ("" or None) some of the user's export settings."""
+        unknown = set(values) - set(self.EXPORT_SETTINGS)
+        if unknown:
+            raise ValueError(f"not an export setting: {', '.join(sorted(unknown))}")
+        with self.library.transaction() as conn:
+            for name, value in values.items():
+                conn.execute(f"UPDATE users SET {name} = ? WHERE id = ?", (value or None, user_id))
+
     # -- API tokens -----------------------------------------------------------------------------
 
     def new_token(self, user_id: int, label: str = "") -> str:

@@ -149,3 +149,32 @@ def test_exports_carry_only_the_owners_snips(two, tmp_path):
     assert "alice was here" in text and "bob was here" not in text
     exported = bob.get("/api/v1/snips/export", params={"format": "markdown"}).text
     assert "bob was here" in exported and "alice was here" not in exported
+
+
+def test_each_user_exports_their_own_snips_to_their_own_readwise(two):
+    import json
+
+    from typer.testing import CliRunner
+
+    from earmark.cli import app as cli
+    from tests.export.fakes import FakeReadwise
+
+    app, alice, bob, shared, ids = two
+    fake = FakeReadwise()
+    try:
+        settings = app.state.settings
+        (settings.home / "settings.toml").write_text(f'readwise_token = "alice-token"\nreadwise_base_url = "{fake.url}"\n')
+        alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30})
+        bobs = bob.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 60}).json()
+        runner = CliRunner()
+        r = runner.invoke(cli, ["export", "readwise", "--user", "bob"])
+        assert r.exit_code == 1 and "bob has no Readwise token" in r.output  # never alice's
+        assert runner.invoke(cli, ["user", "set", "bob", "--readwise-token", fake.token]).exit_code == 0
+        app.state.library.conn.execute("UPDATE snips SET title = 'A title', excerpt = 'Some words' WHERE id = ?", (bobs["id"],))
+        r = runner.invoke(cli, ["export", "readwise", "--user", "bob", "--json"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["created"] == [f"snip:{bobs['id']}"]
+        assert [h["location"] for h in fake.highlights] == [int(bobs["start"])]
+        assert all(headers["Authorization"] == f"Token {fake.token}" for _, _, headers, _ in fake.requests)
+    finally:
+        fake.close()
