@@ -62,11 +62,12 @@ def _overlap_excerpt(sentences: list[B.Sentence], start: float, end: float) -> s
 
 def create_snip(
     library: Library, settings: Settings, episode_id: int, position: float, boundary: str | None = None,
-    *, user_id: int = OWNER_ID,
+    *, user_id: int = OWNER_ID, client_id: str | None = None,
 ) -> Snip:
     """Store a snip for a tap at ``position`` seconds and return it at once: bounds snapped to
     sentences when the episode has a transcript, else a provisional window. No model runs here;
-    the background enricher (earmark.snips.enrich) does the rest."""
+    the background enricher (earmark.snips.enrich) does the rest. ``client_id``: the client's
+    idempotency key; a snip this user already made with that key is returned as it is."""
     position = float(position)
     if not math.isfinite(position) or position < 0:
         raise ValueError("position must be a number of seconds ≥ 0")
@@ -88,7 +89,8 @@ def create_snip(
     else:
         (start, end), excerpt = B.provisional(position, episode.duration), ""
     snip = SnipStore(library, user_id).create(
-        Snip(episode_id=episode_id, tapped_at=position, start=start, end=end, boundary=boundary, excerpt=excerpt)
+        Snip(episode_id=episode_id, tapped_at=position, start=start, end=end, boundary=boundary, excerpt=excerpt),
+        client_id=client_id,
     )
     from earmark.snips.enrich import notify
 

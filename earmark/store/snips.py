@@ -74,22 +74,37 @@ class SnipStore:
         self.library = library
         self.user_id = user_id
 
-    def create(self, snip: Snip) -> Snip:
+    def create(self, snip: Snip, client_id: str | None = None) -> Snip:
+        """Store ``snip``. With ``client_id`` (the client's idempotency key) a snip this user already
+        made with that key is returned instead (see ``by_client_id``), never a second one."""
         self.library.episode(snip.episode_id)  # NotFound for an unknown episode
         now = time.time()
+        user = self.user_id if self.user_id is not None else snip.user_id
         with self.library.transaction() as conn:
-            snip_id = conn.execute(
+            # ON CONFLICT DO NOTHING: two sends racing with one key leave one row (the UNIQUE index).
+            cursor = conn.execute(
                 """INSERT INTO snips (episode_id, tapped_at, start, "end", boundary, state, title, takeaways,
-                   quote, quote_speaker, excerpt, note, tags, favorite, edited, created_at, updated_at, user_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   quote, quote_speaker, excerpt, note, tags, favorite, edited, created_at, updated_at, user_id, client_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 (
                     snip.episode_id, snip.tapped_at, snip.start, snip.end, snip.boundary, snip.state, snip.title,
                     json.dumps(snip.takeaways), snip.quote, snip.quote_speaker, snip.excerpt, snip.note,
-                    json.dumps(snip.tags), int(snip.favorite), json.dumps(snip.edited), now, now,
-                    self.user_id if self.user_id is not None else snip.user_id,
+                    json.dumps(snip.tags), int(snip.favorite), json.dumps(snip.edited), now, now, user, client_id,
                 ),
-            ).lastrowid
+            )
+            snip_id = cursor.lastrowid if cursor.rowcount else None
+        if snip_id is None:
+            return SnipStore(self.library, user).by_client_id(client_id)
         return self.get(snip_id)
+
+    def by_client_id(self, client_id: str) -> Snip:
+        """This user's snip made with the client's key ``client_id`` (NotFound when none)."""
+        row = self.library.conn.execute(
+            "SELECT * FROM snips WHERE user_id = ? AND client_id = ?", (self.user_id, client_id)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no snip with client_id {client_id!r}")
+        return _snip(row)
 
     def get(self, snip_id: int) -> Snip:
         row = self.library.conn.execute("SELECT * FROM snips WHERE id = ?", (snip_id,)).fetchone()

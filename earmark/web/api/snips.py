@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import Field, model_validator
 
+from earmark.errors import NotFound
 from earmark.models import Snip, as_dict
 from earmark.snips import create_snip, edit_snip
 from earmark.snips.boundaries import FIXED_LENGTHS, parse_boundary
@@ -31,6 +32,11 @@ class SnipIn(_In):
     position: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="seconds into the episode of the tap")
     boundary: str | None = Field(
         None, pattern=BOUNDARY_PATTERN, description='"auto" (default: the snip_boundary setting) or "fixed:30|60|90|120"'
+    )
+    client_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="an idempotency key the client makes (a UUID): sent again, by a retry or an offline queue, it"
+        " answers 200 with the snip already made with it instead of making another (keys are per user)",
     )
 
 
@@ -150,20 +156,35 @@ FavoriteQ = Annotated[bool | None, Query(description="only favourites (true) or 
 
 @router.post(
     "/episodes/{episode_id}/snips", status_code=201, response_model=SnipOut,
-    responses={404: {"model": ErrorResponse, "description": "No such episode"}, **_422},
+    responses={
+        200: {"model": SnipOut, "description": "This client_id was sent before: the snip made then, unchanged"},
+        201: {"description": "The new snip"},
+        404: {"model": ErrorResponse, "description": "No such episode"}, **_422,
+    },
 )
-async def post_snip(episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
+async def post_snip(
+    episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep, response: Response,
+):
     """Save the moment at ``position``. Answers at once with bounds snapped to sentences (when the
     episode has a transcript) or a provisional window; the AI card arrives in the background
-    (``state`` goes from pending to ready, or failed with ``error``)."""
+    (``state`` goes from pending to ready, or failed with ``error``). With ``client_id`` the snip is
+    made once: the same key again answers 200 with the first one (an offline queue sent twice)."""
     library.episode(episode_id)  # 404 first
+    if body.client_id is not None:
+        try:
+            existing = SnipStore(library, user).by_client_id(body.client_id)
+        except NotFound:
+            pass
+        else:
+            response.status_code = 200
+            return _out(existing, library, settings)
     if body.boundary is not None:
         try:
             parse_boundary(body.boundary)
         except ValueError as exc:
             raise APIError(422, "validation_error", str(exc)) from None
     try:
-        snip = create_snip(library, settings, episode_id, body.position, body.boundary, user_id=user)
+        snip = create_snip(library, settings, episode_id, body.position, body.boundary, user_id=user, client_id=body.client_id)
     except ValueError as exc:
         raise APIError(422, "validation_error", str(exc)) from None
     return _out(snip, library, settings)
