@@ -603,6 +603,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX episode_actions_by_time ON episode_actions (user_id, received_at);
     CREATE INDEX episode_actions_unmatched ON episode_actions (podcast_url) WHERE episode_id IS NULL;
+    CREATE INDEX episode_actions_by_episode ON episode_actions (episode_id, user_id, timestamp);
     -- Each user's own subscriptions, playback, queue and snips; what is computed for an episode
     -- (transcripts, AI results) is shared. Everything before accounts is user 1's.
     CREATE TABLE user_podcasts (
