@@ -44,6 +44,8 @@ PODCAST_OPS = [
     ("delete", "/api/v1/podcasts/{podcast_id}"),
     ("post", "/api/v1/podcasts/{podcast_id}/refresh"),
     ("get", "/api/v1/podcasts/{podcast_id}/episodes"),
+    ("get", "/api/v1/podcasts/{podcast_id}/settings"),
+    ("put", "/api/v1/podcasts/{podcast_id}/settings"),
 ]
 SNIP_OPS = [
     ("get", "/api/v1/snips/{snip_id}"),

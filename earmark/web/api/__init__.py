@@ -11,3 +11,7 @@ for module in (podcasts, episodes, processing, queue, opml, snips, search, under
 from earmark.web.api import uploads  # noqa: E402  (your own audio)
 
 router.include_router(uploads.router)
+
+from earmark.web.api import listening  # noqa: E402  (settings per podcast, listening stats)
+
+router.include_router(listening.router)

@@ -16,7 +16,7 @@ from earmark.models import Episode
 from earmark.store.library import Library
 from earmark.store.playback import Playback
 from earmark.web.api.processing import episode_stages
-from earmark.web.deps import EpisodeIdPath, LibraryDep, PlaybackDep, SettingsDep
+from earmark.web.deps import EpisodeIdPath, LibraryDep, PlaybackDep, SettingsDep, UserIdDep
 from earmark.web.sanitize import show_notes_html
 from earmark.web.schemas import (
     DownloadOut,
@@ -124,8 +124,15 @@ async def put_position(episode_id: EpisodeIdPath, body: PositionIn, playback: Pl
 
 @router.post("/episodes/{episode_id}/played", response_model=PlaybackOut)
 async def post_played(
-    episode_id: EpisodeIdPath, playback: PlaybackDep, body: Annotated[PlayedIn | None, Body()] = None
+    episode_id: EpisodeIdPath, playback: PlaybackDep, library: LibraryDep, settings: SettingsDep, user: UserIdDep,
+    body: Annotated[PlayedIn | None, Body()] = None,
 ) -> PlaybackOut:
-    """Mark played (the default; the position goes back to 0) or, with `{"played": false}`, unplayed."""
+    """Mark played (the default; the position goes back to 0) or, with `{"played": false}`, unplayed.
+    Marked played, its download is deleted when your settings for the podcast say so (`auto_delete`)."""
+    from earmark.web.api.listening import auto_delete
+
     played = body.played if body is not None else True
-    return PlaybackOut.model_validate(playback.set_played(episode_id, played))
+    state = playback.set_played(episode_id, played)
+    if played:
+        auto_delete(library, settings, user, episode_id)
+    return PlaybackOut.model_validate(state)

@@ -1,0 +1,209 @@
+"""How the asking user listens: playback settings per podcast, the player's listening reports, the
+listening statistics and history. Also the auto-delete of a finished episode's download."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from earmark.config import Settings
+from earmark.store.library import Library
+from earmark.store.listening import Listening, ListeningReport, PodcastSettings, others_still_listening
+from earmark.uploads import is_upload
+from earmark.web.deps import LibraryDep, PodcastIdPath, UserIdDep
+from earmark.web.schemas import EpisodeId, _In
+
+router = APIRouter(tags=["listening"])
+log = logging.getLogger(__name__)
+
+SPEED = Field(ge=0.5, le=3.0, allow_inf_nan=False)
+
+
+class PodcastSettingsIn(_In):
+    """Every field is optional: a missing one takes its default (PUT replaces the whole record)."""
+
+    speed: Annotated[float, SPEED] | None = Field(None, description="playback speed for this podcast; null: the player's own")
+    skip_silence: bool = Field(False, description="shorten silent stretches (downloaded episodes only)")
+    volume_boost: float = Field(1.0, ge=1.0, le=3.0, allow_inf_nan=False, description="gain factor, 1 is off (limited, never clips)")
+    skip_intro: int = Field(0, ge=0, le=600, description="seconds skipped at the start of each episode")
+    skip_outro: int = Field(0, ge=0, le=600, description="seconds left out at the end; the episode is finished there")
+    auto_delete: bool = Field(False, description="delete the download once finished (never an upload's file)")
+
+
+class PodcastSettingsOut(BaseModel):
+    podcast_id: int
+    speed: float | None
+    skip_silence: bool
+    volume_boost: float
+    skip_intro: int
+    skip_outro: int
+    auto_delete: bool
+
+
+class ListeningReportIn(_In):
+    session: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}$", description="a key the player made for this listening session"
+    )
+    episode_id: EpisodeId
+    listened_seconds: float = Field(ge=0, le=1_000_000, allow_inf_nan=False, description="wall-clock seconds played, cumulative")
+    media_seconds: float = Field(ge=0, le=1_000_000, allow_inf_nan=False, description="episode seconds covered, cumulative")
+    silence_saved_seconds: float = Field(0, ge=0, le=1_000_000, allow_inf_nan=False, description="of which skipped as silence")
+
+
+class ListeningIn(_In):
+    reports: list[ListeningReportIn] = Field(min_length=1, max_length=100)
+
+
+class ListeningOut(BaseModel):
+    recorded: int
+    unknown_episode_ids: list[int] = Field(description="reports for episodes that no longer exist, dropped")
+
+
+class PodcastStatsOut(BaseModel):
+    podcast_id: int | None = Field(description="null: a podcast since removed")
+    title: str
+    listened_seconds: float
+    saved_seconds: float = Field(description="episode time covered minus time spent (speed and skipped silence)")
+    silence_saved_seconds: float
+    episodes: int
+
+
+class StatsOut(BaseModel):
+    days: int | None = Field(description="the period (null: all time)")
+    listened_seconds: float
+    media_seconds: float
+    saved_seconds: float
+    silence_saved_seconds: float
+    podcasts: list[PodcastStatsOut]
+
+
+class HistoryItemOut(BaseModel):
+    episode_id: int
+    podcast_id: int | None
+    title: str
+    podcast_title: str
+    listened_seconds: float
+    saved_seconds: float
+    last_listened_at: datetime
+    played: bool
+
+
+class HistoryOut(BaseModel):
+    items: list[HistoryItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _out(s: PodcastSettings) -> PodcastSettingsOut:
+    return PodcastSettingsOut.model_validate(s, from_attributes=True)
+
+
+@router.get("/podcasts/{podcast_id}/settings", response_model=PodcastSettingsOut)
+async def get_settings(podcast_id: PodcastIdPath, library: LibraryDep, user: UserIdDep) -> PodcastSettingsOut:
+    """Your playback settings for this podcast (the defaults until you set them)."""
+    return _out(Listening(library, user).settings(podcast_id))
+
+
+@router.put("/podcasts/{podcast_id}/settings", response_model=PodcastSettingsOut)
+async def put_settings(
+    podcast_id: PodcastIdPath, body: PodcastSettingsIn, library: LibraryDep, user: UserIdDep
+) -> PodcastSettingsOut:
+    """Replace your playback settings for this podcast."""
+    return _out(Listening(library, user).set_settings(PodcastSettings(podcast_id, **body.model_dump())))
+
+
+@router.post("/listening", response_model=ListeningOut)
+async def post_listening(body: ListeningIn, library: LibraryDep, user: UserIdDep) -> ListeningOut:
+    """The player's reports: cumulative seconds per session, so sending one again counts once."""
+    reports = [
+        ListeningReport(r.session, r.episode_id, r.listened_seconds, r.media_seconds, r.silence_saved_seconds)
+        for r in body.reports
+    ]
+    recorded, unknown = Listening(library, user).record(reports)
+    return ListeningOut(recorded=recorded, unknown_episode_ids=unknown)
+
+
+def stats_of(library: Library, user: int, days: int | None) -> StatsOut:
+    since = time.time() - days * 86400 if days else None
+    rows = Listening(library, user).stats(since)
+    listened = sum(r.listened for r in rows)
+    media = sum(r.media for r in rows)
+    return StatsOut(
+        days=days,
+        listened_seconds=listened,
+        media_seconds=media,
+        saved_seconds=sum(r.saved for r in rows),
+        silence_saved_seconds=sum(r.silence_saved for r in rows),
+        podcasts=[
+            PodcastStatsOut(
+                podcast_id=r.podcast_id, title=r.title, listened_seconds=r.listened, saved_seconds=r.saved,
+                silence_saved_seconds=r.silence_saved, episodes=r.episodes,
+            )
+            for r in rows
+        ],
+    )
+
+
+@router.get("/stats", response_model=StatsOut)
+async def get_stats(
+    library: LibraryDep, user: UserIdDep, days: Annotated[int | None, Query(ge=1, le=36_500)] = None
+) -> StatsOut:
+    """Your listening: time listened and time saved, in all and per podcast (over the last `days`)."""
+    return stats_of(library, user, days)
+
+
+def history_of(library: Library, user: int, limit: int, offset: int) -> HistoryOut:
+    items, total = Listening(library, user).history(limit, offset)
+    return HistoryOut(
+        items=[
+            HistoryItemOut(
+                episode_id=i.episode_id, podcast_id=i.podcast_id, title=i.title, podcast_title=i.podcast_title,
+                listened_seconds=i.listened, saved_seconds=max(0.0, i.media - i.listened),
+                last_listened_at=i.last_at, played=i.played,
+            )
+            for i in items
+        ],
+        total=total, limit=limit, offset=offset,
+    )
+
+
+@router.get("/history", response_model=HistoryOut)
+async def get_history(
+    library: LibraryDep,
+    user: UserIdDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> HistoryOut:
+    """Episodes you listened to, the latest first."""
+    return history_of(library, user, limit, offset)
+
+
+def auto_delete(library: Library, settings: Settings, user: int, episode_id: int) -> bool:
+    """After ``user`` finished the episode: delete its download when their setting for the podcast
+    says so — never an upload (the only copy), never while a job uses the file, never while another
+    follower has yet to finish it. Returns whether it was deleted."""
+    episode = library.episode(episode_id)
+    record = library.download(episode_id)
+    if record is None or not Listening(library, user).settings(episode.podcast_id).auto_delete:
+        return False
+    if is_upload(library, episode_id) or others_still_listening(library, user, episode_id):
+        return False
+    if library.conn.execute(
+        "SELECT 1 FROM jobs WHERE episode_id = ? AND state IN ('queued', 'running')", (episode_id,)
+    ).fetchone():
+        return False
+    path = Path(record.path).resolve()
+    library.forget_download(episode_id)
+    if path.is_relative_to(settings.downloads_dir.resolve()):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:  # the record is gone either way: the episode streams from now on
+            log.warning("cannot delete %s: %s", path, exc)
+    return True
