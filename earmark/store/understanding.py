@@ -116,22 +116,38 @@ class UnderstandingStore:
         ).fetchone()
         return row is not None
 
-    def all_highlights(self, *, limit: int = 50, offset: int = 0, user_id: int | None = None) -> list[Highlight]:
+    def all_highlights(self, *, limit: int = 50, offset: int = 0, user_id: int | None = None,
+                       podcast_id: int | None = None, since: float | None = None) -> list[Highlight]:
         """Across the library (or the podcasts ``user_id`` follows): newest episodes' highlights first
-        (by when they were made), in time order within one."""
-        if user_id is None:
-            rows = self.library.conn.execute(
-                "SELECT * FROM highlights ORDER BY created_at DESC, episode_id DESC, start LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-        else:
-            rows = self.library.conn.execute(
-                "SELECT h.* FROM highlights h JOIN episodes e ON e.id = h.episode_id JOIN user_podcasts up"
-                " ON up.podcast_id = e.podcast_id AND up.user_id = ?"
-                " ORDER BY h.created_at DESC, h.episode_id DESC, h.start LIMIT ? OFFSET ?",
-                (user_id, limit, offset),
-            ).fetchall()
+        (by when they were made), in time order within one. ``podcast_id``: only that podcast's;
+        ``since`` (epoch seconds): only episodes published or added to the library since then."""
+        joins, where, args = ["JOIN episodes e ON e.id = h.episode_id"], [], []
+        if user_id is not None:
+            joins.append("JOIN user_podcasts up ON up.podcast_id = e.podcast_id AND up.user_id = ?")
+            args.append(user_id)
+        if podcast_id is not None:
+            where.append("e.podcast_id = ?")
+            args.append(podcast_id)
+        if since is not None:
+            where.append("max(coalesce(e.published, 0), e.first_seen) >= ?")
+            args.append(since)
+        rows = self.library.conn.execute(
+            f"SELECT h.* FROM highlights h {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
+            " ORDER BY h.created_at DESC, h.episode_id DESC, h.start LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
         return [self._highlight(r) for r in rows]
+
+    def highlight(self, highlight_id: int, user_id: int | None = None) -> Highlight | None:
+        """One highlight by id (None when there is none, or it is of a podcast ``user_id`` does not follow)."""
+        sql = "SELECT h.* FROM highlights h"
+        args: list = []
+        if user_id is not None:
+            sql += (" JOIN episodes e ON e.id = h.episode_id"
+                    " JOIN user_podcasts up ON up.podcast_id = e.podcast_id AND up.user_id = ?")
+            args.append(user_id)
+        row = self.library.conn.execute(sql + " WHERE h.id = ?", (*args, highlight_id)).fetchone()
+        return self._highlight(row) if row is not None else None
 
     # -- items a check left out --------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from earmark.jobs.worker import Workers
 from earmark.web import contract
 from earmark.web.api import router as api_router
 from earmark.web.artwork import router as artwork_router
+from earmark.web.feeds import router as feeds_router
 from earmark.web.pages import STATIC_DIR
 from earmark.web.pages import router as pages_router
 from earmark.web.deps import APIError
@@ -63,6 +64,7 @@ JSON_BODY_LIMIT = 1024 * 1024
 OPML_BODY_LIMIT = MAX_OPML_BYTES + 64 * 1024  # room for multipart framing
 TOKEN_COOKIE = "earmark_token"
 UPLOADS_PATH = "/api/v1/uploads"
+FEEDS_PREFIX = "/feeds/"  # podcast feeds (web/feeds.py): a user's API token may come as ?token=
 
 # Most specific first: FetchError is a FeedError.
 ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
@@ -254,6 +256,11 @@ class GuardMiddleware:
                 user_id = self.accounts.token_user(bearer)
             if user_id is None and sync_api.WEB_SESSION_COOKIE in cookie:
                 user_id = self.accounts.session_user(cookie[sync_api.WEB_SESSION_COOKIE].value)
+            if user_id is None and scope["path"].startswith(FEEDS_PREFIX):
+                # A podcast app subscribed to a feed cannot send headers: a user's API token in the address.
+                query_token = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == "token"]
+                if query_token and query_token[-1]:
+                    user_id = self.accounts.token_user(query_token[-1])
         scope.setdefault("state", {})["user_id"] = user_id if user_id is not None else OWNER_ID
         if self.token is None or user_id is not None:
             return await self.app(scope, receive, send)
@@ -426,6 +433,7 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
     app.include_router(artwork_router)
+    app.include_router(feeds_router)
 
     return app
 

@@ -4,7 +4,7 @@ so the server keeps answering while it thinks)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -17,7 +17,7 @@ from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
-from earmark.web.schemas import ErrorResponse, _In, _Out
+from earmark.web.schemas import MAX_ID, ErrorResponse, _In, _Out
 
 router = APIRouter(tags=["understanding"])
 
@@ -141,8 +141,22 @@ def highlight_out(h: Highlight) -> HighlightOut:
     return HighlightOut.model_validate(h)
 
 
-def library_highlights(library: Library, limit: int, offset: int, user_id: int | None = None) -> tuple[list[LibraryHighlightOut], bool]:
-    found = UnderstandingStore(library).all_highlights(limit=limit + 1, offset=offset, user_id=user_id)
+def epoch(moment: datetime) -> float:
+    """Seconds since 1970 for a ``since`` query (no zone = UTC); far-off years are clamped, not errors."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return float("-inf") if moment.year < 1970 else float("inf")
+
+
+def library_highlights(library: Library, limit: int, offset: int, user_id: int | None = None, *,
+                       podcast_id: int | None = None, since: datetime | None = None) -> tuple[list[LibraryHighlightOut], bool]:
+    found = UnderstandingStore(library).all_highlights(
+        limit=limit + 1, offset=offset, user_id=user_id, podcast_id=podcast_id,
+        since=epoch(since) if since is not None else None,
+    )
     episodes: dict[int, tuple] = {}
     podcasts: dict[int, str] = {}
     items = []
@@ -198,15 +212,23 @@ async def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> High
     return HighlightsOut(episode_id=episode_id, highlights=[highlight_out(h) for h in found])
 
 
-@router.get("/highlights", response_model=HighlightPageOut)
+@router.get(
+    "/highlights", response_model=HighlightPageOut,
+    responses={404: {"model": ErrorResponse, "description": "No such podcast (podcast_id)"}},
+)
 async def list_highlights(
     library: LibraryDep,
     user: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    podcast_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this podcast's highlights")] = None,
+    since: Annotated[datetime | None, Query(
+        description="only episodes published or added to the library at or after this time (e.g. a week ago)")] = None,
 ) -> HighlightPageOut:
-    """Highlights of the podcasts you follow, newest first."""
-    items, more = library_highlights(library, limit, offset, user)
+    """Highlights of the podcasts you follow, newest first (the highlights reel plays them in this order)."""
+    if podcast_id is not None:
+        library.podcast(podcast_id)  # 404 for a podcast that does not exist; one you don't follow has none
+    items, more = library_highlights(library, limit, offset, user, podcast_id=podcast_id, since=since)
     return HighlightPageOut(items=items, limit=limit, offset=offset, has_more=more)
 
 
