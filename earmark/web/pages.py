@@ -204,9 +204,23 @@ HIGHLIGHTS_PAGE = 100
 
 @router.get("/highlights", response_class=HTMLResponse)
 async def highlights_page(request: Request) -> HTMLResponse:
+    """The highlights (all, ``?podcast_id=`` one podcast's, ``?since=week`` this week's episodes'),
+    and the highlights reel that plays them (static/reel.js)."""
+    from datetime import UTC, timedelta
+
+    library, user = _library(request), get_user_id(request)
     number = _page_number(request)
-    items, more = library_highlights(_library(request), HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE, get_user_id(request))
-    return _render(request, "highlights.html", {"page": "highlights", "items": items, "more": more, "number": number})
+    podcast_id = request.query_params.get("podcast_id", "")
+    podcast_id = int(podcast_id) if podcast_id.isdigit() and 0 < int(podcast_id) <= MAX_ID else None
+    week = request.query_params.get("since") == "week"
+    since = (datetime.now(UTC) - timedelta(days=7)).replace(microsecond=0) if week else None
+    items, more = library_highlights(library, HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE, user,
+                                     podcast_id=podcast_id, since=since)
+    scope = "&".join(([f"podcast_id={podcast_id}"] if podcast_id else []) + (["since=week"] if week else []))
+    return _render(request, "highlights.html", {
+        "page": "highlights", "items": items, "more": more, "number": number, "podcasts": library.podcasts(user),
+        "podcast_id": podcast_id, "week": week, "since": since.isoformat() if since else "", "scope": scope,
+    })
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -124,8 +124,13 @@ def test_snips_highlights_search_pages(client, lib, show):
     assert "No highlights yet" in client.get("/highlights").text
     UnderstandingStore(lib).save_highlights(show["g2"], [Highlight(12, 50, "A <b>moment</b>", "because")])
     highlights = client.get("/highlights").text
-    assert "A &lt;b&gt;moment&lt;/b&gt;" in highlights and f'data-episode="{show["g2"]}" data-at="12' in highlights
-    assert "Episode 2" in highlights and "The Show" in highlights
+    assert "A &lt;b&gt;moment&lt;/b&gt;" in highlights and 'data-reel-from="' in highlights  # plays the reel from there
+    assert "Episode 2" in highlights and "The Show" in highlights and 'id="reel-play"' in highlights
+    # Scopes: one podcast's (and its reel), this week's (the episodes were just added); none elsewhere.
+    one = client.get(f"/highlights?podcast_id={show['podcast']}").text
+    assert "A &lt;b&gt;moment&lt;/b&gt;" in one and f'data-podcast-id="{show["podcast"]}"' in one
+    assert "A &lt;b&gt;moment&lt;/b&gt;" in client.get("/highlights?since=week").text
+    assert "No highlights here yet" in client.get("/highlights?podcast_id=999").text
     search = client.get('/search?q="><script>alert(1)</script>').text
     assert 'id="search-form"' in search and "<script>alert(1)" not in search
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in search

@@ -68,6 +68,7 @@
     lastSaved: -1,
     sleepAt: null, // ms timestamp when the sleep timer pauses playback
     sleepAtEnd: false,
+    mode: null, // takes over next/previous, the end and position saving (the highlights reel: reel.js)
 
     /** Load an episode into the bar; `at` seconds overrides the saved position. */
     async load(episodeId, { play = false, at = null } = {}) {
@@ -131,7 +132,7 @@
     },
 
     async savePosition(force = false) {
-      if (!this.episodeId || !this.restored) return;
+      if (!this.episodeId || !this.restored || this.mode) return;
       const t = audio.currentTime;
       if (!force && Math.abs(t - this.lastSaved) < 0.5) return;
       this.lastSaved = t;
@@ -140,6 +141,7 @@
 
     chapters() { return (this.episode && this.episode.chapters) || []; },
     chapterPrev() {
+      if (this.mode) return this.mode.prev();
       const t = audio.currentTime, list = this.chapters();
       if (!list.length) return this.skip(-15);
       let i = list.findLastIndex((c) => c.start <= t);
@@ -148,6 +150,7 @@
       this.seek(i >= 0 ? list[i].start : 0);
     },
     chapterNext() {
+      if (this.mode) return this.mode.next();
       const t = audio.currentTime, next = this.chapters().find((c) => c.start > t + 0.5);
       if (next) this.seek(next.start); else if (!this.chapters().length) this.skip(30);
     },
@@ -245,6 +248,7 @@
   }
   /** At the end of an episode: mark it played and start the next one in the queue. */
   async function playNext() {
+    if (player.mode) return player.mode.ended();
     const finished = player.episodeId;
     if (finished) await api("POST", `/episodes/${finished}/played`);
     player.lastSaved = 0;
@@ -285,7 +289,7 @@
   setInterval(() => { if (!audio.paused) player.savePosition(); }, SAVE_EVERY_MS);
   // Leaving the page: a last save that survives the unload.
   window.addEventListener("pagehide", () => {
-    if (!player.episodeId || !player.restored) return;
+    if (!player.episodeId || !player.restored || player.mode) return;
     fetch(`/api/v1/episodes/${player.episodeId}/position`, {
       method: "PUT", keepalive: true, headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ seconds: audio.currentTime }),
