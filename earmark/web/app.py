@@ -58,6 +58,7 @@ from earmark.accounts import Authenticator
 from earmark.store.accounts import AccountStore
 from earmark.sync.service import SyncError, SyncService
 from earmark.web import login as login_page
+from earmark.web import pwa
 from earmark.web import sync_api
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -265,7 +266,8 @@ class GuardMiddleware:
         if self.token is None or user_id is not None:
             return await self.app(scope, receive, send)
         path = scope["path"]
-        if path.startswith(sync_api.SYNC_PREFIXES) or path in ("/login", "/logout") or path.startswith("/static/"):
+        if (path.startswith(sync_api.SYNC_PREFIXES) or path in ("/login", "/logout", *pwa.PUBLIC_PATHS)
+                or path.startswith("/static/")):
             return await self.app(scope, receive, send)  # they check who is asking themselves (or hold no data)
         if bearer and self._valid(bearer):
             return await self.app(scope, receive, send)
@@ -432,6 +434,7 @@ def create_app(settings: Settings | None = None, require_token: bool | None = No
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
+    app.include_router(pwa.router)  # manifest, service worker, offline page
     app.include_router(artwork_router)
     app.include_router(feeds_router)
 

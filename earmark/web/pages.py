@@ -40,7 +40,7 @@ HEADPHONE_ACTIONS = {"nexttrack", "previoustrack", "seekforward", "seekbackward"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self' http: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
+    "frame-ancestors 'none'; form-action 'self'; worker-src 'self'; manifest-src 'self'"
 )
 EPISODE_PAGE_LIMIT = 100  # a podcast page shows this many episodes, newest first; older ones on ?page=2, …
 

@@ -14,18 +14,26 @@
 
   // -- small helpers -------------------------------------------------------------------------
 
-  /** JSON API call: resolves to {ok, status, data}; never throws for an HTTP error. */
-  async function api(method, path, body) {
+  /** JSON API call: resolves to {ok, status, data}; never throws for an HTTP error.
+   * `queue` (a key): a write that cannot reach the server goes to the offline outbox (pwa.js) and
+   * resolves to {ok: true, queued: true}; one with the same key replaces it there. */
+  async function api(method, path, body, { queue = null } = {}) {
     const init = { method, headers: { Accept: "application/json" } };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    const offline = window.EarmarkOffline;
     let response;
     try {
       response = await fetch("/api/v1" + path, init);
     } catch (err) {
+      if (queue && offline) { offline.enqueue(method, path, body, queue); return { ok: true, queued: true, status: 0, data: null }; }
       return { ok: false, status: 0, data: { error: { message: "cannot reach Earmark: " + err } } };
+    }
+    if (queue && offline) {
+      if ([502, 503, 504].includes(response.status)) { offline.enqueue(method, path, body, queue); return { ok: true, queued: true, status: 0, data: null }; }
+      offline.settled(queue); // newer than anything queued with this key
     }
     let data = null;
     const type = response.headers.get("content-type") || "";
@@ -136,7 +144,7 @@
       const t = audio.currentTime;
       if (!force && Math.abs(t - this.lastSaved) < 0.5) return;
       this.lastSaved = t;
-      await api("PUT", `/episodes/${this.episodeId}/position`, { seconds: Math.max(0, t) });
+      await api("PUT", `/episodes/${this.episodeId}/position`, { seconds: Math.max(0, t) }, { queue: "position:" + this.episodeId });
     },
 
     chapters() { return (this.episode && this.episode.chapters) || []; },
@@ -159,8 +167,12 @@
     async snip() {
       if (!this.episodeId) { toast("Nothing is playing."); return; }
       const position = audio.currentTime;
-      const result = await api("POST", `/episodes/${this.episodeId}/snips`, { position });
-      if (result.ok) {
+      // client_id: sent again from the offline outbox, the snip is still made once.
+      const key = window.EarmarkOffline ? window.EarmarkOffline.newKey() : null;
+      const body = key ? { position, client_id: key } : { position };
+      const result = await api("POST", `/episodes/${this.episodeId}/snips`, body, { queue: key && "snip:" + key });
+      if (result.queued) toast("Offline: snip kept at " + clock(position) + "; it is saved when Earmark can be reached.");
+      else if (result.ok) {
         toast("Snip saved at " + clock(position));
         document.dispatchEvent(new CustomEvent("earmark:snip", { detail: result.data }));
       } else toast("Snip failed: " + errorText(result));
@@ -402,3 +414,7 @@
   const current = localStorage.getItem("earmark.current");
   if (current) player.load(current, { play: false }); // the position comes from the server
 })();
+    if (!navigator.onLine && window.EarmarkOffline) { // kept for when the connection is back
+      window.EarmarkOffline.enqueue("PUT", `/episodes/${player.episodeId}/position`, { seconds: audio.currentTime }, "position:" + player.episodeId);
+      return;
+    }
