@@ -259,3 +259,20 @@ async def directory_artwork(request: Request):
     if not discover.signed(request.app.state, source, request.query_params.get("sig", "")):
         return await _respond(request, [], "", status=404)
     return await _respond(request, [source], request.query_params.get("title", "")[:100])
+
+
+# -- listening history and statistics (earmark/web/api/listening.py) -------------------------------
+
+
+@router.get("/history", response_class=HTMLResponse)
+async def history_page(request: Request) -> HTMLResponse:
+    from earmark.web.api.listening import history_of, stats_of
+
+    library, user = _library(request), get_user_id(request)
+    number = _page_number(request)
+    history = history_of(library, user, 100, (number - 1) * 100)
+    return _render(
+        request, "history.html",
+        {"page": "history", "week": stats_of(library, user, 7), "total": stats_of(library, user, None),
+         "history": history, "number": number},
+    )

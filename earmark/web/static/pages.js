@@ -346,7 +346,7 @@
 
   function renderStages(box, job) {
     box.dataset.jobState = job.state;
-    box.replaceChildren(...job.stages.map((s) => {
+    const rows = job.stages.map((s) => {
       const row = document.createElement("div");
       row.className = "stage stage-" + s.state;
       row.dataset.stage = s.name;
@@ -361,7 +361,20 @@
       state.textContent = s.state + (s.error ? ": " + s.error : "");
       row.append(name, bar, state);
       return row;
-    }));
+    });
+    if (job.state === "done") {
+      // Fully processed: one line, the stages inside it (as episode.html renders it).
+      const details = document.createElement("details");
+      details.className = "stages-done";
+      const summary = document.createElement("summary");
+      summary.className = "stage-summary";
+      const names = document.createElement("span");
+      names.className = "muted";
+      names.textContent = job.stages.map((s) => s.name).join(" · ");
+      summary.append("✓ Processed ", names);
+      details.append(summary, ...rows);
+      box.replaceChildren(details);
+    } else box.replaceChildren(...rows);
     if (job.state === "failed" && job.error) {
       const p = document.createElement("p");
       p.className = "error";
