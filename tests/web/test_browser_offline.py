@@ -177,3 +177,22 @@ def test_csp_allows_the_worker(live, browser):  # noqa: F811
     assert page.evaluate("navigator.serviceWorker.ready.then((r) => Boolean(r.active))") is True
     assert violations == []
     context.close()
+
+
+def test_an_episode_not_downloaded_still_streams_under_the_worker(live, server, browser):  # noqa: F811
+    """Not downloaded: the audio address redirects to the publisher (another origin); the worker
+    passes it through, so it plays and seeks as without one."""
+    podcast = httpx.post(f"{live}/api/v1/podcasts", json={"url": serve_show(server)}).json()
+    [item] = httpx.get(f"{live}/api/v1/podcasts/{podcast['id']}/episodes").json()["items"]
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live}/episodes/{item['id']}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.click("button.primary[data-play]")
+    page.wait_for_function("document.getElementById('audio').currentTime > 1")
+    page.evaluate("document.getElementById('audio').currentTime = 40")
+    page.wait_for_function("document.getElementById('audio').currentTime > 41")
+    assert page.evaluate("document.getElementById('audio').error") is None
+    context.close()
