@@ -145,3 +145,5 @@ def test_highlights_api_filters(feed_app):
         assert client.get("/api/v1/highlights", params={"since": "2999-01-01T00:00:00Z"}).json()["items"] == []
         assert client.get("/api/v1/highlights", params={"since": "9999-12-31T23:59:59-23:59"}).status_code == 200
         assert client.get("/api/v1/highlights", params={"since": "0001-01-01T00:00:00+23:59"}).status_code == 200
+        assert client.get("/api/v1/highlights", params={"since": "1.5"}).status_code == 422  # RFC 3339 only
+        assert client.get("/api/v1/highlights", params={"since": "2024-02-30T00:00:00Z"}).status_code == 422

@@ -219,5 +219,14 @@ def test_reel_on_a_phone(reel_live, browser):
     page.goto(f"{url}/podcasts/{httpx.get(f'{url}/api/v1/podcasts').json()[0]['id']}")
     page.wait_for_selector("[data-reel-podcast]:not([hidden])")
     page.screenshot(path=str(ARTIFACTS / "reel-podcast-phone.png"))
+    page.evaluate(RECORD)
+    page.click("[data-reel-podcast]")
+    page.wait_for_function("window.__clips.length === 1")
+    page.wait_for_function("document.getElementById('audio').currentTime > 2.2")
+    assert page.locator("#player-title").inner_text() == "First moment"
+    # Going elsewhere in the episode (back 15 s) leaves the reel: the episode plays on from there.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("!window.EarmarkReel.active")
+    assert page.locator("#player-title").inner_text() == "Downloaded" and not _state(page)["paused"]
     assert errors == []
     context.close()

@@ -151,6 +151,26 @@ def epoch(moment: datetime) -> float:
         return float("-inf") if moment.year < 1970 else float("inf")
 
 
+# RFC 3339 date-time only (a bare number would be read as a Unix time by a datetime parameter).
+RFC3339 = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+
+
+def parse_time(text: str, name: str) -> datetime:
+    """An RFC 3339 time from a query (a leap second counts as :59); 422 when it names no real time."""
+    value = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+    value = value[:10] + "T" + value[11:]
+    if value[17:19] == "60":
+        value = value[:17] + "59" + value[19:]
+    head, dot, rest = value.partition(".")
+    if dot:  # fromisoformat takes at most 6 fractional digits
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        value = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise APIError(422, "validation_error", f"{name}: {text[:40]!r} is not a valid RFC 3339 time") from None
+
+
 def library_highlights(library: Library, limit: int, offset: int, user_id: int | None = None, *,
                        podcast_id: int | None = None, since: datetime | None = None) -> tuple[list[LibraryHighlightOut], bool]:
     found = UnderstandingStore(library).all_highlights(
@@ -222,13 +242,15 @@ async def list_highlights(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     podcast_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this podcast's highlights")] = None,
-    since: Annotated[datetime | None, Query(
-        description="only episodes published or added to the library at or after this time (e.g. a week ago)")] = None,
+    since: Annotated[str | None, Query(
+        pattern=RFC3339, json_schema_extra={"format": "date-time"},
+        description="only episodes published or added to the library at or after this time (RFC 3339, e.g. a week ago)")] = None,
 ) -> HighlightPageOut:
     """Highlights of the podcasts you follow, newest first (the highlights reel plays them in this order)."""
     if podcast_id is not None:
         library.podcast(podcast_id)  # 404 for a podcast that does not exist; one you don't follow has none
-    items, more = library_highlights(library, limit, offset, user, podcast_id=podcast_id, since=since)
+    moment = parse_time(since, "since") if since is not None else None
+    items, more = library_highlights(library, limit, offset, user, podcast_id=podcast_id, since=moment)
     return HighlightPageOut(items=items, limit=limit, offset=offset, has_more=more)
 
 

@@ -146,6 +146,14 @@
       if (wasGap || audio.paused) player.play();
     },
 
+    /** The listener went elsewhere (another episode, another moment): the reel lets go, and
+     * "Resume highlights" comes back to this clip. */
+    leave() {
+      if (!this.active) return;
+      save({ offset: 0 });
+      this.release();
+    },
+
     /** Stop the reel (the ✕): pause; "Resume highlights" comes back to this moment. */
     stop() {
       if (!this.active) return;
@@ -230,9 +238,10 @@
     const t = audio.currentTime;
     if (!reel.ready) {
       // Until the seek to the clip has happened, the old position must not end the new clip.
-      if (t >= h.start - 1 && t < h.end) reel.ready = true;
+      if (t >= h.start - 0.5 && t < h.end) reel.ready = true;
       else return;
     }
+    if (t < h.start - 0.75 || t > h.end + 1.5) return reel.leave(); // sought elsewhere in the episode (±15/30, a line)
     if (t >= h.end - 0.05) reel.clipEnded();
     renderClock();
   }
@@ -278,7 +287,7 @@
     if (!reel.active) return;
     const h = reel.current();
     $("reel-count").textContent = `${reel.label} · ${reel.index + 1} of ${reel.items.length}`;
-    $("reel-status").textContent = status || (reel.loading || !reel.ready ? "" : "");
+    $("reel-status").textContent = status;
     $("reel-prev").disabled = reel.index === 0 && !(h && audio.currentTime - h.start > 3);
     $("reel-next").disabled = reel.index + 1 >= reel.items.length;
     renderClock();
@@ -388,6 +397,8 @@
     E.navigate(id ? `/highlights?podcast_id=${encodeURIComponent(id)}` : "/highlights");
   });
   document.addEventListener("earmark:page", setupPage);
+  // Another episode loaded by the listener (not by the reel): the player is theirs again.
+  document.addEventListener("earmark:episode", () => { if (reel.active && !reel.loading) reel.leave(); });
 
   window.EarmarkReel = reel;
   bar();
