@@ -111,16 +111,19 @@ def test_installed_player_works_offline(live, server, browser, screen):  # noqa:
         page.locator("#transcript").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"pwa-{screen}-transcript.png"))
 
-    # Offline: the app reloads, with the library and the visited episode's transcript and summary.
+    # Offline: the app reloads, with the visited episode's transcript and summary, and the library
+    # (reached by the app's own in-page navigation, as a listener would).
     context.set_offline(True)
-    page.goto(live + "/")
-    page.wait_for_selector(".show-title:has-text('Loopback Show')")
-    page.wait_for_function("document.body.classList.contains('offline')")
-    assert page.locator("#offline-badge").is_visible()
-    page.screenshot(path=str(ARTIFACTS / f"pwa-{screen}-offline-library.png"))
-    page.goto(f"{live}/episodes/{episode_id}")
+    page.reload()
     page.wait_for_selector(".line[data-i='4']")
     assert page.locator("#summary p").count() >= 1
+    page.wait_for_function("document.body.classList.contains('offline')")
+    assert page.locator("#offline-badge").is_visible()
+    page.click(".topbar nav a[href='/']")
+    page.wait_for_selector(".show-title:has-text('Loopback Show')")
+    page.screenshot(path=str(ARTIFACTS / f"pwa-{screen}-offline-library.png"))
+    page.goto(live + "/")
+    page.wait_for_selector(".show-title:has-text('Loopback Show')")
     # A page never opened: the worker's offline page (proof that the network really is gone).
     page.goto(f"{live}/podcasts/{podcast_id}?page=2")
     page.wait_for_selector("#offline-page")
@@ -196,3 +199,15 @@ def test_an_episode_not_downloaded_still_streams_under_the_worker(live, server, 
     page.wait_for_function("document.getElementById('audio').currentTime > 41")
     assert page.evaluate("document.getElementById('audio').error") is None
     context.close()
+
+
+def test_the_theme_follows_the_system_setting(live, browser):  # noqa: F811
+    colours = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme, **SCREENS["phone"])
+        page = context.new_page()
+        page.goto(live + "/")
+        colours[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        page.screenshot(path=str(ARTIFACTS / f"pwa-phone-{scheme}-library.png"))
+        context.close()
+    assert colours["light"] == "rgb(247, 245, 242)" and colours["dark"] == "rgb(23, 21, 19)", colours

@@ -79,7 +79,9 @@ function keepable(response) {
 }
 
 async function fromCaches(request) {
-  return (await caches.match(request, { cacheName: RUNTIME })) || (await caches.match(request, { cacheName: SHELL }));
+  // ignoreVary: a page kept from a navigation also answers player.js's fetch of it (another Accept).
+  const options = { ignoreVary: true };
+  return (await caches.match(request, { ...options, cacheName: RUNTIME })) || (await caches.match(request, { ...options, cacheName: SHELL }));
 }
 
 async function networkFirst(request, html) {
