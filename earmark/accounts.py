@@ -8,6 +8,7 @@ and per user name; past the limit, attempts are refused for a while without chec
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -92,29 +93,48 @@ class Authenticator:
         self._verified: dict[str, tuple[int, float]] = {}
 
     def login(self, name: str, password: str, address: str) -> User:
-        """The user, or LoginRefused (wrong name or password, or too many failures lately)."""
-        name_key = "name:" + name.lower()
-        waits = [w for w in (self.by_address.retry_after(address), self.by_name.retry_after(name_key)) if w]
-        if waits:
-            raise LoginRefused(f"too many failed logins; try again in {max(waits)} s", retry_after=max(waits))
+        """The user, or LoginRefused (wrong name or password, or too many failures lately).
+        Blocking (argon2 takes ~50–150 ms): call it off the event loop."""
         user = self.store.by_name(name) if name else None
         stored = self.store.password_hash(user.id) if user else None
         memo = hashlib.sha256(f"{name}\0{password}\0{stored}".encode()).hexdigest()
         if stored is not None and (hit := self._verified.get(memo)) and hit[1] > time.monotonic():
-            return user  # type: ignore[return-value]
-        try:
-            HASHER.verify(stored or _DUMMY_HASH, password)
-            ok = stored is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
+            return user  # type: ignore[return-value]  # a password already proven: the limits are for guesses
+        # Keys of bounded size: a name is hashed; an IPv6 client is counted by its /64 (one host
+        # can use millions of addresses there).
+        name_key = hashlib.sha256(name.lower().encode()).hexdigest()
+        address_key = _network(address)
+        waits = [w for w in (self.by_address.retry_after(address_key), self.by_name.retry_after(name_key)) if w]
+        if waits:
+            raise LoginRefused(f"too many failed logins; try again in {max(waits)} s", retry_after=max(waits))
+        with _CHECKS:
+            try:
+                HASHER.verify(stored or _DUMMY_HASH, password)
+                ok = stored is not None
+            except (VerificationError, InvalidHashError):
+                ok = False
         if not ok or user is None:
-            self.by_address.fail(address)
+            self.by_address.fail(address_key)
             self.by_name.fail(name_key)
             raise LoginRefused()
         if HASHER.check_needs_rehash(stored):
             self.store.set_password(user.id, HASHER.hash(password))
         self.by_name.clear(name_key)
+        self.by_address.clear(address_key)
         if len(self._verified) > 1000:
             self._verified.clear()
         self._verified[memo] = (user.id, time.monotonic() + 300)
         return user
+
+
+_CHECKS = threading.BoundedSemaphore(2)  # argon2 checks at once (64 MiB and a core each)
+
+
+def _network(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from datetime import UTC, datetime
 
 import typer
@@ -62,10 +63,16 @@ def passwd(name: str = typer.Argument(...), password_stdin: bool = STDIN_OPTION)
 
 @user_app.command("remove")
 def remove(name: str = typer.Argument(...)) -> None:
-    """Remove a user, their tokens, devices and sync state."""
+    """Remove a user, their snips, tokens, devices and sync state, and the podcasts only they followed."""
     store = _store()
     store.remove(_named(store, name).id)
-    console.print(f"Removed [bold]{escape(name)}[/].")
+    library = store.library
+    gone = 0
+    for podcast_id in library.unfollowed():
+        for path in library.remove_podcast(podcast_id):
+            Path(path).unlink(missing_ok=True)
+        gone += 1
+    console.print(f"Removed [bold]{escape(name)}[/]" + (f" and {gone} podcast(s) only they followed." if gone else "."))
 
 
 @user_app.command("list")

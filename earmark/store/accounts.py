@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from earmark.errors import EarmarkError, NotFound
 from earmark.store.library import OWNER_ID, Library
 
-SESSION_SECONDS = 30 * 24 * 3600
+SESSION_SECONDS = 30 * 24 * 3600  # a login (the web page, login.json)
+RENEW_SECONDS = 3600  # a session still in use near its end lasts this much longer; also a Basic login's
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +91,8 @@ class AccountStore:
 
     def remove(self, user_id: int) -> None:
         """Remove a user with their snips, subscriptions, playback, tokens, sessions, devices and
-        sync state. The owner stays: the library is theirs. (Podcasts only they followed stay in the
-        library, unsubscribed, until the owner removes them.)"""
+        sync state. The owner stays: the library is theirs. (Podcasts only they followed are left
+        unfollowed: ``Library.unfollowed()``; `earmark user remove` removes them with their files.)"""
         if user_id == OWNER_ID:
             raise EarmarkError("the owner of the library cannot be removed (change their password instead)")
         with self.library.transaction() as conn:
@@ -152,22 +153,29 @@ class AccountStore:
 
     # -- web sessions ---------------------------------------------------------------------------
 
-    def new_session(self, user_id: int) -> str:
+    def new_session(self, user_id: int, seconds: float = SESSION_SECONDS) -> str:
         session = secrets.token_urlsafe(32)
         now = time.time()
         with self.library.transaction() as conn:
             conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (now,))
             conn.execute(
                 "INSERT INTO web_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                (secret_hash(session), user_id, now, now + SESSION_SECONDS),
+                (secret_hash(session), user_id, now, now + seconds),
             )
         return session
 
     def session_user(self, session: str) -> int | None:
+        """The session's user while it lasts; one in use is kept at least another hour."""
+        now, key = time.time(), secret_hash(session)
         row = self.library.conn.execute(
-            "SELECT user_id FROM web_sessions WHERE token_hash = ? AND expires_at > ?", (secret_hash(session), time.time())
+            "SELECT user_id, expires_at FROM web_sessions WHERE token_hash = ? AND expires_at > ?", (key, now)
         ).fetchone()
-        return row[0] if row else None
+        if row is None:
+            return None
+        if row[1] < now + RENEW_SECONDS / 2:
+            with self.library.transaction() as conn:
+                conn.execute("UPDATE web_sessions SET expires_at = ? WHERE token_hash = ?", (now + RENEW_SECONDS, key))
+        return row[0]
 
     def end_session(self, session: str) -> None:
         with self.library.transaction() as conn:

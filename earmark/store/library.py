@@ -278,6 +278,12 @@ class Library:
             (user_id, podcast_id, time.time()),
         )
 
+    def unfollowed(self) -> list[int]:
+        """Podcasts nobody follows any more (their last follower's account was removed)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM podcasts p WHERE NOT EXISTS (SELECT 1 FROM user_podcasts up WHERE up.podcast_id = p.id)"
+        )]
+
     def is_subscribed(self, user_id: int, podcast_id: int) -> bool:
         return bool(self.conn.execute(
             "SELECT 1 FROM user_podcasts WHERE user_id = ? AND podcast_id = ?", (user_id, podcast_id)
@@ -322,9 +328,10 @@ class Library:
         """Episodes the user has not marked played, per podcast (the owner's are counted by triggers)."""
         if user_id == OWNER_ID:
             return {row[0]: row[1] for row in self.conn.execute("SELECT id, episode_count - played_count FROM podcasts")}
-        return {row[0]: row[1] for row in self.conn.execute(
-            "SELECT p.id, p.episode_count - (SELECT count(*) FROM playback pb JOIN episodes e ON e.id = pb.episode_id"
-            " WHERE e.podcast_id = p.id AND pb.user_id = ? AND pb.played) FROM podcasts p", (user_id,))}
+        played = dict(self.conn.execute(
+            "SELECT e.podcast_id, count(*) FROM playback pb JOIN episodes e ON e.id = pb.episode_id"
+            " WHERE pb.user_id = ? AND pb.played GROUP BY e.podcast_id", (user_id,)).fetchall())
+        return {row[0]: row[1] - played.get(row[0], 0) for row in self.conn.execute("SELECT id, episode_count FROM podcasts")}
 
     def remove_podcast(self, podcast_id: int) -> list[str]:
         """Unsubscribe; returns the paths of its downloaded files for the caller to delete."""

@@ -169,9 +169,15 @@ class SyncStore:
         ).fetchall()
         return [r[0] for r in rows if r[1]], [r[0] for r in rows if not r[1] and since > 0]
 
-    def subscribed(self, user_id: int, group: int | None = None) -> list[str]:
-        """The URLs a group (or, None, any of the user's groups) is subscribed to."""
-        if group is None:
+    def subscribed(self, user_id: int, group: int | None = None, *, by_device: str | None = None) -> list[str]:
+        """The URLs a group (or, None, any of the user's groups) is subscribed to (``by_device``:
+        those that device subscribed it to)."""
+        if by_device is not None:
+            rows = self.library.conn.execute(
+                "SELECT url FROM sync_subscriptions WHERE user_id = ? AND group_id = ? AND subscribed AND device = ?"
+                " ORDER BY url", (user_id, group, by_device),
+            )
+        elif group is None:
             rows = self.library.conn.execute(
                 "SELECT DISTINCT url FROM sync_subscriptions WHERE user_id = ? AND subscribed ORDER BY url", (user_id,)
             )
@@ -186,7 +192,7 @@ class SyncStore:
 
     def add_actions(self, user_id: int, actions: list[EpisodeAction], now: float) -> list[int]:
         """Keep the actions, matched to episodes where the library has them (play positions
-        applied); returns the episodes played."""
+        applied); returns the episodes being listened to (played, not to the end)."""
         played: list[int] = []
         with self.library.transaction() as conn:
             for device in {a.device for a in actions if a.device}:
@@ -201,7 +207,9 @@ class SyncStore:
                 )
                 if episode_id is not None:
                     _apply(conn, user_id, episode_id, a)
-                    if a.action == "play" and episode_id not in played:
+                    # Being listened to (not a finished one, as an app's first sync sends for its history)
+                    listening = a.position is not None and (not a.total or a.position < a.total - FINISHED_WITHIN)
+                    if a.action == "play" and listening and episode_id not in played:
                         played.append(episode_id)
         return played
 
@@ -271,11 +279,14 @@ class SyncStore:
         for url, enclosure, guid, duration, position, played, updated in self.library.conn.execute(sql, args):
             total = int(duration or 0)
             if played:
-                position = total or position
+                position = total
             elif position <= 0:
                 result.append(EpisodeAction(url, enclosure, "new", updated, EARMARK_DEVICE, guid))
                 continue
-            result.append(EpisodeAction(url, enclosure, "play", updated, EARMARK_DEVICE, guid, 0, int(position), total or int(position)))
+            if position <= 0:
+                continue  # played, length unknown: apps want position and total > 0 (else "unknown")
+            result.append(EpisodeAction(url, enclosure, "play", updated, EARMARK_DEVICE, guid, 0, int(position),
+                                        max(total, int(position))))  # (a feed may not say how long it is)
         return result
 
 

@@ -27,11 +27,13 @@ class UploadRecord:
     uploaded_at: float
 
 
-def uploads_url(name: str | None) -> str:
-    """The placeholder address of the uploads podcast called ``name`` (None: "My uploads")."""
+def uploads_url(name: str | None, user_id: int = OWNER_ID) -> str:
+    """The placeholder address of ``user_id``'s uploads podcast called ``name`` (None: "My uploads").
+    Each user's are their own: the owner's keep the addresses they had before accounts."""
+    prefix = URL_PREFIX if user_id == OWNER_ID else f"{URL_PREFIX}@{int(user_id)}"  # (a name is quoted: no "@")
     if name is None or name.strip().casefold() == DEFAULT_TITLE.casefold():
-        return URL_PREFIX
-    return f"{URL_PREFIX}/{quote(name.strip().casefold(), safe='')}"
+        return prefix
+    return f"{prefix}/{quote(name.strip().casefold(), safe='')}"
 
 
 class UploadStore:
@@ -42,7 +44,7 @@ class UploadStore:
         """The uploads podcast called ``name`` ("My uploads" when None), created on first use, in
         ``user_id``'s subscriptions."""
         title = (name or "").strip() or DEFAULT_TITLE
-        url = uploads_url(name)
+        url = uploads_url(name, user_id)
         with self.library.transaction() as conn:
             row = conn.execute("SELECT id FROM podcasts WHERE url = ?", (url,)).fetchone()
             if row is not None:

@@ -202,7 +202,9 @@ class SyncService:
         return added
 
     def replace_subscriptions(self, user_id: int, device: str, urls: list[str]) -> tuple[list[int], list[list[str]]]:
-        """The simple API's upload: the device's whole list."""
+        """The simple API's upload: the device's whole list. What it leaves out is removed only if
+        this device added it: a new device's short list never unsubscribes the rest of its group
+        (which other phones would obey by deleting shows)."""
         wanted, updates = [], []
         for url in urls:
             safe = sanitize_url(url)
@@ -210,6 +212,8 @@ class SyncService:
                 updates.append([url, safe])
             if safe and safe not in wanted:
                 wanted.append(safe)
-        current = set(self.store.subscribed(user_id, self.store.group_of(user_id, device)))
-        upload = SubscriptionUpload([u for u in wanted if u not in current], sorted(current - set(wanted)), updates)
+        group = self.store.group_of(user_id, device)
+        current = set(self.store.subscribed(user_id, group))
+        its_own = set(self.store.subscribed(user_id, group, by_device=device))
+        upload = SubscriptionUpload([u for u in wanted if u not in current], sorted(its_own - set(wanted)), updates)
         return self.upload_subscriptions(user_id, device, upload), updates

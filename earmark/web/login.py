@@ -5,6 +5,7 @@ player needs no login (the owner); beyond it, pages send a browser without a ses
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from fastapi import APIRouter, Request
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     name = form.get("name", "").strip()
     address = request.client.host if request.client else "?"
     try:
-        user = request.app.state.authenticator.login(name, form.get("password", ""), address)
+        user = await asyncio.to_thread(request.app.state.authenticator.login, name, form.get("password", ""), address)
     except LoginRefused as exc:
         response = _page(request, status=429 if exc.retry_after else 401, error=str(exc).capitalize() + ".", name=name[:64],
                          next_=form.get("next"))

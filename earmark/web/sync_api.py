@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from earmark.accounts import LoginRefused
 from earmark.feeds.opml import parse_opml_document
-from earmark.store.accounts import AccountStore, User
+from earmark.store.accounts import RENEW_SECONDS, SESSION_SECONDS, AccountStore, User
 from earmark.sync.service import (
     DEVICE_TYPES,
     SyncError,
@@ -54,14 +54,17 @@ class _SessionRoute(APIRoute):
             user_id = getattr(request.state, "basic_user", None)
             # (not for Nextcloud's API: its clients send Basic every time and keep no cookies)
             if user_id is not None and response.status_code < 400 and not request.url.path.startswith(NEXTCLOUD):
-                _set_session(request, response, user_id)
+                login = request.url.path.endswith("/login.json")
+                _set_session(request, response, user_id, SESSION_SECONDS if login else RENEW_SECONDS)
             return response
 
         return with_session
 
 
-def _set_session(request: Request, response: Response, user_id: int) -> None:
-    session = request.app.state.accounts.new_session(user_id)
+def _set_session(request: Request, response: Response, user_id: int, seconds: float = RENEW_SECONDS) -> None:
+    # A Basic success gets an hour (renewed while in use): a client that keeps no cookies leaves
+    # one short-lived row per request, not a month's worth. login.json gives the full 30 days.
+    session = request.app.state.accounts.new_session(user_id, seconds)
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                         max_age=30 * 24 * 3600)
 
@@ -104,7 +107,7 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def current_user(request: Request, username: str | None = None) -> User:
+async def current_user(request: Request, username: str | None = None) -> User:
     """The logged-in user (Basic first, then the gpodder or web session cookie); 401 without one,
     or when ``username`` (from the path) is someone else; 429 after too many failed logins."""
     accounts: AccountStore = request.app.state.accounts
@@ -116,7 +119,7 @@ def current_user(request: Request, username: str | None = None) -> User:
             credentials = None  # logged in already: no password check on every request
     if credentials is not None:
         try:
-            user = request.app.state.authenticator.login(credentials[0], credentials[1], _address(request))
+            user = await asyncio.to_thread(request.app.state.authenticator.login, credentials[0], credentials[1], _address(request))
         except LoginRefused as exc:
             if exc.retry_after:
                 raise APIError(429, "too_many_requests", str(exc)) from None
@@ -191,16 +194,16 @@ def _process_played(request: Request, episode_ids: list[int]) -> None:
 
 @router.post("/api/2/auth/{username}/login.json")
 async def login(username: str, request: Request) -> Response:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     response = Response(status_code=200)
     if getattr(request.state, "basic_user", None) is None:  # (with Basic, the route sets the cookie)
-        _set_session(request, response, user.id)
+        _set_session(request, response, user.id, SESSION_SECONDS)
     return response
 
 
 @router.post("/api/2/auth/{username}/logout.json")
 async def logout(username: str, request: Request) -> Response:
-    current_user(request, username)
+    await current_user(request, username)
     if session := request.cookies.get(SESSION_COOKIE):
         request.app.state.accounts.end_session(session)
     response = Response(status_code=200)
@@ -213,7 +216,7 @@ async def logout(username: str, request: Request) -> Response:
 
 @router.get("/api/2/devices/{username}.json")
 async def devices(username: str, request: Request) -> list[dict]:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     return [
         {"id": d.id, "caption": d.caption, "type": d.type, "subscriptions": d.subscriptions}
         for d in _service(request).store.devices(user.id)
@@ -222,7 +225,7 @@ async def devices(username: str, request: Request) -> list[dict]:
 
 @router.post("/api/2/devices/{username}/{device}.json")
 async def configure_device(username: str, device: str, request: Request) -> Response:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     body = await _json(request, empty={})
     if not isinstance(body, dict):
         raise SyncError('the body must be a JSON object {"caption": …, "type": …}')
@@ -242,13 +245,13 @@ def _groups_json(service: SyncService, user_id: int) -> dict:
 
 @router.get("/api/2/sync-devices/{username}.json")
 async def sync_groups(username: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     return _groups_json(_service(request), user.id)
 
 
 @router.post("/api/2/sync-devices/{username}.json")
 async def change_sync_groups(username: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     body = await _json(request)
     if not isinstance(body, dict):
         raise SyncError('the body must be a JSON object {"synchronize": [[…]], "stop-synchronize": […]}')
@@ -271,7 +274,7 @@ async def change_sync_groups(username: str, request: Request) -> dict:
 
 @router.get("/api/2/subscriptions/{username}/{device}.json")
 async def subscription_changes(username: str, device: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     since = _since(request)
     stamp = now_stamp()
     store = _service(request).store
@@ -281,7 +284,7 @@ async def subscription_changes(username: str, device: str, request: Request) -> 
 
 @router.post("/api/2/subscriptions/{username}/{device}.json")
 async def upload_subscription_changes(username: str, device: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     upload = read_changes(await _json(request))
     new = _service(request).upload_subscriptions(user.id, _device(device), upload)
     _fetch_new(request, new)
@@ -293,7 +296,7 @@ async def upload_subscription_changes(username: str, device: str, request: Reque
 
 @router.get("/api/2/episodes/{username}.json")
 async def episode_actions(username: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     query = request.query_params
     since, stamp = _since(request), now_stamp()
     device = query.get("device")
@@ -308,7 +311,7 @@ async def episode_actions(username: str, request: Request) -> dict:
 
 @router.post("/api/2/episodes/{username}.json")
 async def upload_episode_actions(username: str, request: Request) -> dict:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     actions, updates = read_actions(await _json(request))
     for action in actions:
         if action.device is not None:
@@ -341,7 +344,7 @@ def _format(fmt: str) -> str:
 
 @router.get("/subscriptions/{username}/{device}.{fmt}")
 async def device_subscriptions(username: str, device: str, fmt: str, request: Request) -> Response:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     store = _service(request).store
     fmt = _format(fmt)
     if not store.device_known(user.id, _device(device)):
@@ -351,7 +354,7 @@ async def device_subscriptions(username: str, device: str, fmt: str, request: Re
 
 @router.put("/subscriptions/{username}/{device}.{fmt}")
 async def put_device_subscriptions(username: str, device: str, fmt: str, request: Request) -> Response:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     fmt = _format(fmt)
     body = await request.body()
     if fmt == "json":
@@ -369,7 +372,7 @@ async def put_device_subscriptions(username: str, device: str, fmt: str, request
 
 @router.get("/subscriptions/{username}.{fmt}")
 async def all_subscriptions(username: str, fmt: str, request: Request) -> Response:
-    user = current_user(request, username)
+    user = await current_user(request, username)
     return _render(_service(request).store.subscribed(user.id), _format(fmt), username)
 
 
@@ -380,7 +383,7 @@ NEXTCLOUD = "/index.php/apps/gpoddersync"
 
 @router.get(NEXTCLOUD + "/subscriptions")
 async def nextcloud_subscriptions(request: Request) -> dict:
-    user = current_user(request)
+    user = await current_user(request)
     since, stamp = _since(request), now_stamp()
     store = _service(request).store
     added, removed = store.changes(user.id, store.group_of(user.id, NEXTCLOUD_DEVICE), since)
@@ -389,7 +392,7 @@ async def nextcloud_subscriptions(request: Request) -> dict:
 
 @router.post(NEXTCLOUD + "/subscription_change/create")
 async def nextcloud_subscription_change(request: Request) -> dict:
-    user = current_user(request)
+    user = await current_user(request)
     upload = read_changes(await _json(request))
     _fetch_new(request, _service(request).upload_subscriptions(user.id, NEXTCLOUD_DEVICE, upload))
     return {"timestamp": now_stamp()}
@@ -397,7 +400,7 @@ async def nextcloud_subscription_change(request: Request) -> dict:
 
 @router.get(NEXTCLOUD + "/episode_action")
 async def nextcloud_episode_actions(request: Request) -> dict:
-    user = current_user(request)
+    user = await current_user(request)
     since, stamp = _since(request), now_stamp()
     actions = _service(request).store.actions(user.id, since)
     return {"actions": [action_json(a, upper=True) for a in actions], "timestamp": stamp}
@@ -405,7 +408,7 @@ async def nextcloud_episode_actions(request: Request) -> dict:
 
 @router.post(NEXTCLOUD + "/episode_action/create")
 async def nextcloud_create_episode_actions(request: Request) -> dict:
-    user = current_user(request)
+    user = await current_user(request)
     actions, _ = read_actions(await _json(request), device=NEXTCLOUD_DEVICE)
     _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp()))
     return {"timestamp": now_stamp()}

@@ -35,7 +35,11 @@ def test_mygpoclient_syncs_subscriptions_and_actions_between_two_devices(base, s
     assert [d.caption for d in laptop.get_devices() if d.device_id == "desktop"] == ["gPodder on the desk"]
     # The simple API gPodder also uses: the whole list of a device.
     assert set(laptop.get_subscriptions("desktop")) == {server.url("/one.rss"), "https://example.org/two.rss"}
+    # A new device's whole list leaves out what the others added: that removes nothing of theirs
+    # (phones would delete those shows); a removal it means is a change it sends.
     laptop.put_subscriptions("laptop", [server.url("/one.rss")])
+    assert laptop.pull_subscriptions("desktop", changes.since).remove == []
+    laptop.update_subscriptions("laptop", [], ["https://example.org/two.rss"])
     assert laptop.pull_subscriptions("desktop", changes.since).remove == ["https://example.org/two.rss"]
 
     library = sync_app.state.library

@@ -340,3 +340,43 @@ def test_episodes_played_on_a_phone_are_processed_when_asked(alice, sync_app, se
     assert job.state == "queued" and jobs.list(episode_id=episodes["e2"].id) == []  # a download is no play
     alice.post("/api/2/episodes/alice.json", json=[{**play, "position": 120}])
     assert len(jobs.list(episode_id=episodes["e1"].id)) == 1  # once
+
+
+def test_guesses_at_a_name_do_not_lock_out_its_phones(base, alice):
+    assert alice.get("/api/2/devices/alice.json").status_code == 200  # the phone, its password proven
+    with httpx.Client(base_url=base) as attacker:
+        for _ in range(12):
+            attacker.get("/api/2/devices/alice.json", auth=("alice", "guess"))
+        assert attacker.get("/api/2/devices/alice.json", auth=("alice", "guess")).status_code == 429
+    with httpx.Client(base_url=base, auth=("alice", PASSWORD)) as phone:  # no cookie: Basic again
+        assert phone.get("/api/2/devices/alice.json").status_code == 200
+
+
+def test_sessions_from_basic_last_an_hour_and_login_json_a_month(base, sync_app):
+    with httpx.Client(base_url=base) as c:
+        c.post("/api/2/auth/alice/login.json", auth=("alice", PASSWORD))
+    with httpx.Client(base_url=base, auth=("alice", PASSWORD)) as c:
+        c.get("/api/2/devices/alice.json")
+    lifetimes = sorted(round(r[0] - r[1]) for r in sync_app.state.library.conn.execute(
+        "SELECT expires_at, created_at FROM web_sessions"))
+    assert lifetimes == [3600, 30 * 24 * 3600]
+
+
+def test_finished_plays_and_unknown_lengths(alice, sync_app, server):
+    import dataclasses
+
+    from earmark.store.jobs import JobStore
+
+    podcast, episodes = _feed_with_episodes(sync_app, server)  # the feed gives no durations
+    playback = Playback(sync_app.state.library)
+    start = alice.get("/api/2/episodes/alice.json").json()["timestamp"]
+    playback.set_played(episodes["e1"].id)  # played, length unknown: nothing an app could read
+    playback.set_position(episodes["e2"].id, 90)  # a position: total is at least that
+    reported = alice.get("/api/2/episodes/alice.json", params={"since": start}).json()["actions"]
+    assert [(a["episode"], a["position"], a["total"]) for a in reported] == [(episodes["e2"].enclosure_url, 90, 90)]
+    # An app's first sync sends its history as finished plays: not "episodes I am listening to".
+    sync_app.state.settings = dataclasses.replace(sync_app.state.settings, sync_process_played=True)
+    finished = {"podcast": podcast.url, "episode": episodes["e1"].enclosure_url, "action": "play",
+                "timestamp": "2030-01-01T00:00:00", "position": 1000, "total": 1000}
+    alice.post("/api/2/episodes/alice.json", json=[finished])
+    assert JobStore(sync_app.state.library).list(episode_id=episodes["e1"].id) == []

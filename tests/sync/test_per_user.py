@@ -178,3 +178,38 @@ def test_each_user_exports_their_own_snips_to_their_own_readwise(two):
         assert all(headers["Authorization"] == f"Token {fake.token}" for _, _, headers, _ in fake.requests)
     finally:
         fake.close()
+
+
+def test_uploads_are_each_users_own(two):
+    from tests.uploads_media import mp3
+
+    app, alice, bob, shared, ids = two
+    hers = alice.post("/api/v1/uploads", params={"filename": "hers.mp3"}, content=mp3()).json()
+    his = bob.post("/api/v1/uploads", params={"filename": "his.mp3"}, content=mp3(seconds=4.0)).json()
+    assert hers["podcast"]["id"] != his["podcast"]["id"]
+    assert [p["title"] for p in bob.get("/api/v1/podcasts").json()] == ["My uploads"]
+    assert his["podcast"]["id"] in [p["id"] for p in bob.get("/api/v1/podcasts").json()]
+    assert hers["podcast"]["id"] not in [p["id"] for p in bob.get("/api/v1/podcasts").json()]
+
+
+def test_unplayed_counts_are_each_users_own(two):
+    app, alice, bob, shared, ids = two
+    library = app.state.library
+    library.add_podcast("http://127.0.0.1:1/shared.rss", user_id=2)
+    bob.post(f"/api/v1/episodes/{ids['g1']}/played", json={"played": True})
+    assert library.unplayed_counts(2)[shared] == 1 and library.unplayed_counts(1)[shared] == 2
+
+
+def test_removing_a_user_removes_the_podcasts_only_they_followed(two):
+    from typer.testing import CliRunner
+
+    from earmark.cli import app as cli
+
+    app, alice, bob, shared, ids = two
+    library = app.state.library
+    library.add_podcast("http://127.0.0.1:1/shared.rss", user_id=2)
+    only_bob, _ = library.add_podcast("http://127.0.0.1:1/bobs.rss", user_id=2)
+    r = CliRunner().invoke(cli, ["user", "remove", "bob"])
+    assert r.exit_code == 0 and "1 podcast(s) only they followed" in r.output
+    assert library.podcast_by_url("http://127.0.0.1:1/bobs.rss") is None
+    assert library.podcast_by_url("http://127.0.0.1:1/shared.rss") is not None  # alice's still
