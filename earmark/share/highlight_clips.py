@@ -9,6 +9,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from earmark.config import Settings
 from earmark.share.clip import make_clip
@@ -34,8 +35,8 @@ class ClipRequest:
 class HighlightClips:
     """The on-disk cache of highlight clips."""
 
-    _locks: dict[Path, threading.Lock] = {}
-    _guard = threading.Lock()
+    _locks: ClassVar[dict[Path, threading.Lock]] = {}  # one cut per clip across requests
+    _guard: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, settings: Settings):
         self.folder = settings.home / "cache" / "highlights"

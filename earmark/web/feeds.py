@@ -16,12 +16,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
-from fastapi import APIRouter, Path as PathParam, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from earmark.errors import AudioError, NotFound
-from earmark.share.highlight_clips import HighlightClips, ClipRequest
+from earmark.share.highlight_clips import ClipRequest, HighlightClips
 from earmark.store.library import Library
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.api.understanding import LibraryHighlightOut, library_highlights

@@ -198,7 +198,7 @@ def test_reel_next_previous_and_resume(reel_live, browser):
 
 
 def test_reel_on_a_phone(reel_live, browser):
-    url, ids = reel_live
+    url, _ = reel_live
     context, page, errors = _open(browser, url, {"width": 390, "height": 844})
     page.click("#reel-play")
     page.wait_for_function("window.__clips.length === 1")
