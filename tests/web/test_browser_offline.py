@@ -35,7 +35,7 @@ def _wait(predicate, seconds: float = 15.0, what: str = ""):
         time.sleep(0.1)
 
 
-def _processed_show(live, server) -> tuple[int, int]:
+def _processed_show(live, server) -> tuple[int, int]:  # noqa: F811
     """The test show subscribed and its episode processed (downloaded, transcript): (podcast, episode)."""
     podcast = httpx.post(f"{live}/api/v1/podcasts", json={"url": serve_show(server)}).json()
     [item] = httpx.get(f"{live}/api/v1/podcasts/{podcast['id']}/episodes").json()["items"]
@@ -46,7 +46,7 @@ def _processed_show(live, server) -> tuple[int, int]:
     return podcast["id"], item["id"]
 
 
-def _snips(live, episode_id) -> list[dict]:
+def _snips(live, episode_id) -> list[dict]:  # noqa: F811
     return httpx.get(f"{live}/api/v1/episodes/{episode_id}/snips").json()["items"]
 
 
@@ -165,7 +165,7 @@ def test_installed_player_works_offline(live, server, browser, screen):  # noqa:
     # Remove the offline copy.
     page.click("#offline-save [data-action=remove]")
     page.wait_for_selector("#offline-save[data-saved=no]")
-    assert page.evaluate("EarmarkOffline.isSaved(%d)" % episode_id) is False
+    assert page.evaluate(f"EarmarkOffline.isSaved({episode_id})") is False
     assert errors == []
     context.close()
 

@@ -3,6 +3,10 @@ user, whatever the retries; and migration 13 on a library that already has snips
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
+
 from earmark.store.db import connect
 from earmark.store.schema import MIGRATIONS
 from earmark.store.snips import SnipStore
@@ -12,7 +16,7 @@ KEY = "0f8e2c1a-5b7d-4e3f-9a61-2d4c8b7e6f10"
 
 
 def test_the_same_key_twice_makes_one_snip(two):  # noqa: F811
-    app, alice, bob, shared, ids = two
+    _, alice, _, _, ids = two
     first = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30, "client_id": KEY})
     assert first.status_code == 201, first.text
     again = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30, "client_id": KEY})
@@ -25,7 +29,7 @@ def test_the_same_key_twice_makes_one_snip(two):  # noqa: F811
 
 
 def test_another_user_with_the_same_key_gets_their_own(two):  # noqa: F811
-    app, alice, bob, shared, ids = two
+    _, alice, bob, _, ids = two
     mine = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30, "client_id": KEY}).json()
     bobs = bob.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 60, "client_id": KEY})
     assert bobs.status_code == 201 and bobs.json()["id"] != mine["id"]
@@ -34,7 +38,7 @@ def test_another_user_with_the_same_key_gets_their_own(two):  # noqa: F811
 
 
 def test_a_bad_key_is_refused(two):  # noqa: F811
-    app, alice, bob, shared, ids = two
+    _, alice, _, _, ids = two
     for key in ("short", "has spaces in it", "x" * 65, "<script>"):
         response = alice.post(f"/api/v1/episodes/{ids['g1']}/snips", json={"position": 30, "client_id": key})
         assert response.status_code == 422, key
@@ -43,7 +47,7 @@ def test_a_bad_key_is_refused(two):  # noqa: F811
 
 def test_the_store_keeps_one_row_when_two_sends_race(two):  # noqa: F811
     """The route looks the key up first; the UNIQUE index is what holds when two writes meet."""
-    app, alice, bob, shared, ids = two
+    app, _, _, _, ids = two
     from earmark.models import Snip
 
     store = SnipStore(app.state.library, 1)
@@ -70,11 +74,7 @@ def test_migration_13_on_a_library_with_snips(tmp_path, monkeypatch):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert [tuple(r) for r in conn.execute("SELECT id, user_id, client_id FROM snips ORDER BY id")] == [(1, 1, None), (2, 1, None)]
     conn.execute("UPDATE snips SET client_id = ? WHERE id = 1", (KEY,))
-    try:
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         conn.execute("UPDATE snips SET client_id = ? WHERE id = 2", (KEY,))
-    except Exception as exc:  # sqlite3.IntegrityError
-        assert "UNIQUE" in str(exc)
-    else:
-        raise AssertionError("a second snip of one user took the same client_id")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
