@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from earmark.search import NotIndexed, Searcher, SearchFilters, SearchQueryError
 from earmark.web.deps import APIError, LibraryDep, UserIdDep
@@ -44,6 +44,16 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+def _iso_day(value: object) -> object:
+    # Pydantic would read a number ("1.5") as a Unix time; the contract says a calendar date.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date | None, BeforeValidator(_iso_day), Query(description="a day, YYYY-MM-DD")]
+
+
 def _utc(day: date | None) -> datetime | None:
     return datetime.combine(day, time(), UTC) if day else None
 
@@ -58,8 +68,8 @@ def search(
     )],
     mode: Literal["keyword", "semantic", "combined"] = "combined",
     podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day = None,
+    until: Day = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResponse:
     if not re.search(r"\w", q):  # as documented: every mode needs a word to look for
@@ -91,8 +101,8 @@ def similar(
     episode_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     t: Annotated[float, Query(ge=0, le=1e7, allow_inf_nan=False, description="Seconds into the episode")] = 0.0,
     podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day = None,
+    until: Day = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> SimilarResponse:
     """More like this moment: embedded windows of other moments nearest to the one heard at ``t``.
