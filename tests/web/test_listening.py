@@ -34,6 +34,7 @@ def test_settings_roundtrip_and_isolation(client, show, bob):
     assert client.get(url).json()["speed"] == 1.5
     # PUT replaces: a missing field is its default.
     assert client.put(url, json={"skip_intro": 5}).json() == {"podcast_id": show["podcast"], **DEFAULTS, "skip_intro": 5}
+    assert client.put(url, json={"skip_outro": 180.0}).json()["skip_outro"] == 180  # JSON's integer 180
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from earmark.config import Settings
 from earmark.store.library import Library
-from earmark.store.listening import Listening, ListeningReport, PodcastSettings, others_still_listening
+from earmark.store.listening import (
+    Listening,
+    ListeningReport,
+    PodcastSettings,
+    others_still_listening,
+)
 from earmark.uploads import is_upload
 from earmark.web.deps import LibraryDep, PodcastIdPath, UserIdDep
 from earmark.web.schemas import EpisodeId, _In
@@ -23,6 +28,10 @@ router = APIRouter(tags=["listening"])
 log = logging.getLogger(__name__)
 
 SPEED = Field(ge=0.5, le=3.0, allow_inf_nan=False)
+# JSON has one number type: 30.0 is the integer 30 (as JSON Schema says); "30" is still refused.
+Seconds = Annotated[
+    int, Field(ge=0, le=600, strict=True), BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
+]
 
 
 class PodcastSettingsIn(_In):
@@ -31,8 +40,8 @@ class PodcastSettingsIn(_In):
     speed: Annotated[float, SPEED] | None = Field(None, description="playback speed for this podcast; null: the player's own")
     skip_silence: bool = Field(False, description="shorten silent stretches (downloaded episodes only)")
     volume_boost: float = Field(1.0, ge=1.0, le=3.0, allow_inf_nan=False, description="gain factor, 1 is off (limited, never clips)")
-    skip_intro: int = Field(0, ge=0, le=600, description="seconds skipped at the start of each episode")
-    skip_outro: int = Field(0, ge=0, le=600, description="seconds left out at the end; the episode is finished there")
+    skip_intro: Seconds = Field(0, description="seconds skipped at the start of each episode")
+    skip_outro: Seconds = Field(0, description="seconds left out at the end; the episode is finished there")
     auto_delete: bool = Field(False, description="delete the download once finished (never an upload's file)")
 
 
