@@ -4,6 +4,8 @@ so the server keeps answering while it thinks)."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -93,8 +95,14 @@ class HighlightPageOut(_Out):
     has_more: bool
 
 
+# Some character that is not a space, in the same words for Python and for the OpenAPI document's
+# ECMA regexes (their \s differ on U+0085 and U+FEFF: both are named), with no control characters.
+_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = r"[^\s\u0085\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 class AskIn(_In):
-    question: str = Field(min_length=1, max_length=500)
+    question: str = Field(min_length=1, max_length=500, pattern=f"^{_TEXT}*{NOT_BLANK}{_TEXT}*$")
 
 
 class CitationOut(_Out):
@@ -269,7 +277,7 @@ async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDe
 
     episode = library.episode(episode_id)
     question = body.question.strip()
-    if not question:
+    if not re.search(NOT_BLANK, question):  # (the schema's pattern already says so)
         raise APIError(422, "validation_error", "question: the question is empty")
     transcript = TranscriptStore(library).get(episode_id)  # read here: the store's connection stays on this thread
     if transcript is None or not transcript.segments:
