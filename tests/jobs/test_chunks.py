@@ -105,7 +105,7 @@ def test_detected_language_goes_to_later_windows_and_the_store(fake_settings, fa
     assert job.stages[1].checkpoint["language"] == "de"
     result = CliRunner().invoke(app, ["transcript", str(ids["l"]), "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["language"] == "de"
+    assert json.loads(result.stdout)["language"] == "de"
 
 
 def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_library, server):
