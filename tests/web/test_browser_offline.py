@@ -211,3 +211,138 @@ def test_the_theme_follows_the_system_setting(live, browser):  # noqa: F811
         page.screenshot(path=str(ARTIFACTS / f"pwa-phone-{scheme}-library.png"))
         context.close()
     assert colours["light"] == "rgb(247, 245, 242)" and colours["dark"] == "rgb(23, 21, 19)", colours
+
+
+# -- two users on one browser ---------------------------------------------------------------------
+
+ALICE, BOB = ("alice", "alice's password"), ("bob", "bob's password!")
+
+
+@pytest.fixture
+def two_users(tmp_path, monkeypatch):
+    """Served as beyond loopback (a login needed), with alice (user 1) and bob (user 2), both
+    subscribed to "Shared Show" (one episode); each has a show of their own too."""
+    from datetime import UTC, datetime
+
+    from earmark.accounts import hash_password
+    from earmark.config import Settings
+    from earmark.models import Episode, ParsedFeed, Podcast
+    from earmark.store.accounts import AccountStore
+    from earmark.web.app import create_app
+    from tests.web.conftest import serving
+
+    monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
+    app = create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False), require_token=True)
+    lib = app.state.library
+    accounts = AccountStore(lib)
+    assert accounts.add(*(ALICE[0], hash_password(ALICE[1]))).id == 1
+    assert accounts.add(*(BOB[0], hash_password(BOB[1]))).id == 2
+    alice_show, _ = lib.add_podcast("http://127.0.0.1:1/alice.rss", title="Alice's Show")
+    lib.add_podcast("http://127.0.0.1:1/bob.rss", title="Bob's Show", user_id=2)
+    shared, _ = lib.add_podcast("http://127.0.0.1:1/shared.rss")
+    lib.add_podcast(shared.url, user_id=2)
+    episode = Episode(guid="e1", title="Shared Episode", published=datetime(2024, 1, 1, tzinfo=UTC), duration=60,
+                      enclosure_url="http://127.0.0.1:1/e1.mp3", enclosure_type="audio/mpeg")
+    lib.save_feed(shared.id, ParsedFeed(Podcast(url=shared.url, title="Shared Show"), [episode]),
+                  url=shared.url, etag=None, last_modified=None, content_hash=None)
+    [ep] = lib.episodes(shared.id)
+    with serving(app) as url:
+        yield url, lib, {"alice_show": alice_show.id, "episode": ep.id}, accounts.new_session(2)
+
+
+def _log_in(page, live, who):  # noqa: F811
+    page.goto(live + "/login")
+    page.fill("input[name=name]", who[0])
+    page.fill("input[name=password]", who[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(live + "/")
+    page.wait_for_load_state("networkidle")
+
+
+def _snip_users(lib) -> list[int]:
+    with lib.transaction() as conn:
+        return [row[0] for row in conn.execute("SELECT user_id FROM snips")]
+
+
+def test_offline_data_stays_with_its_user(two_users, browser):  # noqa: F811
+    """Alice queues a snip offline; her session expires (the snip is kept, not refused); bob's session
+    takes the browser: nothing of alice's is sent as his, nor shown to him offline; alice logs in
+    again: her snip is made once, as hers."""
+    live, lib, ids, bob_session = two_users
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    _log_in(page, live, ALICE)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    for path in ("/", f"/podcasts/{ids['alice_show']}", f"/episodes/{ids['episode']}"):
+        page.goto(live + path)
+        page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.body.dataset.user") == "1"
+    audio = f"/api/v1/episodes/{ids['episode']}/audio"
+    page.evaluate("(u) => caches.open('earmark-audio').then((c) => c.put(u, new Response('alice\\'s audio')))", audio)
+    page.evaluate(f"Earmark.player.load({ids['episode']})")
+
+    context.set_offline(True)
+    page.click("#btn-snip")
+    page.wait_for_selector("#toast:has-text('Offline: snip kept')")
+    snips = [e for e in page.evaluate("EarmarkOffline.outbox()") if e["key"].startswith("snip:")]
+    assert [e["user"] for e in snips] == ["1"]
+
+    # The session expired meanwhile: the server answers 401; the snip stays queued.
+    context.clear_cookies()
+    context.set_offline(False)
+    page.evaluate("EarmarkOffline.flush()")
+    page.wait_for_selector("#toast:has-text('Log in again')")
+    assert [e["key"] for e in page.evaluate("EarmarkOffline.outbox()")] == [snips[0]["key"]]
+    assert _snip_users(lib) == []
+
+    # Bob's session in this browser (a login the worker never saw): alice's snip is not sent as his...
+    context.add_cookies([{"name": "earmark_session", "value": bob_session, "url": live}])
+    page.goto(live + "/")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.body.dataset.user") == "2"
+    page.evaluate("EarmarkOffline.flush()")
+    assert _snip_users(lib) == []
+    assert page.evaluate("document.body.dataset.outbox") == "0"
+    assert [e["key"] for e in page.evaluate("EarmarkOffline.outbox()")] == [snips[0]["key"]]
+    # ...and what the worker kept of alice (her pages, her saved audio) is gone.
+    page.wait_for_function("caches.open('earmark-audio').then((c) => c.match(%r)).then((r) => !r)" % audio)
+    context.set_offline(True)
+    page.goto(f"{live}/podcasts/{ids['alice_show']}")
+    page.wait_for_selector("#offline-page")
+    page.goto(live + "/")
+    page.wait_for_selector(".show-title:has-text(\"Bob's Show\")")
+    assert "Alice's Show" not in page.content()
+
+    # Bob logs out, alice logs in: her snip is made once, as hers.
+    context.set_offline(False)
+    page.goto(live + "/login")
+    page.click("button:has-text('Log out')")
+    page.wait_for_url(live + "/login")
+    _log_in(page, live, ALICE)
+    _wait(lambda: _snip_users(lib) == [1], 15, "alice's offline snip on the server")
+    page.wait_for_function("EarmarkOffline.outbox().length === 0")
+    page.evaluate("EarmarkOffline.flush()")
+    assert _snip_users(lib) == [1]
+
+    # A position queued offline a minute ago is sent with the time it was taken: the newer one
+    # the server has since (40 s) is kept.
+    episode = ids["episode"]
+    page.evaluate(f"""fetch('/api/v1/episodes/{episode}/position', {{method: 'PUT',
+        headers: {{'Content-Type': 'application/json'}}, body: JSON.stringify({{seconds: 40}})}})""")
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/position") else None)
+    page.evaluate(f"""(() => {{
+        EarmarkOffline.enqueue('PUT', '/episodes/{episode}/position', {{seconds: 5}}, 'position:{episode}');
+        const box = EarmarkOffline.outbox(); box[0].at = Date.now() - 60000;
+        localStorage.setItem('earmark.outbox', JSON.stringify(box));
+        return EarmarkOffline.flush(); }})()""")
+    assert page.evaluate("EarmarkOffline.outbox().length") == 0
+    assert [set(b) for b in sent] == [{"seconds", "at"}]
+    state = page.evaluate(f"fetch('/api/v1/episodes/{episode}').then((r) => r.json())")
+    assert state["playback"]["position"] == 40
+    assert errors == []
+    context.close()

@@ -148,6 +148,8 @@ def test_reel_plays_three_in_a_row_then_the_full_episode(reel_live, browser):
 def test_reel_next_previous_and_resume(reel_live, browser):
     url, ids = reel_live
     items = httpx.get(f"{url}/api/v1/highlights").json()["items"]
+    # Where the listener really is in the episode of the clip the reel is stopped in.
+    httpx.put(f"{url}/api/v1/episodes/{ids['Downloaded']}/position", json={"seconds": 25.0}).raise_for_status()
     context, page, errors = _open(browser, url, {"width": 1280, "height": 900})
     # From an item of the list: the reel starts there.
     page.click(f"[data-reel-from='{items[1]['id']}']")
@@ -176,10 +178,14 @@ def test_reel_next_previous_and_resume(reel_live, browser):
     left_at = _state(page)["t"]
     assert _state(page)["paused"] and not _state(page)["active"]
     assert page.locator("#reel-bar").is_hidden()
+    # Stopping (its pause, then leaving the page) never saves the highlight's moment as the position.
+    time.sleep(1.0)
+    assert httpx.get(f"{url}/api/v1/episodes/{ids['Downloaded']}").json()["playback"]["position"] == 25.0
     page.reload()
     page.evaluate(RECORD)
     resume = page.locator("#reel-resume")
     resume.wait_for()
+    assert httpx.get(f"{url}/api/v1/episodes/{ids['Downloaded']}").json()["playback"]["position"] == 25.0
     assert "2 of 3" in resume.inner_text()
     resume.click()
     page.wait_for_function("window.__clips.length === 1")

@@ -5,7 +5,9 @@
  * (each with the client_id it was first sent with, so a snip sent twice is made once) and play
  * positions (one per episode: the newest replaces an older one). It is sent when the browser is
  * back online, when a page loads and every 20 s while anything is in it; an entry leaves it only
- * once the server has answered.
+ * once the server has answered (a 401/403 keeps it: sent once its user has logged in again). Each
+ * entry carries the user whose page queued it (<body data-user>) and is sent only from that user's
+ * pages, so a write made offline never goes out under the next user's session in this browser.
  *
  * Exposes window.EarmarkOffline = {enqueue, settled, flush, outbox, save, remove, isSaved, newKey}.
  */
@@ -17,10 +19,25 @@
   const $ = (id) => document.getElementById(id);
   const toast = (m) => window.Earmark && window.Earmark.toast(m);
 
+  // -- whose page this is ----------------------------------------------------------------------
+
+  // The user the page was rendered for. The worker's offline page is a copy kept from whoever
+  // installed the app, so there the last user a real page was rendered for is used instead.
+  const USER = "earmark.user";
+  const shellCopy = Boolean($("offline-page"));
+  if (!shellCopy && document.body.dataset.user) localStorage.setItem(USER, document.body.dataset.user);
+  const currentUser = () => (shellCopy ? localStorage.getItem(USER) : document.body.dataset.user) || null;
+  // Entries queued before they were tagged: a single-user install's, i.e. the owner's (1).
+  const mine = (e) => String(e.user || "1") === currentUser();
+
   // -- the service worker ------------------------------------------------------------------------
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) => console.warn("Earmark: no service worker:", err));
+    // The worker empties its caches of pages, API answers and audio when the user changes (sw.js).
+    if (!shellCopy && currentUser()) {
+      navigator.serviceWorker.ready.then((r) => r.active && r.active.postMessage({ type: "user", user: currentUser() })).catch(() => {});
+    }
   }
 
   // -- the outbox --------------------------------------------------------------------------------
@@ -29,38 +46,51 @@
     try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (_) { return []; }
   }
   function store(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); }
+  /** This page's user's entries; the others wait until their user is back in this browser. */
+  const myOutbox = () => outbox().filter(mine);
 
   /** Keep a write for later; an entry with the same key is replaced (the newest position wins). */
   function enqueue(method, path, body, key) {
-    const items = outbox().filter((e) => e.key !== key);
-    items.push({ key, method, path, body, at: Date.now() });
+    const user = currentUser();
+    const items = outbox().filter((e) => !(e.key === key && mine(e)));
+    items.push({ key, method, path, body, at: Date.now(), user });
     store(items);
     showState();
   }
   /** A write with this key reached the server directly: an older queued one must not follow it. */
   function settled(key) {
     const items = outbox();
-    if (items.some((e) => e.key === key)) { store(items.filter((e) => e.key !== key)); showState(); }
+    if (items.some((e) => e.key === key && mine(e))) { store(items.filter((e) => !(e.key === key && mine(e)))); showState(); }
   }
 
   let flushing = null;
-  /** Send what is queued, oldest first; stops at the first network failure. */
+  let toldToLogIn = false;
+  /** Send this user's queued writes, oldest first; stops at the first network failure. */
   function flush() {
     if (flushing) return flushing;
     const run = async () => {
-      for (const entry of outbox()) {
+      for (const entry of myOutbox()) {
+        let body = entry.body;
+        // When the position was taken (Unix s): one sent late does not replace a newer one (PositionIn.at).
+        if (entry.key.startsWith("position:") && body && body.at === undefined) body = { ...body, at: entry.at / 1000 };
         let response;
         try {
           response = await fetch("/api/v1" + entry.path, {
             method: entry.method,
             headers: { "Content-Type": "application/json", Accept: "application/json" },
-            body: JSON.stringify(entry.body),
+            body: JSON.stringify(body),
           });
         } catch (_) { break; } // still offline
         if (response.status >= 500 || response.status === 408 || response.status === 429) break; // try again later
+        if (response.status === 401 || response.status === 403) {
+          // The session expired meanwhile: kept, and sent once this user has logged in again.
+          if (!toldToLogIn) toast("Log in again to send what was kept offline.");
+          toldToLogIn = true;
+          break;
+        }
         // Sent (or refused for good, as a 404 for an episode removed meanwhile): it leaves the outbox,
         // unless a newer write with the same key was queued while this one was on its way.
-        store(outbox().filter((e) => !(e.key === entry.key && e.at === entry.at)));
+        store(outbox().filter((e) => !(e.key === entry.key && e.at === entry.at && e.user === entry.user)));
         if (entry.key.startsWith("snip:")) {
           if (response.ok) {
             const snip = await response.json();
@@ -85,7 +115,7 @@
 
   function showState() {
     document.body.classList.toggle("offline", !navigator.onLine);
-    const waiting = outbox().length;
+    const waiting = myOutbox().length;
     document.body.dataset.outbox = String(waiting);
     const badge = $("offline-badge");
     if (badge) {
@@ -96,7 +126,7 @@
 
   window.addEventListener("online", () => { showState(); flush(); });
   window.addEventListener("offline", showState);
-  setInterval(() => { if (outbox().length && navigator.onLine) flush(); }, 20000);
+  setInterval(() => { if (myOutbox().length && navigator.onLine) flush(); }, 20000);
 
   // -- saved audio -------------------------------------------------------------------------------
 
@@ -200,5 +230,5 @@
   document.addEventListener("earmark:page", setupEpisode);
   setupEpisode();
   showState();
-  if (navigator.onLine && outbox().length) flush();
+  if (navigator.onLine && myOutbox().length) flush();
 })();

@@ -176,8 +176,8 @@
       document.body.classList.remove("reel-on");
       setMediaButtons(false);
       if (player.episode) {
-        player.restored = true; // from here the episode's position is saved again
-        player.lastSaved = -1;
+        if (audio.paused) holdPosition(); // stopped, or the reel's end: the bar is at a highlight
+        else { player.restored = true; player.lastSaved = -1; } // played on: saved again from here
         player.renderMeta();
       }
       renderBar();
@@ -185,6 +185,17 @@
       markPlaying();
     },
   };
+
+  /** The bar is left paused at a highlight's moment, not where the listener is in the episode: no
+   * position is saved from it (the pause event still on its way, a reload, another episode) until
+   * the listener plays on from there. */
+  function holdPosition() {
+    const episodeId = player.episodeId;
+    player.restored = false;
+    audio.addEventListener("play", () => {
+      if (player.episodeId === episodeId && !player.mode) { player.restored = true; player.lastSaved = -1; }
+    }, { once: true });
+  }
 
   /** What player.js asks of the mode that holds it. */
   const reelMode = {

@@ -7,18 +7,22 @@
  *   the offline ones (snips, positions) and sends them when the connection is back.
  * - Audio saved for offline (pwa.js puts it in the AUDIO cache) is answered from the cache,
  *   Range requests included (206 from a slice of the cached blob): the <audio> element seeks in it.
+ * - What is kept of a user (RUNTIME, AUDIO) is emptied on a login or logout, and when a page (its
+ *   <body data-user>, or pwa.js's message) was rendered for another user than they were kept for.
  */
 "use strict";
 
-const VERSION = "v1";
-const SHELL = "earmark-shell-" + VERSION; // the app's code and the pages of the first visit
+const VERSION = "v2";
+const SHELL = "earmark-shell-" + VERSION; // the app's code and the offline page: nothing of a user's
 const RUNTIME = "earmark-runtime"; // pages, API answers and artwork seen since (kept across versions)
 const AUDIO = "earmark-audio"; // episodes saved for offline: only pwa.js adds or removes them
 const NETWORK_TIMEOUT_MS = 6000; // a page that hangs longer (a dead Wi-Fi) is answered from the cache
+const STATE = "earmark-state"; // whose data RUNTIME and AUDIO hold
+const OWNER_KEY = "/__earmark/user"; // its entry in STATE: a user id, "" (emptied: nobody's yet)
 
 const SHELL_FILES = [
   "/static/app.css", "/static/player.js", "/static/pages.js", "/static/discover.js", "/static/uploads.js",
-  "/static/pwa.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline", "/",
+  "/static/pwa.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline",
 ];
 const AUDIO_PATH = /^\/api\/v1\/episodes\/\d+\/audio$/;
 // Never kept: answers that are downloads, streams or one-off (exports, feeds, the worker itself).
@@ -40,7 +44,7 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
-    const keep = new Set([SHELL, RUNTIME, AUDIO]);
+    const keep = new Set([SHELL, RUNTIME, AUDIO, STATE]);
     for (const name of await caches.keys()) {
       if (name.startsWith("earmark-") && !keep.has(name)) await caches.delete(name);
     }
@@ -53,8 +57,8 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return; // the browser's own handling
   if (request.method !== "GET") {
-    // A logout: what this browser kept of the user's library goes with it.
-    if (url.pathname === "/logout") event.waitUntil(caches.delete(RUNTIME));
+    // A login or logout: what this browser kept of the user's library goes with it.
+    if (url.pathname === "/logout" || url.pathname === "/login") event.waitUntil(forget(""));
     return;
   }
   if (AUDIO_PATH.test(url.pathname)) {
@@ -69,6 +73,50 @@ self.addEventListener("fetch", (event) => {
   const html = request.mode === "navigate" || (request.headers.get("accept") || "").includes("text/html");
   if (html || url.pathname.startsWith("/api/v1/")) event.respondWith(networkFirst(request, html));
 });
+
+// -- whose data is kept ------------------------------------------------------------------------
+
+// Empties and refills are chained: a page cached after a wipe was asked for is not wiped with it.
+let wiping = Promise.resolve();
+
+/** Empty RUNTIME and AUDIO, then note whose they are from now on. */
+function forget(owner) {
+  wiping = wiping.then(async () => {
+    await Promise.all([caches.delete(RUNTIME), caches.delete(AUDIO)]);
+    await (await caches.open(STATE)).put(OWNER_KEY, new Response(owner));
+  }).catch(() => {});
+  return wiping;
+}
+
+/** A page (pwa.js) says whose it is: another user than the caches were filled for empties them. */
+function pageUser(user) {
+  wiping = wiping.then(async () => {
+    const kept = await (await caches.open(STATE)).match(OWNER_KEY);
+    const owner = kept ? await kept.text() : null;
+    if (owner === user) return;
+    if (owner === "") await (await caches.open(STATE)).put(OWNER_KEY, new Response(user)); // emptied at login
+    else { // another user, or not known (kept by an older worker): anyone's
+      await Promise.all([caches.delete(RUNTIME), caches.delete(AUDIO)]);
+      await (await caches.open(STATE)).put(OWNER_KEY, new Response(user));
+    }
+  }).catch(() => {});
+  return wiping;
+}
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "user" && /^\d+$/.test(String(data.user))) event.waitUntil(pageUser(String(data.user)));
+});
+
+/** Put an answer in RUNTIME; a page rendered for another user empties it first. */
+async function keep(request, response) {
+  if ((response.headers.get("content-type") || "").includes("text/html")) {
+    const user = /<body\b[^>]*\sdata-user="(\d+)"/.exec(await response.clone().text());
+    if (user) await pageUser(user[1]);
+  }
+  await wiping;
+  await (await caches.open(RUNTIME)).put(request, response);
+}
 
 // -- strategies --------------------------------------------------------------------------------
 
@@ -86,11 +134,9 @@ async function fromCaches(request) {
 
 async function networkFirst(request, html) {
   try {
-    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (keepable(response)) {
-      const copy = response.clone();
-      caches.open(RUNTIME).then((cache) => cache.put(request, copy)).catch(() => {});
-    }
+    // Only pages time out: an API answer may take long online (a slow feed's preview or search).
+    const response = await (html ? withTimeout(fetch(request), NETWORK_TIMEOUT_MS) : fetch(request));
+    if (keepable(response)) keep(request, response.clone()).catch(() => {});
     return response;
   } catch (err) {
     const cached = await fromCaches(request);
@@ -109,7 +155,7 @@ async function cacheFirst(event, request) {
   const cached = await fromCaches(request);
   const refresh = fetch(request).then(async (response) => {
     if (response.status === 200 && response.type === "basic" && !response.redirected) {
-      await (await caches.open(RUNTIME)).put(request, response.clone()); // RUNTIME is looked in first
+      await keep(request, response.clone()); // RUNTIME is looked in first
     }
     return response;
   });
