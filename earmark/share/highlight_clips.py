@@ -32,6 +32,11 @@ class ClipRequest:
     comment: str = ""
 
 
+# A podcast app fetching a new feed asks for every clip at once: two encodes at a time leave the
+# other threads (pages, artwork) a core.
+_CUTTING = threading.BoundedSemaphore(2)
+
+
 class HighlightClips:
     """The on-disk cache of highlight clips."""
 
@@ -59,8 +64,11 @@ class HighlightClips:
             lock = self._locks.setdefault(path, threading.Lock())
         with lock:
             if not path.is_file():
-                make_clip(request.source, path, request.start, request.end, title=request.title,
-                          artist=request.artist, album=request.album, comment=request.comment or None)
+                with _CUTTING:
+                        make_clip(request.source, path, request.start, request.end, title=request.title,
+                              artist=request.artist, album=request.album, comment=request.comment or None)
+            with self._guard:
+                self._locks.pop(path, None)  # cut (or failed): the next ask reads the file or tries anew
         return path
 
     @staticmethod

@@ -8,6 +8,7 @@ nobody in; passwords only as argon2 hashes (earmark/accounts.py makes and checks
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import sqlite3
 import time
@@ -150,6 +151,30 @@ class AccountStore:
         with self.library.transaction() as conn:
             if not conn.execute("DELETE FROM user_tokens WHERE id = ? AND user_id = ?", (token_id, user_id)).rowcount:
                 raise NotFound(f"no token with id {token_id}")
+
+    # -- feed addresses -------------------------------------------------------------------------
+
+    def feed_token(self, user_id: int) -> str:
+        """What a podcast app's feed address carries (``?feed=``): it opens that user's feeds and
+        their artwork, nothing else, so a feed URL synced to an app's cloud gives away no more."""
+        mac = hmac.new(self._feed_key(), f"feed:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{user_id}.{mac}"
+
+    def feed_user(self, token: str) -> int | None:
+        user, _, _ = token.partition(".")
+        if not user.isdigit() or len(user) > 12:
+            return None
+        expected = self.feed_token(int(user))
+        return int(user) if hmac.compare_digest(expected.encode(), token.encode()) else None
+
+    def _feed_key(self) -> bytes:
+        row = self.library.conn.execute("SELECT value FROM app_secrets WHERE name = 'feed_key'").fetchone()
+        if row is None:
+            with self.library.transaction() as conn:
+                conn.execute("INSERT INTO app_secrets (name, value) VALUES ('feed_key', ?) ON CONFLICT DO NOTHING",
+                             (secrets.token_hex(32),))
+            row = self.library.conn.execute("SELECT value FROM app_secrets WHERE name = 'feed_key'").fetchone()
+        return bytes.fromhex(row[0])
 
     # -- web sessions ---------------------------------------------------------------------------
 

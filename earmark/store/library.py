@@ -284,6 +284,13 @@ class Library:
             "SELECT id FROM podcasts p WHERE NOT EXISTS (SELECT 1 FROM user_podcasts up WHERE up.podcast_id = p.id)"
         )]
 
+    def is_private_to(self, user_id: int, podcast_id: int) -> bool:
+        """Whether ``podcast_id`` is someone's own audio (an uploads podcast) that ``user_id`` does not follow."""
+        return bool(self.conn.execute(
+            "SELECT 1 FROM podcasts p WHERE p.id = ? AND p.kind = 'uploads' AND NOT EXISTS"
+            " (SELECT 1 FROM user_podcasts up WHERE up.podcast_id = p.id AND up.user_id = ?)", (podcast_id, user_id),
+        ).fetchone())
+
     def is_subscribed(self, user_id: int, podcast_id: int) -> bool:
         return bool(self.conn.execute(
             "SELECT 1 FROM user_podcasts WHERE user_id = ? AND podcast_id = ?", (user_id, podcast_id)

@@ -82,15 +82,21 @@ class Playback:
                 result[row["episode_id"]] = _state(row)
         return result
 
-    def set_position(self, episode_id: int, seconds: float) -> PlaybackState:
+    def set_position(self, episode_id: int, seconds: float, *, at: float | None = None) -> PlaybackState:
+        """``at``: when the listener was there (default now). Newest wins: a position taken before
+        the one stored (sent late from an offline phone or browser) changes nothing."""
         if seconds < 0:
             raise ValueError("a play position cannot be negative")
+        when = min(at, time.time()) if at is not None else time.time()
+        # (a position given now always lands: a device whose clock runs ahead must not pin it)
+        newest_wins = " WHERE excluded.updated_at >= playback.updated_at" if at is not None else ""
         with self.library.transaction() as conn:
             _require_episodes(conn, [episode_id])
             conn.execute(
                 "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, ?, 0, ?)"
-                " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-                (self.user_id, episode_id, float(seconds), time.time()),
+                " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = excluded.position,"
+                " updated_at = excluded.updated_at" + newest_wins,
+                (self.user_id, episode_id, float(seconds), when),
             )
         return self.state(episode_id)
 

@@ -561,6 +561,10 @@ MIGRATIONS: list[str] = [
         created_at  REAL NOT NULL,
         last_used   REAL
     );
+    CREATE TABLE app_secrets (                 -- keys the server signs with (feed addresses)
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
     CREATE TABLE web_sessions (
         token_hash  TEXT PRIMARY KEY,
         user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,

@@ -269,7 +269,7 @@ class SyncStore:
             " WHERE pb.user_id = ? AND pb.updated_at >= ? AND e.enclosure_url IS NOT NULL AND p.url LIKE 'http%'"
             " AND NOT EXISTS (SELECT 1"
             " FROM episode_actions a WHERE a.episode_id = pb.episode_id AND a.user_id = pb.user_id"
-            " AND a.timestamp = pb.updated_at)"
+            " AND a.timestamp >= pb.updated_at)"
         )
         args: list = [user_id, since]
         if podcast is not None:
@@ -307,10 +307,11 @@ def _apply(conn: sqlite3.Connection, user_id: int, episode_id: int, action: Epis
     """Newest wins: a play or new action older than what the user's playback has changes nothing."""
     if action.action not in ("play", "new"):
         return
+    stamp = min(action.timestamp, time.time())  # a device's clock running ahead must not pin a position
     current = conn.execute(
         "SELECT updated_at FROM playback WHERE user_id = ? AND episode_id = ?", (user_id, episode_id)
     ).fetchone()
-    if current is not None and current[0] >= action.timestamp:
+    if current is not None and current[0] >= stamp:
         return
     if action.action == "new":
         position, played = 0.0, 0
@@ -324,5 +325,5 @@ def _apply(conn: sqlite3.Connection, user_id: int, episode_id: int, action: Epis
         "INSERT INTO playback (user_id, episode_id, position, played, updated_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id, episode_id) DO UPDATE SET position = excluded.position, played = excluded.played,"
         " updated_at = excluded.updated_at",
-        (user_id, episode_id, position, played, action.timestamp),
+        (user_id, episode_id, position, played, stamp),
     )

@@ -65,7 +65,7 @@ JSON_BODY_LIMIT = 1024 * 1024
 OPML_BODY_LIMIT = MAX_OPML_BYTES + 64 * 1024  # room for multipart framing
 TOKEN_COOKIE = "earmark_token"
 UPLOADS_PATH = "/api/v1/uploads"
-FEEDS_PREFIX = "/feeds/"  # podcast feeds (web/feeds.py): a user's API token may come as ?token=
+FEED_PATHS = ("/feeds/", "/artwork/")  # a podcast app's reads: a user's feed token may come as ?feed=
 
 # Most specific first: FetchError is a FeedError.
 ERROR_STATUS: list[tuple[type[EarmarkError], int, str]] = [
@@ -257,11 +257,12 @@ class GuardMiddleware:
                 user_id = self.accounts.token_user(bearer)
             if user_id is None and sync_api.WEB_SESSION_COOKIE in cookie:
                 user_id = self.accounts.session_user(cookie[sync_api.WEB_SESSION_COOKIE].value)
-            if user_id is None and scope["path"].startswith(FEEDS_PREFIX):
-                # A podcast app subscribed to a feed cannot send headers: a user's API token in the address.
-                query_token = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == "token"]
-                if query_token and query_token[-1]:
-                    user_id = self.accounts.token_user(query_token[-1])
+            if user_id is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith(FEED_PATHS):
+                # A podcast app subscribed to a feed cannot send headers: the user's feed token in the
+                # address (it opens their feeds and artwork only; never a full API token).
+                feed = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == "feed"]
+                if feed and feed[-1]:
+                    user_id = self.accounts.feed_user(feed[-1])
         scope.setdefault("state", {})["user_id"] = user_id if user_id is not None else OWNER_ID
         if self.token is None or user_id is not None:
             return await self.app(scope, receive, send)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Path as PathParam, Request
 from fastapi.responses import Response
 
 from earmark import artwork
+from earmark.web.deps import private_uploads
 from earmark.web.schemas import MAX_ID
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(private_uploads)])  # (your own audio is yours)
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 LONG = "private, max-age=31536000, immutable"
 SHORT = "private, max-age=3600"  # the placeholder, or a URL without v: the artwork may yet change

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from earmark.config import Settings
+from earmark.errors import NotFound
 from earmark.store.library import OWNER_ID, Library
 from earmark.store.playback import Playback
 from earmark.web.schemas import MAX_ID
@@ -38,6 +39,28 @@ def get_playback(request: Request) -> Playback:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def private_uploads(request: Request) -> None:
+    """Your own audio is yours: a route naming an uploads podcast (or one of its episodes) that the
+    asking user does not follow answers 404, as if it did not exist."""
+    params = request.path_params
+    library: Library = request.app.state.library
+    try:
+        named = int(params.get("podcast_id", params.get("episode_id", 0)))
+    except (TypeError, ValueError):
+        return  # the route's own validation answers
+    if not 0 < named <= MAX_ID:
+        return
+    if "podcast_id" in params:
+        podcast_id = named
+    else:
+        row = library.conn.execute("SELECT podcast_id FROM episodes WHERE id = ?", (named,)).fetchone()
+        if row is None:
+            return
+        podcast_id = row[0]
+    if library.is_private_to(get_user_id(request), podcast_id):
+        raise NotFound(f"no podcast with id {podcast_id}" if "podcast_id" in params else f"no episode with id {params['episode_id']}")
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]

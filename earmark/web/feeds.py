@@ -3,9 +3,10 @@ lists the asking user's highlights of downloaded episodes, newest first, each it
 with PyAV and cached (earmark/share/highlight_clips.py), served with Range from
 ``/feeds/highlights/{id}.mp3``.
 
-Podcast apps cannot send headers, so beyond loopback the feed's address carries the token
-(``?token=`` with the server's access token or a user's API token: the guard in app.py accepts
-either on /feeds/); the enclosure and artwork addresses in the feed carry the same token."""
+Podcast apps cannot send headers, so beyond loopback the feed's address carries a token: the
+user's feed token (``?feed=``, from ``AccountStore.feed_token``: it opens their feeds and artwork,
+nothing else) or the server's access token (``?token=``); the enclosure and artwork addresses in
+the feed carry the same."""
 
 from __future__ import annotations
 
@@ -64,8 +65,19 @@ def _description(h: LibraryHighlightOut) -> str:
     return "\n\n".join(parts)
 
 
-def _with_token(url: str, token: str | None) -> str:
-    return f"{url}?{urlencode({'token': token})}" if token else url
+def _with_token(url: str, token: tuple[str, str] | None) -> str:
+    return f"{url}?{urlencode([token])}" if token else url
+
+
+def feed_param(request: Request, user_id: int) -> tuple[str, str] | None:
+    """The token a podcast app's addresses carry: the one the feed was asked with, else (a browser
+    with a session beyond loopback) the user's feed token."""
+    for name in ("feed", "token"):
+        if value := request.query_params.get(name):
+            return name, value
+    if request.app.state.access_token is not None:
+        return "feed", request.app.state.accounts.feed_token(user_id)
+    return None
 
 
 @router.head(FEED_PATH)
@@ -82,7 +94,7 @@ async def highlights_feed(
     items, _ = library_highlights(library, FEED_LIMIT, 0, user_id, podcast_id=podcast_id)
     clips = HighlightClips(settings)
     base = str(request.base_url).rstrip("/")
-    token = request.query_params.get("token") or None  # a podcast app's address: the clips need it too
+    token = feed_param(request, user_id)  # a podcast app's address: the clips need it too
     channel_title = "Earmark highlights" + (f" · {items[0].podcast_title}" if podcast_id and items else "")
     entries: list[str] = []
     newest: datetime | None = None

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Path as PathParam, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -26,7 +26,7 @@ from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.api.understanding import chapters_of, library_highlights
 from earmark.web.artwork import episode_artwork_url, podcast_artwork_url
-from earmark.web.deps import get_playback, get_user_id
+from earmark.web.deps import get_playback, get_user_id, private_uploads
 from earmark.web.sanitize import show_notes_html
 from earmark.web.schemas import MAX_ID
 
@@ -44,7 +44,7 @@ CSP = (
 )
 EPISODE_PAGE_LIMIT = 100  # a podcast page shows this many episodes, newest first; older ones on ?page=2, …
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(private_uploads)])  # (your own audio is yours)
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
@@ -77,7 +77,8 @@ def _snip_action(request: Request) -> str:
 
 
 def _render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
-    context = {"snip_action": _snip_action(request), **context}
+    # data-user: whose page this is, so the offline outbox and caches never mix two users' data
+    context = {"snip_action": _snip_action(request), "user_id": get_user_id(request), **context}
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -220,7 +221,20 @@ async def highlights_page(request: Request) -> HTMLResponse:
     return _render(request, "highlights.html", {
         "page": "highlights", "items": items, "more": more, "number": number, "podcasts": library.podcasts(user),
         "podcast_id": podcast_id, "week": week, "since": since.isoformat() if since else "", "scope": scope,
+        "feed_url": _feed_url(request, user, podcast_id),
     })
+
+
+def _feed_url(request: Request, user: int, podcast_id: int | None) -> str:
+    """The highlights feed's address for a podcast app (with the user's feed token beyond loopback)."""
+    from urllib.parse import urlencode
+
+    from earmark.web.feeds import feed_param
+
+    params = ([("podcast_id", str(podcast_id))] if podcast_id else [])
+    if (token := feed_param(request, user)) is not None and token[0] == "feed":
+        params.append(token)
+    return "/feeds/highlights.rss" + (f"?{urlencode(params)}" if params else "")
 
 
 @router.get("/search", response_class=HTMLResponse)

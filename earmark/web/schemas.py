@@ -218,6 +218,11 @@ class UploadOut(BaseModel):
 
 class PositionIn(_In):
     seconds: float = Field(ge=0, le=10_000_000, allow_inf_nan=False, description="play position in seconds")
+    at: float | None = Field(
+        default=None, ge=0, le=10_000_000_000, allow_inf_nan=False,
+        description="when the position was taken (Unix seconds): a position sent late (queued offline) "
+                    "does not replace a newer one",
+    )
 
 
 class PlayedIn(_In):

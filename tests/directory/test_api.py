@@ -144,3 +144,9 @@ def test_discover_page(api):
     assert '<a href="/discover">Discover</a>' in page.text and "/static/discover.js" in page.text
     assert 'data-category="true-crime"' in page.text
     assert api.get("/static/discover.js").status_code == 200
+
+
+def test_another_sites_page_cannot_make_earmark_fetch_a_preview(api):
+    r = api.get("/api/v1/directory/preview", params={"url": "http://192.168.1.1/feed"},
+                   headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403

@@ -213,3 +213,43 @@ def test_removing_a_user_removes_the_podcasts_only_they_followed(two):
     assert r.exit_code == 0 and "1 podcast(s) only they followed" in r.output
     assert library.podcast_by_url("http://127.0.0.1:1/bobs.rss") is None
     assert library.podcast_by_url("http://127.0.0.1:1/shared.rss") is not None  # alice's still
+
+
+def test_someone_elses_uploads_are_not_found(two):
+    from tests.uploads_media import mp3
+
+    app, alice, bob, shared, ids = two
+    hers = alice.post("/api/v1/uploads", params={"filename": "board meeting.mp3"}, content=mp3()).json()
+    episode, podcast = hers["episode"]["id"], hers["podcast"]["id"]
+    for path in (f"/api/v1/episodes/{episode}", f"/api/v1/episodes/{episode}/audio", f"/api/v1/podcasts/{podcast}",
+                 f"/api/v1/podcasts/{podcast}/episodes", f"/api/v1/episodes/{episode}/transcript",
+                 f"/episodes/{episode}", f"/podcasts/{podcast}"):
+        assert bob.get(path).status_code == 404, path
+        assert alice.get(path).status_code in (200, 404 if "transcript" in path else 200), path
+    assert bob.post(f"/api/v1/episodes/{episode}/snips", json={"position": 1}).status_code == 404
+    assert bob.get(f"/api/v1/episodes/{ids['g1']}").status_code == 200  # a feed's episodes are shared
+
+
+def test_auto_delete_is_a_followers_setting(two):
+    app, alice, bob, shared, ids = two
+    library = app.state.library
+    path = app.state.settings.downloads_dir / "1" / "e1.mp3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"audio")
+    library.record_download(ids["g1"], str(path), 5)
+    alice.post(f"/api/v1/episodes/{ids['g1']}/played", json={"played": True})
+    # Bob follows nothing: his setting cannot delete the file the owner keeps.
+    assert bob.put(f"/api/v1/podcasts/{shared}/settings", json={"auto_delete": True}).status_code == 200
+    bob.post(f"/api/v1/episodes/{ids['g1']}/played", json={"played": True})
+    assert path.exists() and library.download(ids["g1"]) is not None
+
+
+def test_a_position_sent_late_does_not_replace_a_newer_one(two):
+    import time
+
+    app, alice, bob, shared, ids = two
+    one = ids["g1"]
+    alice.put(f"/api/v1/episodes/{one}/position", json={"seconds": 1500})  # the desktop, now
+    late = alice.put(f"/api/v1/episodes/{one}/position", json={"seconds": 300, "at": time.time() - 3600}).json()
+    assert late["position"] == 1500  # the phone's, queued offline an hour ago
+    assert alice.put(f"/api/v1/episodes/{one}/position", json={"seconds": 1600, "at": time.time()}).json()["position"] == 1600

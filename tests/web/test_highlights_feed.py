@@ -52,7 +52,8 @@ def feed_app(tmp_path, monkeypatch):
     accounts = AccountStore(lib)
     accounts.add("alice", "x")  # the first user owns the library
     bob = accounts.add("bob", "x")
-    app.state.tokens = {"alice": accounts.new_token(1), "bob": accounts.new_token(bob.id)}
+    app.state.tokens = {"alice": accounts.feed_token(1), "bob": accounts.feed_token(bob.id)}
+    app.state.api_token = accounts.new_token(bob.id)
     return app
 
 
@@ -111,17 +112,25 @@ def test_highlights_feed(feed_app, monkeypatch):
         part = http.get(url, headers={"Range": "bytes=100-199"})
         assert part.status_code == 206 and len(part.content) == 100
 
-        # Per user: alice owns the library, bob follows nothing; bob cannot fetch alice's clip.
-        alice = podcastparser.parse(base, io.BytesIO(http.get(
-            f"{base}/feeds/highlights.rss", params={"token": feed_app.state.tokens["alice"]}).content))
+        # Per user, by each one's feed token: alice owns the library, bob follows nothing; bob
+        # cannot fetch alice's clip. A feed token opens feeds and artwork only; a full API token is
+        # never taken from a feed address.
+        alice = podcastparser.parse(base, io.BytesIO(httpx.get(
+            f"{base}/feeds/highlights.rss", params={"feed": feed_app.state.tokens["alice"]}).content))
         assert len(alice["episodes"]) == 3
-        assert feed_app.state.tokens["alice"] in alice["episodes"][0]["enclosures"][0]["url"]
+        first = alice["episodes"][0]
+        assert f"feed={feed_app.state.tokens['alice']}" in first["enclosures"][0]["url"]
+        assert httpx.get(first["enclosures"][0]["url"]).status_code == 200
+        assert httpx.get(f"{base}/artwork/episode/1", params={"feed": feed_app.state.tokens["alice"]}).status_code == 200
+        assert httpx.get(f"{base}/api/v1/podcasts", params={"feed": feed_app.state.tokens["alice"]}).status_code == 401
+        assert httpx.get(f"{base}/feeds/highlights.rss", params={"feed": "1.0000"}).status_code == 401
+        assert httpx.get(f"{base}/feeds/highlights.rss", params={"token": feed_app.state.api_token}).status_code == 401
         bob_token = feed_app.state.tokens["bob"]
-        bob = http.get(f"{base}/feeds/highlights.rss", params={"token": bob_token})
+        bob = httpx.get(f"{base}/feeds/highlights.rss", params={"feed": bob_token})
         assert bob.status_code == 200 and podcastparser.parse(base, io.BytesIO(bob.content))["episodes"] == []
         clip_path = url.split("?")[0]
-        assert http.get(clip_path, params={"token": bob_token}).status_code == 404
-        assert httpx.get(clip_path).status_code == 401  # (the client holds the token cookie)
+        assert httpx.get(clip_path, params={"feed": bob_token}).status_code == 404
+        assert httpx.get(clip_path).status_code == 401
 
         # One podcast's reel; a podcast that does not exist.
         podcast_id = feed_app.state.library.podcasts()[0].id

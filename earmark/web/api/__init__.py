@@ -1,10 +1,11 @@
 """The JSON API under /api/v1: one router per resource."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from earmark.web.api import directory, episodes, opml, podcasts, processing, queue, search, snips, understanding
+from earmark.web.deps import private_uploads
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(private_uploads)])
 for module in (podcasts, episodes, processing, queue, opml, snips, search, understanding, directory):
     router.include_router(module.router)
 

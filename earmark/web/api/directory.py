@@ -154,6 +154,7 @@ async def directory_trending(
 @router.get(
     "/directory/preview", response_model=FeedPreviewOut,
     responses={
+        403: {"model": ErrorResponse, "description": "Asked by another site's page"},
         422: {"model": ErrorResponse, "description": "Not a feed address, or not a feed"},
         502: {"model": ErrorResponse, "description": "The feed's host could not be reached"},
     },
@@ -166,6 +167,10 @@ async def directory_preview(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> FeedPreviewOut:
     """Read a feed without subscribing: the show and its latest episodes."""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        # A GET, so another web page could make this server fetch addresses on your network
+        # (an <img> pointing here); only Earmark's own pages may ask.
+        raise APIError(403, "forbidden", "feed previews are for Earmark's own pages")
     found = await directory.preview(settings, url, limit=limit)  # FeedError → 422, FetchError → 502
     subscription = subscriptions(library, get_user_id(request)).get(feed_key(found.feed_url))
     return FeedPreviewOut(

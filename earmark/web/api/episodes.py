@@ -119,7 +119,7 @@ async def get_audio(episode_id: EpisodeIdPath, library: LibraryDep, settings: Se
 
 @router.put("/episodes/{episode_id}/position", response_model=PlaybackOut)
 async def put_position(episode_id: EpisodeIdPath, body: PositionIn, playback: PlaybackDep) -> PlaybackOut:
-    return PlaybackOut.model_validate(playback.set_position(episode_id, body.seconds))
+    return PlaybackOut.model_validate(playback.set_position(episode_id, body.seconds, at=body.at))
 
 
 @router.post("/episodes/{episode_id}/played", response_model=PlaybackOut)

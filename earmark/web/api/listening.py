@@ -200,7 +200,9 @@ def auto_delete(library: Library, settings: Settings, user: int, episode_id: int
     follower has yet to finish it. Returns whether it was deleted."""
     episode = library.episode(episode_id)
     record = library.download(episode_id)
-    if record is None or not Listening(library, user).settings(episode.podcast_id).auto_delete:
+    if record is None or not library.is_subscribed(user, episode.podcast_id):
+        return False  # only a follower's own setting may delete the shared file
+    if not Listening(library, user).settings(episode.podcast_id).auto_delete:
         return False
     if is_upload(library, episode_id) or others_still_listening(library, user, episode_id):
         return False
