@@ -40,6 +40,12 @@ from earmark.sync.service import (
 )
 from earmark.web.deps import APIError
 
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "sessionid"  # the name gpodder.net uses; AntennaPod's cookie jar sends it back
+WEB_SESSION_COOKIE = "earmark_session"
+NEXTCLOUD_DEVICE = "gpoddersync"  # Nextcloud's API has no devices: its clients share one, in the main group
+DEVICE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+FORMATS = ("opml", "json", "txt")
 
 
 class _SessionRoute(APIRoute):
@@ -66,16 +72,10 @@ def _set_session(request: Request, response: Response, user_id: int, seconds: fl
     # one short-lived row per request, not a month's worth. login.json gives the full 30 days.
     session = request.app.state.accounts.new_session(user_id, seconds)
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax", secure=request.url.scheme == "https",
-                        max_age=30 * 24 * 3600)
+                        max_age=SESSION_SECONDS)  # (the server ends it; kept by the client while renewed)
 
 
 router = APIRouter(include_in_schema=False, route_class=_SessionRoute)
-log = logging.getLogger(__name__)
-SESSION_COOKIE = "sessionid"  # the name gpodder.net uses; AntennaPod's cookie jar sends it back
-WEB_SESSION_COOKIE = "earmark_session"
-NEXTCLOUD_DEVICE = "gpoddersync"  # Nextcloud's API has no devices: its clients share one, in the main group
-DEVICE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-FORMATS = ("opml", "json", "txt")
 
 
 class Unauthorized(APIError):
