@@ -1,6 +1,6 @@
 """What a sync request means, apart from HTTP: URLs sanitised as gpodder.net does, episode actions
-read and written in its format, subscription uploads recorded (and the owner's new podcasts added
-to the library), the ``since`` rules."""
+read and written in its format, subscription uploads recorded (and the user subscribed in Earmark
+to what their main group's devices add), the ``since`` rules."""
 
 from __future__ import annotations
 
