@@ -37,6 +37,8 @@ async def _uploaded(request: Request) -> bytes:
     if content_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10, max_part_size=MAX_OPML_BYTES) as form:
             upload = form.get("file")
+            if set(form.keys()) - {"file"}:  # as documented: the one field
+                raise APIError(422, "validation_error", "the form may only hold the field 'file'")
             if not isinstance(upload, UploadFile):
                 raise APIError(422, "validation_error", "the form has no file field named 'file'")
             return await upload.read(MAX_OPML_BYTES + 1)
@@ -67,6 +69,7 @@ async def _uploaded(request: Request) -> bytes:
                         "type": "object",
                         "properties": {"file": {"type": "string", "format": "binary"}},
                         "required": ["file"],
+                        "additionalProperties": False,
                     }
                 },
             },

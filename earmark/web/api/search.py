@@ -44,6 +44,12 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+# Something to look for: a character that is no space, control or ASCII punctuation — written so
+# that Python and the OpenAPI document's ECMA regexes read it alike (their \w and \s differ beyond
+# ASCII: "Ø" is a word character to one and not the other).
+WORDY = r"[^\s\u0085\ufeff\x00-\x1f\x7f!-/:-@\[-`{-~]"
+
+
 def _iso_day(value: object) -> object:
     # Pydantic would read a number ("1.5") as a Unix time; the contract says a calendar date.
     if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -64,7 +70,7 @@ def search(
     user: UserIdDep,
     q: Annotated[str, Query(
         max_length=500, description='Words, a "phrase", or a prefix like vort*',
-        json_schema_extra={"pattern": r"\w"},  # documents the 422 bad_query for a query without a word
+        json_schema_extra={"pattern": WORDY},  # documents the 422 bad_query for a query without a word
     )],
     mode: Literal["keyword", "semantic", "combined"] = "combined",
     podcast: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -72,7 +78,7 @@ def search(
     until: Day = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResponse:
-    if not re.search(r"\w", q):  # as documented: every mode needs a word to look for
+    if not re.search(WORDY, q):  # as documented: every mode needs a word to look for
         raise APIError(422, "bad_query", f"nothing to search for in {q!r}: type some words")
     filters = SearchFilters(podcast, _utc(since), _utc(until), user)
     try:
