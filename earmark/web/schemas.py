@@ -22,6 +22,11 @@ class _Out(BaseModel):
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and newlines
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# Character classes that Python and the OpenAPI document's ECMA regexes read alike (their \w and
+# \s differ beyond ASCII: "Ø" is a word character to one, U+0085 a space to one, U+FEFF to the other).
+TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = r"[^\s\u0085\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # some character that is not a space
+WORDY = r"[^\s\u0085\ufeff\x00-\x1f\x7f!-/:-@\[-`{-~]"  # something to look for: not a space nor ASCII punctuation
 
 
 def _document_no_control(schema: dict) -> None:

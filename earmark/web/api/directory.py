@@ -25,7 +25,7 @@ from earmark.directory import (
 from earmark.directory import service as directory
 from earmark.web.deps import APIError, LibraryDep, SettingsDep, get_user_id
 from earmark.web.discover import art_path
-from earmark.web.schemas import ErrorResponse
+from earmark.web.schemas import WORDY, ErrorResponse
 
 router = APIRouter(tags=["directory"])
 
@@ -121,12 +121,12 @@ async def directory_search(
     settings: SettingsDep,
     q: Annotated[str, Query(
         max_length=directory.MAX_QUERY, description="A name, a topic, an Apple Podcasts page or a feed address",
-        json_schema_extra={"pattern": r"\w"},  # documents the 422 bad_query for a query without a word
+        json_schema_extra={"pattern": WORDY},  # documents the 422 bad_query for a query without a word
     )],
     limit: Annotated[int, Query(ge=1, le=50)] = 25,
 ) -> DirectoryResultsOut:
     """Search Apple Podcasts and Podcast Index at once; one result per feed, best first."""
-    if not re.search(r"\w", q):
+    if not re.search(WORDY, q):
         raise APIError(422, "bad_query", f"nothing to search for in {q!r}: type a name or a topic")
     try:
         results = await directory.search(settings, q, limit=limit)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator
 
 from earmark.search import NotIndexed, Searcher, SearchFilters, SearchQueryError
 from earmark.web.deps import APIError, LibraryDep, UserIdDep
-from earmark.web.schemas import MAX_ID, ErrorResponse
+from earmark.web.schemas import MAX_ID, WORDY, ErrorResponse
 
 router = APIRouter(tags=["search"])
 
@@ -42,12 +42,6 @@ class SearchResponse(BaseModel):
     query: str
     mode: str
     results: list[SearchResult]
-
-
-# Something to look for: a character that is no space, control or ASCII punctuation — written so
-# that Python and the OpenAPI document's ECMA regexes read it alike (their \w and \s differ beyond
-# ASCII: "Ø" is a word character to one and not the other).
-WORDY = r"[^\s\u0085\ufeff\x00-\x1f\x7f!-/:-@\[-`{-~]"
 
 
 def _iso_day(value: object) -> object:

@@ -19,7 +19,7 @@ from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
-from earmark.web.schemas import MAX_ID, ErrorResponse, _In, _Out
+from earmark.web.schemas import MAX_ID, NOT_BLANK, TEXT_CHAR, ErrorResponse, _In, _Out
 
 router = APIRouter(tags=["understanding"])
 
@@ -95,14 +95,8 @@ class HighlightPageOut(_Out):
     has_more: bool
 
 
-# Some character that is not a space, in the same words for Python and for the OpenAPI document's
-# ECMA regexes (their \s differ on U+0085 and U+FEFF: both are named), with no control characters.
-_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-NOT_BLANK = r"[^\s\u0085\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-
-
 class AskIn(_In):
-    question: str = Field(min_length=1, max_length=500, pattern=f"^{_TEXT}*{NOT_BLANK}{_TEXT}*$")
+    question: str = Field(min_length=1, max_length=500, pattern=f"^{TEXT_CHAR}*{NOT_BLANK}{TEXT_CHAR}*$")
 
 
 class CitationOut(_Out):
