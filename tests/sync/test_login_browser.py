@@ -10,7 +10,7 @@ from earmark.config import Settings
 from earmark.store.accounts import AccountStore
 from earmark.web.app import create_app
 from tests.web.conftest import serving
-from tests.web.test_browser import ARGS, CHROMIUM
+from tests.chromium import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,33 +31,26 @@ def live(tmp_path, monkeypatch):
         yield url
 
 
-def test_log_in_see_your_own_library_log_out(live):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            page = browser.new_context().new_page()
-            page.set_default_timeout(10_000)
-            page.goto(live + "/snips")
-            assert page.url.startswith(live + "/login?next=")
-            page.fill("input[name=name]", "bob")
-            page.fill("input[name=password]", "not bob's password")
-            page.click("button[type=submit]")
-            assert page.locator("[role=alert]").inner_text() == "Wrong user name or password."
-            page.fill("input[name=password]", "bob's password!")
-            page.click("button[type=submit]")
-            page.wait_for_url(live + "/snips")
-            page.goto(live + "/")
-            assert page.locator(".show-title").all_inner_texts() == ["Bob's Show"]
-            [cookie] = [c for c in page.context.cookies() if c["name"] == "earmark_session"]
-            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
-            assert page.evaluate("document.cookie").find("earmark_session") == -1  # scripts cannot read it
-            page.goto(live + "/login")
-            assert "Logged in as bob" in page.inner_text("main")
-            page.click("button:has-text('Log out')")
-            page.wait_for_url(live + "/login")
-            page.goto(live + "/")
-            assert page.url.startswith(live + "/login?next=")
-        finally:
-            browser.close()
+def test_log_in_see_your_own_library_log_out(live, browser):
+    page = browser.new_context().new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live + "/snips")
+    assert page.url.startswith(live + "/login?next=")
+    page.fill("input[name=name]", "bob")
+    page.fill("input[name=password]", "not bob's password")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").inner_text() == "Wrong user name or password."
+    page.fill("input[name=password]", "bob's password!")
+    page.click("button[type=submit]")
+    page.wait_for_url(live + "/snips")
+    page.goto(live + "/")
+    assert page.locator(".show-title").all_inner_texts() == ["Bob's Show"]
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "earmark_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("earmark_session") == -1  # scripts cannot read it
+    page.goto(live + "/login")
+    assert "Logged in as bob" in page.inner_text("main")
+    page.click("button:has-text('Log out')")
+    page.wait_for_url(live + "/login")
+    page.goto(live + "/")
+    assert page.url.startswith(live + "/login?next=")

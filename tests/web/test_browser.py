@@ -4,7 +4,6 @@ browser download): the app runs under uvicorn on 127.0.0.1, the feed on tests/lo
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,15 +12,9 @@ from earmark.config import Settings
 from earmark.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
+from tests.chromium import ARTIFACTS, CHROMIUM
 from tests.web.conftest import serving
 from tests.web.media import CUES, serve_show
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,15 +30,6 @@ def live(tmp_path, monkeypatch):
     with serving(create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False), run_jobs=True)) as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _audio(page, expr: str):

@@ -11,7 +11,8 @@ from PIL import Image
 
 from tests.loopback import LoopbackServer
 from tests.web.media import feed, tone_wav
-from tests.web.test_browser import CHROMIUM, browser, live  # noqa: F401  (fixtures)
+from tests.chromium import CHROMIUM
+from tests.web.test_browser import live  # noqa: F401  (the fixture)
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from tests.web.media import serve_show
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, browser, live  # noqa: F401  (fixtures)
+from tests.chromium import ARTIFACTS, CHROMIUM
+from tests.web.test_browser import live  # noqa: F401  (the fixture)
 
 pytestmark = [
     pytest.mark.browser,

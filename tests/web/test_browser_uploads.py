@@ -16,7 +16,7 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.uploads_media import TITLE, mp3
 from tests.web.conftest import serving
-from tests.web.test_browser import CHROMIUM, browser  # noqa: F401  (the module-scoped browser fixture)
+from tests.chromium import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,7 +44,7 @@ def live(tmp_path, monkeypatch):
         yield url
 
 
-def test_drop_files_then_transcribe(live, browser):  # noqa: F811
+def test_drop_files_then_transcribe(live, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -16,7 +16,7 @@ from tests.directory.stub import DirectoryStub, Show
 from tests.directory.test_api import _png
 from tests.feedmaker import rss
 from tests.web.conftest import serving
-from tests.web.test_browser import CHROMIUM, browser  # noqa: F401  (the module's Chromium fixture)
+from tests.chromium import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,7 +52,7 @@ def live(tmp_path, monkeypatch, directory):
         yield url
 
 
-def test_discover_search_preview_subscribe(live, directory, server, browser):  # noqa: F811
+def test_discover_search_preview_subscribe(live, directory, server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=False)
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -123,7 +123,7 @@ def test_discover_search_preview_subscribe(live, directory, server, browser):  #
     context.close()
 
 
-def test_discover_says_when_the_directories_are_down(live, directory, browser):  # noqa: F811
+def test_discover_says_when_the_directories_are_down(live, directory, browser):
     directory.fail("/search", 503)
     directory.fail("/api/1.0/search/byterm", 429)
     page = browser.new_context().new_page()
@@ -141,7 +141,7 @@ def test_discover_says_when_the_directories_are_down(live, directory, browser): 
     page.context.close()
 
 
-def test_discover_previews_a_feed_address_no_directory_lists(live, directory, server, browser):  # noqa: F811
+def test_discover_previews_a_feed_address_no_directory_lists(live, directory, server, browser):
     server.add("/unlisted.rss", rss("Unlisted Show", [("u1", "Only episode")]))
     page = browser.new_context().new_page()
     page.set_default_timeout(10_000)

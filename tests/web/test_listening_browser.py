@@ -21,7 +21,7 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.web.conftest import serving
 from tests.web.media import tone_wav
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -72,15 +72,6 @@ def app(tmp_path, monkeypatch):
     fake_llm.reset(default=valid_answer)
     return create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False), run_jobs=True)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "mobile"])

@@ -20,7 +20,7 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.web.conftest import serving
 from tests.web.media import tone_wav
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -62,15 +62,6 @@ def reel_live(tmp_path, monkeypatch, server):
     with serving(app) as url:
         yield url, ids
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 RECORD = """(() => {
