@@ -1,9 +1,8 @@
-import os
-
 import typer
 from rich.markup import escape
 
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json
+from earmark.downloads import delete_files
 from earmark.errors import NotFound
 from earmark.store.library import OWNER_ID
 
@@ -16,13 +15,7 @@ def remove(
     """Unsubscribe from a podcast and delete its downloaded files (kept while another user follows it)."""
     _, library = open_library()
     title = library.podcast(podcast_id).title
-    deleted = 0
-    for path in library.unsubscribe(OWNER_ID, podcast_id):
-        try:
-            os.remove(path)
-            deleted += 1
-        except FileNotFoundError:
-            pass
+    deleted = delete_files(library.unsubscribe(OWNER_ID, podcast_id))
     try:
         library.podcast(podcast_id)
         shared = True  # another user still follows it: episodes and files stay for them

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from datetime import UTC, datetime
 
 import typer
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from earmark.accounts import check_name, hash_password
 from earmark.cli.app import JSON_OPTION, EarmarkGroup, app, console, open_library, print_json
+from earmark.downloads import delete_files
 from earmark.errors import EarmarkError
 from earmark.store.accounts import AccountStore
 
@@ -69,8 +69,7 @@ def remove(name: str = typer.Argument(...)) -> None:
     library = store.library
     gone = 0
     for podcast_id in library.unfollowed():
-        for path in library.remove_podcast(podcast_id):
-            Path(path).unlink(missing_ok=True)
+        delete_files(library.remove_podcast(podcast_id))
         gone += 1
     console.print(f"Removed [bold]{escape(name)}[/]" + (f" and {gone} podcast(s) only they followed." if gone else "."))
 

@@ -3,9 +3,10 @@
 from earmark.downloads.fetcher import (
     DownloadResult,
     delete_download,
+    delete_files,
     download_episode,
     download_many,
     episode_path,
 )
 
-__all__ = ["DownloadResult", "delete_download", "download_episode", "download_many", "episode_path"]
+__all__ = ["DownloadResult", "delete_download", "delete_files", "download_episode", "download_many", "episode_path"]

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import errno
 import json
+import logging
 import os
 import posixpath
 import re
@@ -30,6 +31,8 @@ from earmark.feeds.fetch import make_client
 from earmark.net import describe_http_error
 from earmark.models import Download, Episode
 from earmark.store.library import Library
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 ManyProgress = Callable[[int, int, int | None], None]  # (episode id, bytes done, bytes total or None)
@@ -380,6 +383,23 @@ async def download_many(
         return list(await asyncio.gather(*(one(i, client) for i in ids)))
     async with make_download_client(settings) as http:
         return list(await asyncio.gather(*(one(i, http) for i in ids)))
+
+
+def delete_files(paths: Iterable[str], *, within: Path | None = None) -> int:
+    """Delete a removed podcast's downloaded files (``Library.remove_podcast`` / ``unsubscribe``
+    return their paths); with ``within``, only files inside that folder. Returns how many went; a
+    file that cannot go is logged (the podcast is gone either way)."""
+    root = within.resolve() if within is not None else None
+    deleted = 0
+    for name in paths:
+        path = Path(name).resolve()
+        if root is not None and not path.is_relative_to(root):
+            continue
+        try:
+            deleted += _unlink(path)
+        except OSError as exc:
+            log.warning("cannot delete %s: %s", path, exc)
+    return deleted
 
 
 def delete_download(library: Library, settings: Settings, episode_id: int) -> bool:

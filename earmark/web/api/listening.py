@@ -3,16 +3,15 @@ listening statistics and history. Also the auto-delete of a finished episode's d
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, BeforeValidator, Field
 
 from earmark.config import Settings
+from earmark.downloads import delete_files
 from earmark.store.library import Library
 from earmark.store.listening import (
     Listening,
@@ -25,7 +24,6 @@ from earmark.web.deps import LibraryDep, PodcastIdPath, UserIdDep
 from earmark.web.schemas import EpisodeId, _In
 
 router = APIRouter(tags=["listening"])
-log = logging.getLogger(__name__)
 
 SPEED = Field(ge=0.5, le=3.0, allow_inf_nan=False)
 # JSON has one number type: 30.0 is the integer 30 (as JSON Schema says); "30" is still refused.
@@ -210,11 +208,6 @@ def auto_delete(library: Library, settings: Settings, user: int, episode_id: int
         "SELECT 1 FROM jobs WHERE episode_id = ? AND state IN ('queued', 'running')", (episode_id,)
     ).fetchone():
         return False
-    path = Path(record.path).resolve()
-    library.forget_download(episode_id)
-    if path.is_relative_to(settings.downloads_dir.resolve()):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:  # the record is gone either way: the episode streams from now on
-            log.warning("cannot delete %s: %s", path, exc)
+    library.forget_download(episode_id)  # (the record goes either way: the episode streams from now on)
+    delete_files([record.path], within=settings.downloads_dir)
     return True

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 
+from earmark.downloads import delete_files
 from earmark.feeds.refresh import refresh_many, subscribe
 from earmark.jobs.auto import queue_new_episodes
 from earmark.web.api.episodes import summaries
@@ -22,7 +21,6 @@ from earmark.web.schemas import (
 )
 
 router = APIRouter(tags=["podcasts"])
-log = logging.getLogger(__name__)
 
 
 _PODCAST_LIST = TypeAdapter(list[PodcastOut])
@@ -64,15 +62,7 @@ async def get_podcast(podcast_id: PodcastIdPath, library: LibraryDep) -> Podcast
 @router.delete("/podcasts/{podcast_id}", status_code=204)
 async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep) -> Response:
     """Unsubscribe; the last listener to leave a podcast also deletes its downloaded files."""
-    paths = library.unsubscribe(user, podcast_id)
-    root = settings.downloads_dir.resolve()
-    for name in paths:
-        path = Path(name).resolve()
-        if path.is_relative_to(root):
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:  # the subscription is gone either way
-                log.warning("cannot delete %s: %s", path, exc)
+    delete_files(library.unsubscribe(user, podcast_id), within=settings.downloads_dir)
     return Response(status_code=204)
 
 
