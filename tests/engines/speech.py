@@ -33,8 +33,14 @@ class Speech:
     duration: float
 
 
-def have_tools() -> bool:
-    return bool(shutil.which("espeak-ng") and shutil.which("sox"))
+TOOLS = ("espeak-ng", "sox")
+
+
+def require_tools() -> None:
+    """Raise (so the test fails, never skips) when espeak-ng or sox is missing."""
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    if missing:
+        raise RuntimeError(f"{' and '.join(missing)} needed to make test speech (apt-get install espeak-ng sox; .ci/run does)")
 
 
 def _wav_seconds(path: Path) -> float:
@@ -45,6 +51,7 @@ def _wav_seconds(path: Path) -> float:
 def synthesize(out: Path, sentences: list[str] = SENTENCES, *, voice: str = "en-us", speed: int = 150,
                gap: float = GAP_SECONDS, lead: float = LEAD_SECONDS) -> Speech:
     """One WAV (22.05 kHz mono, espeak's rate) of ``sentences`` separated by ``gap`` s of silence."""
+    require_tools()
     work = out.parent / (out.stem + ".parts")
     work.mkdir(parents=True, exist_ok=True)
     parts: list[Path] = []

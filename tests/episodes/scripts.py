@@ -17,6 +17,8 @@ import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.engines.speech import require_tools
+
 HERE = Path(__file__).resolve().parent
 GAP_SECONDS = 0.6  # silence between lines
 TOPIC_GAP_SECONDS = 1.0  # a little more between topics, as people pause there
@@ -181,10 +183,6 @@ class Spoken:
         return {"starts": self.starts, "ends": self.ends, "duration": self.duration}
 
 
-def have_tools() -> bool:
-    return bool(shutil.which("espeak-ng") and shutil.which("sox"))
-
-
 def _seconds(path: Path) -> float:
     with wave.open(str(path)) as w:
         return w.getnframes() / w.getframerate()
@@ -192,6 +190,7 @@ def _seconds(path: Path) -> float:
 
 def speak(script: Script, out: Path) -> Spoken:
     """One 16 kHz mono WAV of the whole episode; each line in its speaker's voice."""
+    require_tools()
     out = Path(out)
     work = out.parent / (out.stem + ".parts")
     work.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,9 @@ import pytest
 from earmark.jobs.speakers import default_diarizer, label_speakers
 from earmark.speakers.naming import name_speakers
 from earmark.models import Segment, Word
-from tests.speakers.voices import LINES, conversation, have_tools, score
+from tests.speakers.voices import LINES, conversation, score
 
-pytestmark = [pytest.mark.real_model, pytest.mark.skipif(not have_tools(), reason="needs espeak-ng and sox")]
+pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")

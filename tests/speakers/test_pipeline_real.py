@@ -11,9 +11,9 @@ from earmark.models import Person
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from tests.jobs.conftest import subscribe_feed
-from tests.speakers.voices import conversation, have_tools
+from tests.speakers.voices import conversation
 
-pytestmark = [pytest.mark.real_model, pytest.mark.skipif(not have_tools(), reason="needs espeak-ng and sox")]
+pytestmark = pytest.mark.real_model
 
 LINES = [
     "Hi, I'm Maya, and this is the show about rivers and the towns beside them.",

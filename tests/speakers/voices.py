@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.engines.speech import _wav_seconds
+from tests.engines.speech import _wav_seconds, require_tools
 
 VOICES = ["en-us+m3", "en-gb+f2", "en-us+m7"]
 
@@ -35,13 +35,10 @@ class Recording:
     duration: float
 
 
-def have_tools() -> bool:
-    return bool(shutil.which("espeak-ng") and shutil.which("sox"))
-
-
 def conversation(out: Path, speakers: list[int], *, lines: list[str] = LINES, voices: list[str] = VOICES,
                  gap: float = 0.6, lead: float = 0.5, speed: int = 160) -> Recording:
     """``lines[i]`` spoken by ``voices[speakers[i % len(speakers)]]``, ``gap`` s of silence between turns."""
+    require_tools()
     work = out.parent / (out.stem + ".parts")
     work.mkdir(parents=True, exist_ok=True)
 

@@ -10,12 +10,8 @@ from earmark.config import Settings
 from earmark.store.accounts import AccountStore
 from earmark.web.app import create_app
 from tests.web.conftest import serving
-from tests.chromium import CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ from earmark.config import Settings
 from earmark.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
-from tests.chromium import ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS
 from tests.web.conftest import serving
 from tests.web.media import CUES, serve_show
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

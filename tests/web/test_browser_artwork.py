@@ -11,13 +11,9 @@ from PIL import Image
 
 from tests.loopback import LoopbackServer
 from tests.web.media import feed, tone_wav
-from tests.chromium import CHROMIUM
 from tests.web.test_browser import live  # noqa: F401  (the fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 
 def png(colour, size=(700, 700)) -> bytes:

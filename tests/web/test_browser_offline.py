@@ -12,13 +12,10 @@ import httpx
 import pytest
 
 from tests.web.media import serve_show
-from tests.chromium import ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS
 from tests.web.test_browser import live  # noqa: F401  (the fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 SCREENS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},

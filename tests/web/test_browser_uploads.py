@@ -16,12 +16,8 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.uploads_media import TITLE, mp3
 from tests.web.conftest import serving
-from tests.chromium import CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 DROP = """([files, selector]) => {
   const transfer = new DataTransfer();

@@ -16,12 +16,8 @@ from tests.directory.stub import DirectoryStub, Show
 from tests.directory.test_api import _png
 from tests.feedmaker import rss
 from tests.web.conftest import serving
-from tests.chromium import CHROMIUM
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 EVIL = '<img src=x onerror="window.__xss=1">Evil Loop'
 

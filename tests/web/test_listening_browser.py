@@ -21,12 +21,9 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.web.conftest import serving
 from tests.web.media import tone_wav
-from tests.chromium import ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 RATE = 8000
 # tone, silence, tone, … (seconds): 8 s of tone, 9 s of digital silence

@@ -38,7 +38,6 @@ def _bench():
     return module
 
 
-@pytest.mark.skipif(not BENCH.is_file(), reason="bench/bench_load.py is not in this checkout")
 def test_fifty_clients_at_once_lose_nothing(settings, caplog):
     bench = _bench()
     # Two shows (~380 episodes), four with transcripts: searches and snips have text to find.

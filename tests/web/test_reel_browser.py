@@ -20,12 +20,9 @@ from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.web.conftest import serving
 from tests.web.media import tone_wav
-from tests.chromium import ARTIFACTS, CHROMIUM
+from tests.chromium import ARTIFACTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.browser
 
 # In play order (newest episode's highlights first, in time order within it).
 CLIPS = [("Downloaded", 2.0, 5.0, "First moment"), ("Downloaded", 8.0, 11.0, "Second moment"),
