@@ -16,6 +16,7 @@ from earmark.config import Settings
 from earmark.errors import EarmarkError
 from earmark.models import as_dict
 from earmark.store.library import Library
+from earmark.transcripts.timecode import format_clock
 
 
 class EarmarkGroup(TyperGroup):
@@ -66,8 +67,7 @@ def when(value) -> str:
 def duration(seconds: int | None) -> str:
     if not seconds:
         return "–"
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    return format_clock(seconds)
 
 
 def download_with_bar(library: Library, settings: Settings, episode_id: int, *, label: str, quiet: bool):

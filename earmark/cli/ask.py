@@ -5,12 +5,12 @@ from rich.markup import escape
 
 from earmark.ai.llm import get_llm
 from earmark.ai.tasks.ask import ask as ask_episode
-from earmark.ai.tasks.common import clock
 from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library, print_json
 from earmark.errors import NotFound
 from earmark.jobs.understanding import show_notes
 from earmark.search.episode import episode_retriever
 from earmark.store.transcripts import TranscriptStore
+from earmark.transcripts.timecode import format_clock
 
 
 @app.command()
@@ -33,4 +33,4 @@ def ask(
         return
     console.print(escape(answer.answer), highlight=False)
     for c in answer.citations:
-        console.print(f"  [cyan]{clock(c.start)}[/] {escape(c.text[:160])}", highlight=False)
+        console.print(f"  [cyan]{format_clock(c.start)}[/] {escape(c.text[:160])}", highlight=False)

@@ -4,9 +4,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from earmark.ai.tasks.common import clock
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json
 from earmark.cli.understanding_common import stored_or_compute
+from earmark.transcripts.timecode import format_clock
 
 
 @app.command()
@@ -26,5 +26,5 @@ def chapters(
     table.add_column("start", justify="right")
     table.add_column("title")
     for mark in result.chapters:
-        table.add_row(clock(mark.start), escape(mark.title))
+        table.add_row(format_clock(mark.start), escape(mark.title))
     console.print(table)

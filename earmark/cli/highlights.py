@@ -5,10 +5,10 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from earmark.ai.tasks.common import clock
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json
 from earmark.cli.understanding_common import stored_or_compute
 from earmark.store.understanding import UnderstandingStore
+from earmark.transcripts.timecode import format_clock
 
 
 @app.command()
@@ -34,5 +34,5 @@ def highlights(
         if episode_id is None and h.episode_id not in titles:
             titles[h.episode_id] = library.episode(h.episode_id).title
             console.print(f"\n[bold]{escape(titles[h.episode_id])}[/] (episode {h.episode_id})")
-        console.print(f"[cyan]{clock(h.start)}–{clock(h.end)}[/] [bold]{escape(h.title)}[/]", highlight=False)
+        console.print(f"[cyan]{format_clock(h.start)}–{format_clock(h.end)}[/] [bold]{escape(h.title)}[/]", highlight=False)
         console.print(f"    {escape(h.why)}", highlight=False)

@@ -24,9 +24,9 @@ from earmark.search import (
     Searcher,
     SearchFilters,
     reindex_all,
-    timestamp,
 )
 from earmark.search.embed import get_embedder
+from earmark.transcripts.timecode import format_clock
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -105,5 +105,5 @@ def search(
     for hit in hits:
         snippet = "".join(f"[bold yellow]{escape(s.text)}[/]" if s.hit else escape(s.text) for s in hit.snippet)
         episode = f"{hit.episode_id} {escape(hit.episode_title or '')}" if hit.episode_id else "–"
-        table.add_row(escape(hit.podcast_title), episode, timestamp(hit.start), snippet)
+        table.add_row(escape(hit.podcast_title), episode, format_clock(hit.start), snippet)
     console.print(table)

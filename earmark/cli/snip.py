@@ -17,6 +17,7 @@ from earmark.cli.app import (
 )
 from earmark.snips import create_snip, enrich_snip
 from earmark.snips.service import WAITING
+from earmark.transcripts.timecode import format_clock
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)$")
 
@@ -34,12 +35,6 @@ def parse_time(text: str) -> float:
     if not seconds >= 0 or seconds == float("inf"):
         raise typer.BadParameter("the time must be ≥ 0")
     return seconds
-
-
-def clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 @app.command()
@@ -62,7 +57,7 @@ def snip(
     if json:
         print_json(made)
         return
-    span = f"{clock(made.start)}–{clock(made.end)}"
+    span = f"{format_clock(made.start)}–{format_clock(made.end)}"
     console.print(f"Saved snip {made.id} ({span}){': [bold]' + escape(made.title) + '[/]' if made.title else ''}.",
                   highlight=False, soft_wrap=True)
     for takeaway in made.takeaways:

@@ -7,9 +7,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from earmark.cli.app import JSON_OPTION, app, console, open_library, print_json, when
-from earmark.cli.snip import clock
 from earmark.store.library import OWNER_ID
 from earmark.store.snips import SnipFilter, SnipStore
+from earmark.transcripts.timecode import format_clock
 
 
 @app.command()
@@ -32,5 +32,5 @@ def snips(
     table = Table("ID", "Episode", "At", "Title", "State", "Saved")
     for s in found:
         title = ("★ " if s.favorite else "") + (s.title or s.excerpt[:60] or "–")
-        table.add_row(str(s.id), str(s.episode_id), f"{clock(s.start)}–{clock(s.end)}", escape(title), s.state, when(s.created_at))
+        table.add_row(str(s.id), str(s.episode_id), f"{format_clock(s.start)}–{format_clock(s.end)}", escape(title), s.state, when(s.created_at))
     console.print(table)

@@ -147,11 +147,5 @@ def timestamp_link(base_url: str, snip: Snip) -> str:
     return f"{base_url.rstrip('/')}/episodes/{snip.episode_id}?t={int(snip.start)}"
 
 
-def clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 def episode_url(episode: Episode) -> str | None:
     return episode.link or episode.enclosure_url

@@ -39,13 +39,13 @@ from earmark.export import (
     ExportState,
     all_snips,
     by_episode,
-    clock,
     content_hash,
     episode_url,
     state_target,
     timestamp_link,
 )
 from earmark.models import Episode, Podcast, Snip
+from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
 
 TARGET = "markdown"
@@ -141,8 +141,8 @@ def _quoted(text: str) -> str:
 
 def render_snip(snip: Snip, base_url: str) -> str:
     link = timestamp_link(base_url, snip)
-    span = f"{clock(snip.start)}–{clock(snip.end)}"
-    title = _one_line(snip.title) or f"Snip at {clock(snip.start)}"
+    span = f"{format_clock(snip.start)}–{format_clock(snip.end)}"
+    title = _one_line(snip.title) or f"Snip at {format_clock(snip.start)}"
     parts = [f"<!-- earmark:snip id={snip.id} -->", f"### {title}", ""]
     if snip.quote.strip():
         quote = _quoted(f"“{snip.quote.strip()}”")
@@ -155,7 +155,7 @@ def render_snip(snip: Snip, base_url: str) -> str:
         parts += [f"**Transcript** ({span})", "", _quoted(snip.excerpt), ""]
     if snip.note.strip():
         parts += ["**Note**", "", _clean(snip.note), ""]
-    footer = f"[▶ Play from {clock(snip.start)} in Earmark]({link})"
+    footer = f"[▶ Play from {format_clock(snip.start)} in Earmark]({link})"
     if snip.tags:
         footer += " · " + " ".join("#" + re.sub(r"\s+", "-", _one_line(tag)) for tag in snip.tags)
     parts += [footer, f"<!-- earmark:snip-end id={snip.id} -->"]

@@ -45,7 +45,6 @@ from earmark.export import (
     ExportState,
     all_snips,
     by_episode,
-    clock,
     content_hash,
     episode_url,
     state_target,
@@ -53,6 +52,7 @@ from earmark.export import (
 )
 from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
+from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
 
 TARGET = "notion"
@@ -119,7 +119,7 @@ def _blocks(kind: str, objects: list[dict]) -> list[dict]:
 
 def snip_blocks(snip: Snip, base_url: str) -> list[dict]:
     link = timestamp_link(base_url, snip)
-    title = " ".join(snip.title.split()) or f"Snip at {clock(snip.start)}"
+    title = " ".join(snip.title.split()) or f"Snip at {format_clock(snip.start)}"
     blocks = _blocks("heading_3", rich_text(title, link=link))
     if snip.quote.strip():
         quote = f"“{snip.quote.strip()}”" + (f"\n— {snip.quote_speaker}" if snip.quote_speaker else "")
@@ -130,11 +130,11 @@ def snip_blocks(snip: Snip, base_url: str) -> list[dict]:
     if snip.excerpt.strip():
         blocks += _blocks(
             "paragraph",
-            rich_text(f"Transcript {clock(snip.start)}–{clock(snip.end)}: ", bold=True) + rich_text(snip.excerpt.strip()),
+            rich_text(f"Transcript {format_clock(snip.start)}–{format_clock(snip.end)}: ", bold=True) + rich_text(snip.excerpt.strip()),
         )
     if snip.note.strip():
         blocks += _blocks("paragraph", rich_text("Note: ", bold=True) + rich_text(snip.note.strip()))
-    play = rich_text(f"▶ Play from {clock(snip.start)} in Earmark", link=link)
+    play = rich_text(f"▶ Play from {format_clock(snip.start)} in Earmark", link=link)
     if snip.tags:
         play += rich_text("  " + " ".join(f"#{tag}" for tag in snip.tags))
     blocks += _blocks("paragraph", play)

@@ -3,11 +3,11 @@ memory: search/semantic.py) over transcripts and feed metadata, fused with recip
 
 from earmark.search.index import EpisodeIndex, compute_episode_index, reindex_all, write_episode_index
 from earmark.search.keyword import SearchQueryError, search_keyword
-from earmark.search.records import COMBINED, KEYWORD, MODES, SEMANTIC, SearchFilters, SearchHit, Span, timestamp
+from earmark.search.records import COMBINED, KEYWORD, MODES, SEMANTIC, SearchFilters, SearchHit, Span
 from earmark.search.service import NotIndexed, Searcher, fuse
 
 __all__ = [
     "COMBINED", "KEYWORD", "MODES", "SEMANTIC", "EpisodeIndex", "NotIndexed", "SearchFilters", "SearchHit",
-    "SearchQueryError", "Searcher", "Span", "compute_episode_index", "fuse", "reindex_all", "search_keyword", "timestamp",
+    "SearchQueryError", "Searcher", "Span", "compute_episode_index", "fuse", "reindex_all", "search_keyword",
     "write_episode_index",
 ]

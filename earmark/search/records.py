@@ -48,9 +48,3 @@ class SearchHit:
         """The snippet with hits wrapped in ``open``/``close`` (CLI output)."""
         return "".join(f"{open}{s.text}{close}" if s.hit else s.text for s in self.snippet)
 
-
-def timestamp(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

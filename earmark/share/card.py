@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
 from earmark import artwork as artwork_cache
 from earmark.config import Settings
 from earmark.errors import EarmarkError
+from earmark.transcripts.timecode import format_clock
 
 SOCIAL = (1200, 675)
 SQUARE = (1080, 1080)
@@ -383,7 +384,7 @@ def snip_card(
 ) -> Image.Image:
     """The card for a snip: its quote (or excerpt), speaker, the show and episode, and the episode's
     artwork (else the show's; else the placeholder)."""
-    from earmark.share.text import clock, snip_quote
+    from earmark.share.text import snip_quote
 
     if artwork is None:
         for source in (episode.image, podcast.image if podcast else None):
@@ -397,7 +398,7 @@ def snip_card(
         speaker=snip.quote_speaker,
         podcast=(podcast.title if podcast else "") or "",
         episode=episode.title or "",
-        when=clock(snip.start),
+        when=format_clock(snip.start),
         artwork=artwork,
         size=size,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import quote as _urlquote
 
 from earmark.models import Episode, Podcast, Snip
+from earmark.transcripts.timecode import format_clock
 
 TWEET_LIMIT = 280  # weighted characters (twitter-text v3)
 TWEET_URL_LENGTH = 23  # every URL counts as this many, whatever its length (t.co)
@@ -28,13 +29,6 @@ class ShareText:
     twitter: str  # https://twitter.com/intent/tweet?text=…&url=…
     whatsapp: str  # https://wa.me/?text=…
     tweet: str  # the tweet's text, without its URL (Twitter appends it)
-
-
-def clock(seconds: float) -> str:
-    """12:34 or 1:02:03."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _clean(text: str) -> str:
@@ -120,7 +114,7 @@ def share_text(snip: Snip, episode: Episode, podcast: Podcast | None, *, base_ur
         lines.append(f"“{quote}”")
     if by:
         lines.append(by)
-    lines.append(f"▶ Listen from {clock(snip.start)}: {link}")
+    lines.append(f"▶ Listen from {format_clock(snip.start)}: {link}")
     if episode_link and episode_link != link:
         lines.append(f"Episode: {episode_link}")
     text = "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Clock strings ↔ float seconds, for every notation the transcript and chapter formats use."""
+"""Clock strings ↔ float seconds, for every notation the transcript and chapter formats use, and
+``format_clock``: the one way Earmark shows a time to people ("5:04", "1:02:03")."""
 
 from __future__ import annotations
 
@@ -42,6 +43,17 @@ def format_srt(seconds: float) -> str:
 def format_vtt(seconds: float) -> str:
     h, m, s, ms = _split_ms(seconds)
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def format_clock(seconds: float | None) -> str:
+    """"5:04" or "1:02:03" for a time or a duration shown to people (pages, CLI, exports, share
+    texts, feeds): floored, never negative; "" for an unknown time."""
+    if seconds is None:
+        return ""
+    total = int(max(0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def format_stamp(seconds: float) -> str:

@@ -26,6 +26,7 @@ from earmark.errors import AudioError, NotFound
 from earmark.share.highlight_clips import ClipRequest, HighlightClips
 from earmark.store.library import Library
 from earmark.store.understanding import UnderstandingStore
+from earmark.transcripts.timecode import format_clock
 from earmark.web.api.understanding import LibraryHighlightOut, library_highlights
 from earmark.web.deps import APIError, get_user_id
 from earmark.web.schemas import MAX_ID
@@ -34,13 +35,6 @@ router = APIRouter(include_in_schema=False)
 
 FEED_PATH = "/feeds/highlights.rss"
 FEED_LIMIT = 500  # items in the feed (newest highlights first)
-
-
-def _clock(seconds: float) -> str:
-    total = int(max(0, seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _source(library: Library, downloads_dir: Path, episode_id: int) -> Path | None:
@@ -61,7 +55,7 @@ def _description(h: LibraryHighlightOut) -> str:
     parts = [h.why.strip()] if h.why.strip() else []
     if h.quote.strip():
         parts.append(f"“{h.quote.strip()}”")
-    parts.append(f"From “{h.episode_title}” ({h.podcast_title}), at {_clock(h.start)}.")
+    parts.append(f"From “{h.episode_title}” ({h.podcast_title}), at {format_clock(h.start)}.")
     return "\n\n".join(parts)
 
 

@@ -24,6 +24,7 @@ from earmark.store.library import Library
 from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
+from earmark.transcripts.timecode import format_clock
 from earmark.web.api.understanding import chapters_of, library_highlights
 from earmark.web.artwork import episode_artwork_url, podcast_artwork_url
 from earmark.web.deps import get_playback, get_user_id, private_uploads
@@ -48,21 +49,11 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(private_upload
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
-def clock(seconds: float | int | None) -> str:
-    """1:02:03 / 4:05 for a time or duration."""
-    if seconds is None:
-        return ""
-    total = int(max(0, seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def day(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y") if value else ""
 
 
-templates.env.filters["clock"] = clock
+templates.env.filters["clock"] = format_clock
 templates.env.filters["day"] = day
 templates.env.globals["podcast_art"] = podcast_artwork_url  # artwork only from this server, never the feed's host
 templates.env.globals["episode_art"] = episode_artwork_url

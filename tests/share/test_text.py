@@ -4,7 +4,6 @@ from earmark.models import Episode, Podcast, Snip
 from earmark.share.text import (
     TWEET_LIMIT,
     TWEET_URL_LENGTH,
-    clock,
     share_text,
     tweet_length,
 )
@@ -30,7 +29,6 @@ def test_text_has_quote_attribution_and_timestamp_link():
         "▶ Listen from 12:34: https://earmark.example/episodes/7?t=754",
         "Episode: https://example.org/ep7?ref=feed&x=1",
     ]
-    assert clock(3723) == "1:02:03"
 
 
 def test_falls_back_to_excerpt_and_leaves_out_unknown_speaker():

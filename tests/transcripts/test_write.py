@@ -15,6 +15,7 @@ from earmark.transcripts import (
     to_vtt,
     write_transcript,
 )
+from earmark.transcripts.timecode import format_clock
 from earmark.transcripts.write import PARAGRAPH_S
 from tests.transcripts.conftest import read
 
@@ -163,6 +164,14 @@ def test_plain_text_round_trip_keeps_turns_and_words():
     for a, b in zip(back.segments, back.segments[1:]):
         if a.speaker == b.speaker:
             assert b.start - a.start >= PARAGRAPH_S - 1 and a.text[-1] in ".?!"
+
+
+@pytest.mark.parametrize("seconds, shown", [
+    (0, "0:00"), (5.9, "0:05"), (304, "5:04"), (754.9, "12:34"), (3723, "1:02:03"), (36000, "10:00:00"),
+    (-3, "0:00"), (None, ""),
+])
+def test_the_one_clock_people_see(seconds, shown):
+    assert format_clock(seconds) == shown
 
 
 def test_unknown_writer_format():
