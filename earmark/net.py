@@ -9,8 +9,10 @@ transcripts, chapters, artwork) goes out through here:
   resolves to a loopback, private, link-local, multicast or reserved address. The address checked
   is the one connected to, so a name that resolves differently a moment later cannot slip past.
 
-Services the user configured (an LLM endpoint, Readwise, Notion) are trusted and have their own
-clients: they are often on this machine on purpose (Ollama on 127.0.0.1).
+Services the user configured (an LLM endpoint, Readwise, Notion, podcast directories) are trusted,
+so their clients (:func:`service_client`, :func:`async_service_client`) skip the address policy:
+they are often on this machine on purpose (Ollama on 127.0.0.1). They get the same User-Agent,
+redirect limit and connection limit, and every answer body is stopped at a size cap.
 """
 
 from __future__ import annotations
@@ -228,3 +230,99 @@ def fetch_bytes(client: httpx.Client, url: str, *, limit: int, what: str, error:
         raise error(describe_http_error(url, exc, timeout)) from exc
     except (httpx.InvalidURL, ValueError) as exc:  # a control character, a bad port, no host …
         raise error(f"{url!r}: not a valid address ({exc})") from exc
+
+
+# -- clients for services the user configured ------------------------------------------------
+
+MAX_SERVICE_BYTES = 64 * 1024 * 1024  # an LLM answer or an export API page is far smaller
+
+
+class AnswerTooLarge(httpx.TransportError):
+    """A service's answer went over the size cap (an httpx error: reported as a failed request)."""
+
+
+class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    def __init__(self, stream, limit: int, url: httpx.URL):
+        self._stream, self._limit, self._url = stream, limit, url
+
+    def _count(self, size: int, chunk: bytes) -> int:
+        size += len(chunk)
+        if size > self._limit:
+            raise AnswerTooLarge(f"{self._url}: the answer is over {self._limit:,} bytes; refused")
+        return size
+
+    def __iter__(self):
+        size = 0
+        for chunk in self._stream:
+            size = self._count(size, chunk)
+            yield chunk
+
+    async def __aiter__(self):
+        size = 0
+        async for chunk in self._stream:
+            size = self._count(size, chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class _CappedTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, limit: int):
+        self._inner, self._limit = inner, limit
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        response.stream = _CappedStream(response.stream, self._limit, request.url)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncCappedTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int):
+        self._inner, self._limit = inner, limit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        response.stream = _CappedStream(response.stream, self._limit, request.url)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _service_options(settings: Settings, timeout: float | httpx.Timeout | None, headers: dict | None,
+                     follow_redirects: bool, base_url: str) -> dict:
+    return {
+        "base_url": base_url,
+        "headers": {"User-Agent": settings.user_agent, **(headers or {})},
+        "timeout": timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
+            settings.http_timeout if timeout is None else timeout),
+        "follow_redirects": follow_redirects,
+        "max_redirects": settings.max_redirects,
+    }
+
+
+def service_client(settings: Settings, *, base_url: str = "", timeout: float | httpx.Timeout | None = None,
+                   headers: dict | None = None, follow_redirects: bool = False, connections: int = 10,
+                   max_bytes: int = MAX_SERVICE_BYTES, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A client for a service the user configured (no address policy; see the module docstring).
+    ``timeout`` defaults to ``http_timeout``; ``transport`` lets tests answer in-process."""
+    inner = transport or httpx.HTTPTransport(limits=httpx.Limits(max_connections=connections))
+    return httpx.Client(transport=_CappedTransport(inner, max_bytes),
+                        **_service_options(settings, timeout, headers, follow_redirects, base_url))
+
+
+def async_service_client(settings: Settings, *, base_url: str = "", timeout: float | httpx.Timeout | None = None,
+                         headers: dict | None = None, follow_redirects: bool = False, connections: int = 10,
+                         max_bytes: int = MAX_SERVICE_BYTES,
+                         transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The async twin of :func:`service_client` (podcast directories)."""
+    inner = transport or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=connections))
+    return httpx.AsyncClient(transport=_AsyncCappedTransport(inner, max_bytes),
+                             **_service_options(settings, timeout, headers, follow_redirects, base_url))

@@ -194,3 +194,28 @@ def test_a_broken_transcript_address_is_a_transcript_problem(settings):
     assert result.transcript is None and "not a valid address" in result.problems[0]
     with pytest.raises(TranscriptError):
         publisher._fetch(net.client(settings), TranscriptLink(url="http://[::1/x", type="text/vtt"), settings)
+
+
+def test_service_clients_cap_the_answer_and_keep_the_settings(settings):
+    # streamed, as a real server's answer is (a bytes body would be read before the cap sees it)
+    big = httpx.MockTransport(lambda request: httpx.Response(200, content=iter([b"x" * 1000] * 5)))
+    with net.service_client(settings, max_bytes=4096, transport=big, headers={"X-Key": "k"}) as http:
+        assert http.headers["User-Agent"] == settings.user_agent and http.headers["X-Key"] == "k"
+        assert http.max_redirects == settings.max_redirects and not http.follow_redirects
+        with pytest.raises(net.AnswerTooLarge, match="over 4,096 bytes"):
+            http.get("http://service.example/answer")
+    with net.service_client(settings, max_bytes=5000, transport=big) as http:
+        assert len(http.get("http://service.example/answer").content) == 5000
+
+    async def fetch(limit: int) -> int:
+        async def body():
+            for _ in range(5):
+                yield b"y" * 1000
+
+        answer = httpx.MockTransport(lambda request: httpx.Response(200, content=body()))
+        async with net.async_service_client(settings, max_bytes=limit, transport=answer) as http:
+            return len((await http.get("http://service.example/answer")).content)
+
+    assert asyncio.run(fetch(5000)) == 5000
+    with pytest.raises(net.AnswerTooLarge):
+        asyncio.run(fetch(4999))

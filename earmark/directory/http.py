@@ -1,8 +1,9 @@
 """GET a directory's JSON: one timeout, a size cap, and every failure as a SourceError saying which
 directory failed and how (offline, timed out, rate-limited, down, refused the key, not JSON).
 
-Directories are services the user configures (like an LLM endpoint), so their client is not under
-the feed outbound policy of earmark/net.py; the feed addresses they return are, when fetched."""
+Directories are services the user configures (like an LLM endpoint), so their client is
+earmark/net.py's service client, not under the feed outbound policy; the feed addresses they
+return are, when fetched."""
 
 from __future__ import annotations
 
@@ -13,18 +14,14 @@ import httpx
 
 from earmark.config import Settings
 from earmark.directory.records import SOURCE_NAMES, SourceError
-from earmark.net import describe_http_error
+from earmark.net import async_service_client, describe_http_error
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 200 results is ~1 MB; more is not a directory answer
 
 
 def client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.directory_timeout),
-        headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-    )
+    return async_service_client(settings, timeout=settings.directory_timeout, headers={"Accept": "application/json"},
+                                follow_redirects=True)
 
 
 async def get_json(

@@ -52,6 +52,7 @@ from earmark.export import (
 )
 from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
+from earmark.net import service_client
 from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
 
@@ -381,11 +382,7 @@ def export_notion(
     state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
     own = client is None
-    http = client or httpx.Client(
-        base_url=settings.notion_base_url.rstrip("/"),
-        timeout=settings.http_timeout,
-        headers={"User-Agent": settings.user_agent},
-    )
+    http = client or service_client(settings, base_url=settings.notion_base_url.rstrip("/"))
     http.headers.update({"Authorization": f"Bearer {settings.notion_token}", "Notion-Version": NOTION_VERSION})
     notion = _Notion(http, sleep)
     try:

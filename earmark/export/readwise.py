@@ -47,6 +47,7 @@ from earmark.export import (
 )
 from earmark.export._http import RequestError, request
 from earmark.models import Episode, Podcast, Snip
+from earmark.net import service_client
 from earmark.store.library import OWNER_ID, Library
 
 log = logging.getLogger(__name__)
@@ -170,11 +171,7 @@ def export_readwise(
     state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
     own = client is None
-    http = client or httpx.Client(
-        base_url=settings.readwise_base_url.rstrip("/"),
-        timeout=settings.http_timeout,
-        headers={"User-Agent": settings.user_agent},
-    )
+    http = client or service_client(settings, base_url=settings.readwise_base_url.rstrip("/"))
     http.headers.update({"Authorization": f"Token {settings.readwise_token}"})
     try:
         _export(library, settings, state, report, http, sleep, user_id)
