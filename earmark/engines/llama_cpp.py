@@ -16,7 +16,6 @@ and used only for ``/tokenize`` (which leaves the slot's cache alone).
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import secrets
@@ -25,19 +24,8 @@ import time
 
 from earmark.ai.llm import Completion, Message, register_llm
 from earmark.config import Settings
+from earmark.engines.openai_codec import read_completion, request_body
 from earmark.errors import ConfigError, LLMError
-
-log = logging.getLogger(__name__)
-
-
-def _check_json(engine: str, text: str, finish_reason: str | None) -> None:
-    """Warn when a schema'd answer is not JSON. The text is still returned as is: the task layer
-    validates it against the schema and retries with the problem fed back (as with the fake)."""
-    try:
-        json.loads(text)
-    except ValueError:
-        hint = " (cut off by max_tokens)" if finish_reason == "length" else ""
-        log.warning("%s: the answer is not valid JSON%s: %.200r", engine, hint, text)
 
 
 def _cores() -> int:
@@ -116,13 +104,11 @@ class LlamaCppEngine:
             return estimate_tokens(text)
         import httpx
 
+        from earmark.net import service_client
+
         try:
-            r = httpx.post(
-                f"{self._address}/tokenize",
-                json={"content": text},
-                headers={"Authorization": f"Bearer {self._key}"},
-                timeout=60.0,
-            )
+            with service_client(self.settings, timeout=60.0, headers={"Authorization": f"Bearer {self._key}"}) as http:
+                r = http.post(f"{self._address}/tokenize", json={"content": text})
             r.raise_for_status()
             return len(r.json()["tokens"])
         except (httpx.HTTPError, ValueError, KeyError):
@@ -138,19 +124,8 @@ class LlamaCppEngine:
         frequency_penalty: float = 0.0,
     ) -> Completion:
         self.load()
-        body: dict = {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "cache_prompt": True,
-        }
-        if frequency_penalty:
-            body["frequency_penalty"] = frequency_penalty
-        if schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": schema, "strict": True},
-            }
+        body = request_body(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
+                            frequency_penalty=frequency_penalty, cache_prompt=True)
         started = time.perf_counter()
         with self._lock:
             try:
@@ -164,26 +139,11 @@ class LlamaCppEngine:
             error = response["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
             raise LLMError(f"llama-cpp: {message}")
+        self.last_timings = dict(response.get("timings") or {})
         try:
-            choice = response["choices"][0]
-            text = choice["message"].get("content") or ""
-        except (KeyError, IndexError, TypeError, AttributeError):
+            return read_completion("llama-cpp", response, schema=schema, seconds=seconds)
+        except ValueError:
             raise LLMError(f"llama-cpp: answer without choices: {json.dumps(response)[:300]}") from None
-        if schema is not None:
-            _check_json("llama-cpp", text, choice.get("finish_reason"))
-        usage = response.get("usage") or {}
-        timings = response.get("timings") or {}
-        self.last_timings = dict(timings)
-        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-        if cached is None:
-            cached = timings.get("cache_n", 0)
-        return Completion(
-            text=text,
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            cached_tokens=int(cached or 0),
-            seconds=seconds,
-        )
 
 
 # One engine per (model, context, home): loading costs seconds and ~2 GB, so get_llm shares it.

@@ -19,7 +19,9 @@ import httpx
 
 from earmark.ai.llm import Completion, Message, register_llm
 from earmark.config import Settings
+from earmark.engines.openai_codec import read_completion, request_body
 from earmark.errors import ConfigError, LLMError
+from earmark.net import service_client
 
 RETRY_STATUSES = {429, 502, 503, 504}
 
@@ -47,14 +49,9 @@ class OpenAIHTTPEngine:
         self.max_wait = max_wait
         self._sleep = sleep
         self._context = int(settings.llm_context)
-        headers = {"User-Agent": settings.user_agent}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        self._client = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(settings.llm_timeout, connect=10.0),
-            transport=transport,
-        )
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        self._client = service_client(settings, headers=headers, timeout=httpx.Timeout(settings.llm_timeout, connect=10.0),
+                                      transport=transport)
 
     @property
     def context_size(self) -> int:
@@ -75,18 +72,8 @@ class OpenAIHTTPEngine:
         temperature: float = 0.2,
         frequency_penalty: float = 0.0,
     ) -> Completion:
-        body: dict = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            **({"frequency_penalty": frequency_penalty} if frequency_penalty else {}),
-        }
-        if schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": schema, "strict": True},
-            }
+        body = request_body(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
+                            frequency_penalty=frequency_penalty, model=self.model)
         url = f"{self.base_url}/chat/completions"
         started = time.perf_counter()
         attempt = 0
@@ -108,26 +95,10 @@ class OpenAIHTTPEngine:
         if response.status_code != 200:
             raise LLMError(self._describe_error(url, response, attempt))
         try:
-            data = response.json()
-            choice = data["choices"][0]
-            text = choice["message"].get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return read_completion(f"LLM endpoint {url}", response.json(), schema=schema,
+                                   seconds=time.perf_counter() - started)
+        except ValueError:
             raise LLMError(f"LLM endpoint {url} answered something that is not a chat completion: {response.text[:200]!r}") from None
-        if schema is not None:  # warn only: the task layer validates and retries
-            from earmark.engines.llama_cpp import _check_json
-
-            _check_json(f"LLM endpoint {url}", text, choice.get("finish_reason"))
-        usage = data.get("usage") or {}
-        cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-        if cached is None:
-            cached = (data.get("timings") or {}).get("cache_n", 0)  # llama.cpp server
-        return Completion(
-            text=text,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            cached_tokens=int(cached or 0),
-            seconds=time.perf_counter() - started,
-        )
 
     def _wait(self, response: httpx.Response, attempt: int) -> float:
         header = response.headers.get("Retry-After")
