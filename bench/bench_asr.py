@@ -57,9 +57,9 @@ def child(args) -> None:
     engine = FasterWhisperEngine(args.model, settings)
     t0 = time.perf_counter()
     if args.mode == "decode-earmark":
-        from earmark.engines.faster_whisper import _chunks, _decode
+        from earmark.audio import chunks, decode
 
-        samples = sum(len(c) for _, c in _chunks(_decode(Path(args.audio), 0.0, float("inf")), 0.0, engine.chunk_seconds))
+        samples = sum(len(c) for _, c in chunks(decode(Path(args.audio), 0.0, float("inf")), 0.0, engine.chunk_seconds))
         print(json.dumps({"seconds": time.perf_counter() - t0, "samples": samples}))
         return
     if args.mode == "decode-direct":

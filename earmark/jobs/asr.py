@@ -176,7 +176,7 @@ def find_cut(audio: Path, start: float, nominal: float, *, search: float = CUT_S
     a pause, else the middle of the longest pause (or the part of it before ``nominal``) in the
     ``search`` seconds before it (never before ``start``).
     Deterministic, so a resumed job cuts where the first run did. Without any pause: ``nominal``."""
-    from earmark.engines.faster_whisper import _decode  # PyAV decoding, 16 kHz mono float32
+    from earmark.audio import decode as _decode  # PyAV decoding, 16 kHz mono float32
     import numpy as np
 
     lo = max(start, nominal - search)

@@ -20,7 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from earmark.audio import SAMPLE_RATE
+
 PIECE_SECONDS = 600.0
 WINDOW = 3.0  # seconds of speech per embedding
 HOP = 1.5
@@ -144,10 +145,10 @@ def speech_pieces(audio: Path, piece_seconds: float = PIECE_SECONDS):
     """(piece start, samples, speech regions in absolute seconds) for each piece of the file."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    from earmark.engines.faster_whisper import _chunks, _decode
+    from earmark.audio import chunks, decode
 
     options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=30)
-    for start, samples in _chunks(_decode(Path(audio), 0.0, np.inf), 0.0, piece_seconds):
+    for start, samples in chunks(decode(Path(audio), 0.0, np.inf), 0.0, piece_seconds):
         regions = [(start + r["start"] / SAMPLE_RATE, start + r["end"] / SAMPLE_RATE)
                    for r in get_speech_timestamps(samples, options)]
         yield start, samples, regions
