@@ -21,7 +21,8 @@ Afterwards every acknowledged write is checked, in the SQLite file directly and 
 each client owns its own episodes for position updates (so the last acknowledged value is the one
 that must be stored), and every created snip must exist with its tap time.
 
-The server runs with `llm_engine = "fake"` and `asr_engine = "fake"` (settings.toml): snips are
+The server runs with `llm_engine = "fake"` and `asr_engine = "fake"` (settings.toml; the test
+engines, registered by `python -m tests.engines.cli serve`): snips are
 created only on transcribed episodes, so their AI cards are enriched in the background as usual
 (a second writer on the library), but by the deterministic fake model instead of the 1.5B one
 hundreds of times over — the bench measures the server and the store, not the model.
@@ -169,7 +170,7 @@ def free_port() -> int:
 def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "EARMARK_HOME": str(home)}
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "earmark", "serve", "--port", str(port)], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "tests.engines.cli", "serve", "--port", str(port)], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

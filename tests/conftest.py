@@ -8,6 +8,7 @@ import pytest
 from earmark.config import Settings
 from earmark.store.library import Library
 from tests.chromium import ARGS, CHROMIUM
+from tests.engines import fake_asr, fake_llm  # noqa: F401  (registers the "fake" ASR and LLM engines)
 from tests.loopback import LoopbackServer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

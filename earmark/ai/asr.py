@@ -58,7 +58,7 @@ def _load_builtin_engines() -> None:
     """Import the bundled engine modules so their @register_asr runs (cheap: heavy imports are lazy)."""
     import importlib
 
-    for module in ("earmark.engines.faster_whisper", "earmark.engines.fake"):
+    for module in ("earmark.engines.faster_whisper",):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

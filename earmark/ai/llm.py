@@ -78,7 +78,7 @@ def _load_builtin_engines() -> None:
     """Import the bundled engine modules so their @register_llm runs (heavy imports stay lazy)."""
     import importlib
 
-    for module in ("earmark.engines.llama_cpp", "earmark.engines.openai_http", "earmark.engines.fake_llm"):
+    for module in ("earmark.engines.llama_cpp", "earmark.engines.openai_http"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

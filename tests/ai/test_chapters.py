@@ -11,7 +11,7 @@ from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 from earmark.ai.tasks.chapters import chapters_from_audio, chapters_from_show_notes, generate_chapters, publisher_chapters
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.topics import topic_changes
-from earmark.engines.fake_llm import FakeLLM
+from tests.engines.fake_llm import FakeLLM
 from earmark.models import Chapter, ChaptersLink, Episode
 from tests.ai.fakes import TOPIC_CHANGES, scripted_transcript, valid_answer
 

@@ -9,7 +9,7 @@ import json
 from earmark.ai.tasks.ask import NOT_SAID, SentenceRetriever, ask
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.highlights import MAX_SECONDS, MIN_SECONDS, find_highlights
-from earmark.engines.fake_llm import FakeLLM
+from tests.engines.fake_llm import FakeLLM
 from earmark.models import Segment
 from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 

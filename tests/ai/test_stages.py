@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from earmark.ai.prompts import load_prompt
 from earmark.cli.app import app
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.jobs import Pipeline
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore

@@ -13,7 +13,7 @@ from earmark.ai.tasks.chapters import generate_chapters
 from earmark.ai.tasks.common import Context, LLMOutputError
 from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
-from earmark.engines.fake_llm import FakeLLM
+from tests.engines.fake_llm import FakeLLM
 from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 
 
@@ -144,7 +144,7 @@ def test_takeaways_out_of_order_are_each_checked_against_the_sentence_that_holds
     sentence that supports it, not to its position (else every later one would be dropped)."""
     from earmark.ai.tasks.common import Context
     from earmark.ai.tasks.summary import _takeaways
-    from earmark.engines.fake_llm import FakeLLM
+    from tests.engines.fake_llm import FakeLLM
     from earmark.models import Segment
 
     units = [Segment(0, 5, "Tom keeps 42 hives on a hill outside Bristol.", "Maria"),

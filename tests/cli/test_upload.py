@@ -8,7 +8,7 @@ import json
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.store.library import Library
 from tests.ai.fakes import valid_answer
 from tests.uploads_media import TITLE, aac, flac, mp3

@@ -6,8 +6,8 @@ import pytest
 
 from earmark.ai.llm import Message, get_llm
 from earmark.config import Settings
-from earmark.engines import fake_llm
-from earmark.engines.fake_llm import FakeLLM, minimal_instance
+from tests.engines import fake_llm
+from tests.engines.fake_llm import FakeLLM, minimal_instance
 from earmark.errors import EarmarkError, LLMError
 
 SCHEMA = {

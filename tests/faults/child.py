@@ -81,11 +81,11 @@ class FakeEmbedder:
 
 
 def install() -> None:
-    from earmark.engines import fake, fake_llm
     from earmark.jobs import index, runner
     from earmark.search import embed
     from earmark.speakers import diarize
     from tests.ai.fakes import valid_answer
+    from tests.engines import fake_asr, fake_llm
 
     def answer(messages, schema):
         card = "quote" in ((schema or {}).get("properties") or {})
@@ -113,7 +113,7 @@ def install() -> None:
     diarize.Diarizer.diarize = two_voices
     runner.default_diarizer = lambda name="auto": diarize.get_diarizer("mfcc")
 
-    transcribe = fake.FakeASR.transcribe
+    transcribe = fake_asr.FakeASR.transcribe
 
     def gated(self, audio, *, offset=0.0, **kwargs):
         if trace := os.environ.get("EARMARK_FAULT_TRACE"):
@@ -124,7 +124,7 @@ def install() -> None:
                 stop_here("asr")
             yield segment
 
-    fake.FakeASR.transcribe = gated
+    fake_asr.FakeASR.transcribe = gated
 
     if room := os.environ.get("EARMARK_FAULT_ENOSPC_AFTER"):
         from earmark.downloads import fetcher

@@ -11,7 +11,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from earmark.config import Settings
-from earmark.engines import fake, fake_llm
+from tests.engines import fake_asr, fake_llm
 from earmark.feeds.refresh import subscribe
 from earmark.store.library import Library
 from tests.ai.fakes import valid_answer
@@ -64,12 +64,12 @@ def fake_settings(settings) -> Settings:
         'asr_engine = "fake"\nasr_chunk_seconds = 10.0\nhttp_timeout = 5.0\nllm_engine = "fake"\n'
         "semantic_index = false\n"  # embeddings are tested in tests/search; keep pipeline timings model-free
     )
-    fake.HISTORY.clear()
-    fake.DEFAULTS.clear()
+    fake_asr.HISTORY.clear()
+    fake_asr.DEFAULTS.clear()
     fake_llm.reset(default=valid_answer)  # understanding stages get valid answers for every task
     yield Settings.load()
-    fake.HISTORY.clear()
-    fake.DEFAULTS.clear()
+    fake_asr.HISTORY.clear()
+    fake_asr.DEFAULTS.clear()
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ import os
 import struct
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
-from earmark.engines import fake
+from tests.engines import fake_asr
 from earmark.jobs import Pipeline, Workers
 from earmark.models import PRIORITY_BACKGROUND, PRIORITY_USER
 from earmark.store.jobs import JobStore
@@ -54,7 +55,7 @@ def test_publisher_vtt_with_speakers_then_cli_srt(fake_settings, fake_library, s
     stored = TranscriptStore(fake_library).get(episode_id)
     assert {"Sarah", "Gillian"} <= {s.speaker for s in stored.segments}
     assert server.requests_to("/ep1.srt") == []  # the better one worked: no need for the fallback
-    assert fake.HISTORY == []  # no ASR when the publisher has a transcript
+    assert fake_asr.HISTORY == []  # no ASR when the publisher has a transcript
     assert fake_library.download(episode_id) is not None
 
     expected = write_transcript(parse_transcript(vtt, "text/vtt", server.url("/ep1.vtt")), "srt")
@@ -83,7 +84,7 @@ def test_failing_transcript_url_falls_back_to_next(fake_settings, fake_library, 
     assert len(server.requests_to("/broken.vtt")) == 1
     info = TranscriptStore(fake_library).info(ids["a"])
     assert (info.format, info.url) == ("srt", server.url("/a.srt"))
-    assert fake.HISTORY == []
+    assert fake_asr.HISTORY == []
 
 
 def test_word_timings_without_text_get_the_srt_words(fake_settings, fake_library, server):
@@ -109,7 +110,7 @@ def test_no_publisher_transcript_runs_asr_in_chunks(fake_settings, fake_library,
     pipeline = Pipeline(fake_library, fake_settings, progress=seen.append)
     job = pipeline.run_job(pipeline.enqueue(ids["c"]).id)
     assert job.state == "done", job.error
-    assert [(c.offset, c.duration) for c in fake.HISTORY] == [(0, 10), (10, 10), (20, 10), (30, 10)]
+    assert [(c.offset, c.duration) for c in fake_asr.HISTORY] == [(0, 10), (10, 10), (20, 10), (30, 10)]
     stored = TranscriptStore(fake_library).get(ids["c"])
     assert [s.start for s in stored.segments] == [2.0 * n for n in range(20)]
     assert stored.segments[3].text == "Segment3 says hello." and len(stored.segments[3].words) == 3
@@ -134,8 +135,8 @@ def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, 
     ])
     env = {**os.environ, "EARMARK_HOME": str(fake_settings.home), "EARMARK_FAKE_ASR_DELAY": "0.1"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "earmark", "process", str(ids["k"]), "--wait"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "tests.engines.cli", "process", str(ids["k"]), "--wait"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[2],
     )
     store = JobStore(fake_library)
     deadline = time.monotonic() + 20
@@ -164,12 +165,12 @@ def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, 
     assert pipeline.recover() == [killed.id]  # its process is gone: back to the queue
     done = pipeline.run_job(killed.id)
     assert (done.state, done.attempts) == ("done", 2), done.error
-    assert fake.HISTORY[0].offset == resume_at > 0  # resumed, not started over
-    assert [c.offset for c in fake.HISTORY] == [o for o in (0, 10, 20, 30) if o >= resume_at]
+    assert fake_asr.HISTORY[0].offset == resume_at > 0  # resumed, not started over
+    assert [c.offset for c in fake_asr.HISTORY] == [o for o in (0, 10, 20, 30) if o >= resume_at]
 
-    fake.HISTORY.clear()
+    fake_asr.HISTORY.clear()
     assert pipeline.run_job(pipeline.enqueue(ids["u"]).id).state == "done"
-    assert len(fake.HISTORY) == 4
+    assert len(fake_asr.HISTORY) == 4
 
     def shape(episode_id):
         return [(s.start, s.end, s.text, s.speaker, [(w.start, w.end, w.text) for w in s.words])
@@ -213,7 +214,7 @@ def test_bad_audio_fails_clearly_and_the_queue_goes_on(fake_settings, fake_libra
         assert [(s.name, s.state) for s in job.stages][:2] == [("download", "done"), ("transcript", "failed")]
         assert reason in job.stages[1].error
         assert fake_library.download(ids[name]) is not None
-    assert [c.audio.name for c in fake.HISTORY] == [fake_library.download(ids["good"]).path.rsplit("/", 1)[1]] * 4
+    assert [c.audio.name for c in fake_asr.HISTORY] == [fake_library.download(ids["good"]).path.rsplit("/", 1)[1]] * 4
 
     # Retrying keeps the download: only the failed stage runs again (and fails the same way).
     before = fake_library.download(ids["text"]).finished_at
@@ -245,7 +246,7 @@ def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server):
         server.add(f"/{g}.wav", wav_bytes(), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server,
                          [{"guid": g, "title": g, "audio": f"/{g}.wav"} for g in ("slow", "later", "never")])
-    fake.DEFAULTS["delay"] = 0.05
+    fake_asr.DEFAULTS["delay"] = 0.05
     pipeline = Pipeline(fake_library, fake_settings)
     slow = pipeline.enqueue(ids["slow"]).id
     never = pipeline.enqueue(ids["never"], priority=PRIORITY_BACKGROUND).id
@@ -256,14 +257,14 @@ def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server):
     workers.start()
     try:
         deadline = time.monotonic() + 10
-        while store.get(slow).stage != "transcript" or not fake.HISTORY:
+        while store.get(slow).stage != "transcript" or not fake_asr.HISTORY:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         store.cancel(slow)
         while store.get(slow).state == "running":
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        fake.DEFAULTS["delay"] = 0.0
+        fake_asr.DEFAULTS["delay"] = 0.0
         later = pipeline.enqueue(ids["later"], priority=PRIORITY_BACKGROUND).id
         workers.wake()
         while store.get(later).state != "done":
@@ -282,7 +283,7 @@ def test_workers_run_jobs_concurrently(fake_settings, fake_library, server):
     for g in ("p", "q"):
         server.add(f"/{g}.wav", wav_bytes(4), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": g, "title": g, "audio": f"/{g}.wav"} for g in "pq"])
-    fake.DEFAULTS["delay"] = 0.3  # 2 segments each: 0.6 s a job, alone or together
+    fake_asr.DEFAULTS["delay"] = 0.3  # 2 segments each: 0.6 s a job, alone or together
     pipeline = Pipeline(fake_library, fake_settings)
     jobs = [pipeline.enqueue(ids[g]).id for g in "pq"]
     workers = Workers(fake_settings, concurrency=2, poll=0.05)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from earmark.config import Settings
-from earmark.engines import fake, fake_llm
+from tests.engines import fake_asr, fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast, Transcript
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
@@ -13,10 +13,10 @@ from tests.snips.helpers import transcript
 @pytest.fixture
 def snip_settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
-    fake.HISTORY.clear()
+    fake_asr.HISTORY.clear()
     fake_llm.reset()
     yield Settings.load(asr_engine="fake", llm_engine="fake")
-    fake.HISTORY.clear()
+    fake_asr.HISTORY.clear()
     fake_llm.reset()
 
 

@@ -1,7 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from earmark.engines import fake, fake_llm
+from tests.engines import fake_asr, fake_llm
 from earmark.snips.enrich import run_once
 from earmark.web.app import create_app
 from tests.snips.conftest import add_episode, save_transcript
@@ -30,7 +30,7 @@ def test_create_get_list_edit_delete(client, snip_settings, ep):
     assert response.status_code == 201, response.text
     snip = response.json()
     assert snip["state"] == "pending" and snip["end"] == truth[40][1] and truth[40][2] in snip["excerpt"]
-    assert fake.HISTORY == [] and fake_llm.HISTORY == []
+    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []
     fixed = client.post(f"/api/v1/episodes/{episode_id}/snips", json={"position": 300.0, "boundary": "fixed:60"}).json()
     assert fixed["boundary"] == "fixed:60"
 

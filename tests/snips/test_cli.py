@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from earmark.cli import app
 from earmark.cli.snip import parse_time
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.store.snips import SnipStore
 from tests.snips.conftest import save_transcript
 from tests.snips.helpers import transcript

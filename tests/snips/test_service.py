@@ -5,7 +5,7 @@ import pytest
 
 from earmark.ai.prompts import load_prompt
 
-from earmark.engines import fake, fake_llm
+from tests.engines import fake_asr, fake_llm
 from earmark.errors import NotFound
 from earmark.snips import create_snip, edit_snip, enrich_snip
 from earmark.snips.enrich import Enricher, run_once
@@ -36,7 +36,7 @@ def test_create_is_fast_and_runs_no_model(lib, snip_settings, episode, with_tran
     snip = create_snip(lib, snip_settings, episode, tap)
     elapsed = time.perf_counter() - started
     print(f"\ncreate_snip with a transcript: {elapsed * 1000:.1f} ms")
-    assert fake.HISTORY == [] and fake_llm.HISTORY == []  # nothing ran inline
+    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []  # nothing ran inline
     assert snip.id and snip.state == "pending" and snip.tapped_at == tap
     assert snip.end == truth[40][1] and snip.start in {t[0] for t in truth}  # snapped already
     assert truth[40][2] in snip.excerpt
@@ -46,7 +46,7 @@ def test_create_is_fast_and_runs_no_model(lib, snip_settings, episode, with_tran
     bare = create_snip(lib, snip_settings, other, 100.0)
     print(f"create_snip without a transcript: {(time.perf_counter() - started) * 1000:.1f} ms")
     assert (bare.start, bare.end, bare.excerpt) == (55.0, 105.0, "")  # provisional window
-    assert fake.HISTORY == [] and fake_llm.HISTORY == []
+    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []
 
 
 def test_create_rejects_bad_input(lib, snip_settings, episode):
@@ -147,9 +147,9 @@ def test_window_is_transcribed_when_there_is_no_transcript(lib, snip_settings, e
     _downloaded(lib, episode, tmp_path)
     fake_llm.reset(default=card_answer(quote="says hello"))
     snip = create_snip(lib, snip_settings, episode, 401.0)
-    assert fake.HISTORY == []
+    assert fake_asr.HISTORY == []
     run_once(lib, snip_settings)
-    call, = fake.HISTORY
+    call, = fake_asr.HISTORY
     assert (call.offset, call.duration) == (251.0, 180.0)  # [tap − 150, tap + 30], not the whole episode
     done = SnipStore(lib).get(snip.id)
     assert done.state == "ready"
@@ -179,7 +179,7 @@ def test_full_transcript_resnaps_window_snips(lib, snip_settings, episode, tmp_p
     assert (after_b.start, after_b.end, after_b.title) == (260.0, 300.0, "kept")  # the user's bounds stay
     assert "Sentence" in after_b.excerpt and "Segment" not in after_b.excerpt  # but the text follows
     assert run_once(lib, snip_settings) == 0  # consistent: nothing more to re-snap
-    assert len(fake.HISTORY) == 2  # no ASR for the re-snap
+    assert len(fake_asr.HISTORY) == 2  # no ASR for the re-snap
 
 
 def test_without_audio_or_transcript_the_snip_waits_for_processing(lib, snip_settings, episode):

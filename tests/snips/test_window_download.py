@@ -3,7 +3,7 @@ window around the tap is transcribed, and the pipeline is not started."""
 
 from pathlib import Path
 
-from earmark.engines import fake, fake_llm
+from tests.engines import fake_asr, fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.snips import create_snip
 from earmark.snips.enrich import run_once
@@ -36,7 +36,7 @@ def test_the_audio_is_fetched_and_only_the_window_is_transcribed(lib, snip_setti
     assert [e.path for e in server.log if e.method == "GET"] == ["/ep.mp3"]
     record = lib.download(episode)
     assert record is not None and Path(record.path).read_bytes() == AUDIO
-    call, = fake.HISTORY  # one windowed call, on the downloaded file
+    call, = fake_asr.HISTORY  # one windowed call, on the downloaded file
     assert (call.offset, call.duration) == (251.0, 180.0)  # [tap − 150, tap + 30], not the whole episode
     assert call.audio == Path(record.path)
     done = SnipStore(lib).get(snip.id)
@@ -54,5 +54,5 @@ def test_a_failed_download_falls_back_to_processing(lib, snip_settings, server):
     assert [e.path for e in server.log if e.method == "GET"] == ["/gone.mp3"]
     waiting = SnipStore(lib).get(snip.id)
     assert waiting.state == "pending" and waiting.error == WAITING
-    assert fake.HISTORY == [] and lib.download(episode) is None
+    assert fake_asr.HISTORY == [] and lib.download(episode) is None
     assert [j.episode_id for j in JobStore(lib).list(episode_id=episode)] == [episode]

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from earmark.config import Settings
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.models import Episode, Highlight, ParsedFeed, Podcast
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.app import create_app

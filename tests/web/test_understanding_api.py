@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.errors import LLMError
 from earmark.models import ChapterMark, Chapter, EpisodeChapters, Highlight, Segment, Summary, Transcript
 from earmark.store.transcripts import TranscriptStore

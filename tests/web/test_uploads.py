@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from earmark.engines import fake_llm
+from tests.engines import fake_llm
 from earmark.jobs import Pipeline
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer

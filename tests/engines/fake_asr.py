@@ -1,4 +1,6 @@
-"""A deterministic ASR engine for tests (``asr_engine = "fake"``). It never decodes audio: it
+"""A deterministic ASR engine for tests (``asr_engine = "fake"``, registered when this module is
+imported: tests/conftest.py does, and ``python -m tests.engines.cli`` for a child process; the
+shipped package knows no "fake" engine). It never decodes audio: it
 yields scripted segments, or one made-up segment every ``step`` seconds, over the window asked
 for, sleeping ``delay`` seconds per segment so a test can kill or cancel it mid-run. Every call
 is appended to ``HISTORY``.

@@ -1,4 +1,6 @@
-"""A deterministic language-model engine for tests (``llm_engine = "fake"``).
+"""A deterministic language-model engine for tests (``llm_engine = "fake"``, registered when this
+module is imported: tests/conftest.py does, and ``python -m tests.engines.cli`` for a child
+process; the shipped package knows no "fake" engine).
 
 It never runs a model. Each :meth:`FakeLLM.complete` call takes the next scripted answer from
 ``answers`` (a string, a callable of ``(messages, schema)`` returning a string, or an exception
@@ -12,7 +14,7 @@ reported as ``cached_tokens`` (the same shape a real engine with a KV cache repo
 
 Module-level defaults (``DEFAULTS``) let a test configure the engine that ``get_llm`` builds::
 
-    from earmark.engines import fake_llm
+    from tests.engines import fake_llm
     fake_llm.reset(answers=['{"summary": "..."}'], context_size=2048)
     engine = get_llm(Settings.load(llm_engine="fake"))
 """
