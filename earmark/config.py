@@ -37,7 +37,7 @@ class Settings:
     llm_api_key: str | None = None
     llm_context: int = 8192  # llama-cpp context (tokens); ~2.0 GB RSS with the bundled model at 8192
     llm_timeout: float = 300.0  # seconds an "openai" endpoint may take to answer one request
-    diarizer: str = "auto"  # speakers stage: "auto" (resemblyzer if installed, else "mfcc"), "resemblyzer", "mfcc"
+    diarizer: str = "auto"  # speakers stage: "auto" or "resemblyzer" (the voice embedder shipped)
     auto_process: str = "none"  # after a refresh: "none", or "new" (queue new episodes at background priority)
     auto_process_podcasts: str = "all"  # "all" or comma-separated podcast ids whose new episodes are processed
     asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done

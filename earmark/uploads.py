@@ -290,10 +290,8 @@ def _store_cover(settings: Settings, tags: Tags, sha256: str) -> str | None:
     """The embedded cover in the artwork cache; its source goes in Episode.image."""
     if not tags.cover:
         return None
-    try:
-        from earmark.artwork import store_original
-    except ImportError:  # pragma: no cover (the artwork module came with issue 12)
-        return None
+    from earmark.artwork import store_original
+
     try:
         return store_original(settings, f"upload-{sha256[:32]}", tags.cover, tags.cover_type)
     except EarmarkError as exc:  # a broken cover does not refuse the audio

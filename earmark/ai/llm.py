@@ -79,8 +79,4 @@ def _load_builtin_engines() -> None:
     import importlib
 
     for module in ("earmark.engines.llama_cpp", "earmark.engines.openai_http"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)

@@ -4,11 +4,10 @@ speech regions (faster-whisper's bundled Silero VAD) → one speaker embedding p
 → agglomerative clustering (average linkage, cosine distance, stop at a threshold: the number of
 speakers is estimated, not given) → speaker turns.
 
-Embedders sit behind a small seam (``name``/``model``, ``embed(windows)``) so a better one can
-replace them; :func:`get_diarizer` picks one by name (``settings.diarizer``). The default is the
-no-torch ``mfcc`` embedder (numpy only); ``resemblyzer`` (d-vectors, needs torch, librosa, scipy)
-is used when installed and asked for. Audio is read in pieces of ``PIECE_SECONDS`` so memory stays
-bounded on long episodes.
+Voice embedders sit behind a small seam (:class:`VoiceEmbedder`: ``name``/``model``/``threshold``,
+``embed(windows)``) so a better one can replace them; :func:`get_diarizer` picks one by name
+(``settings.diarizer``). The one shipped is ``resemblyzer`` (GE2E d-vectors on CPU torch, a hard
+dependency). Audio is read in pieces of ``PIECE_SECONDS`` so memory stays bounded on long episodes.
 """
 
 from __future__ import annotations
@@ -37,7 +36,9 @@ class Turn:
     speaker: int  # 0-based, in order of first appearance
 
 
-class Embedder(Protocol):
+class VoiceEmbedder(Protocol):
+    """One vector per window of speech; windows of one voice lie within ``threshold`` (cosine)."""
+
     name: str
     model: str
     threshold: float  # cosine distance at which clustering stops merging
@@ -46,74 +47,6 @@ class Embedder(Protocol):
 
 
 # -- embedders -------------------------------------------------------------------------------------
-
-
-def _mel_filters(n_fft: int, n_mels: int, sr: int = SAMPLE_RATE, fmin: float = 60.0, fmax: float = 7600.0) -> np.ndarray:
-    def hz_to_mel(f):
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    mels = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
-    hz = 700.0 * (10 ** (mels / 2595.0) - 1.0)
-    bins = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    fb = np.zeros((n_mels, len(bins)), dtype=np.float32)
-    for m in range(n_mels):
-        lo, mid, hi = hz[m], hz[m + 1], hz[m + 2]
-        up = (bins - lo) / (mid - lo)
-        down = (hi - bins) / (hi - mid)
-        fb[m] = np.maximum(0.0, np.minimum(up, down))
-    return fb
-
-
-class MFCCEmbedder:
-    """No weights, no torch: per window, mean and standard deviation of 20 MFCCs and their
-    deltas plus pitch statistics. Features are standardised over the episode before clustering."""
-
-    name = "mfcc"
-    model = "mfcc-stats-v1"
-    threshold = 1.0
-    pitch_weight = 3.0
-
-    def __init__(self) -> None:
-        self.n_fft, self.hop, self.n_mels, self.n_mfcc = 512, 160, 40, 20
-        self.filters = _mel_filters(self.n_fft, self.n_mels)
-        k = np.arange(self.n_mels)
-        self.dct = np.cos(np.pi / self.n_mels * (k + 0.5)[None, :] * np.arange(self.n_mfcc)[:, None]).astype(np.float32)
-        self.window = np.hanning(400).astype(np.float32)
-
-    def _frames(self, wav: np.ndarray) -> np.ndarray:
-        n = 1 + max(0, (len(wav) - 400) // self.hop)
-        idx = np.arange(400)[None, :] + self.hop * np.arange(n)[:, None]
-        return wav[np.minimum(idx, len(wav) - 1)] * self.window
-
-    def _pitch(self, frames: np.ndarray, energy: np.ndarray) -> np.ndarray:
-        """Autocorrelation pitch (60–400 Hz) of the louder frames, in log Hz."""
-        loud = frames[energy > np.percentile(energy, 50)]
-        if not len(loud):
-            return np.zeros(2, dtype=np.float32)
-        spec = np.fft.rfft(loud, 1024)
-        ac = np.fft.irfft(np.abs(spec) ** 2)[:, :400]
-        lo, hi = SAMPLE_RATE // 400, SAMPLE_RATE // 60
-        lag = lo + np.argmax(ac[:, lo:hi], axis=1)
-        f0 = np.log(SAMPLE_RATE / lag)
-        return np.array([np.median(f0), np.std(f0)], dtype=np.float32)
-
-    def embed(self, windows: list[np.ndarray]) -> np.ndarray:
-        out = []
-        for wav in windows:
-            frames = self._frames(wav.astype(np.float32))
-            power = np.abs(np.fft.rfft(frames, self.n_fft)) ** 2
-            energy = power.sum(axis=1)
-            mel = np.log(power @ self.filters.T + 1e-8)
-            mfcc = mel @ self.dct.T
-            mfcc = mfcc[energy > np.percentile(energy, 30)] if len(mfcc) > 10 else mfcc
-            delta = np.diff(mfcc, axis=0) if len(mfcc) > 1 else np.zeros_like(mfcc)
-            out.append(np.concatenate([mfcc.mean(0), mfcc.std(0), delta.std(0), self._pitch(frames, energy)]))
-        return np.array(out, dtype=np.float32).reshape(len(windows), -1)
-
-    def normalise(self, emb: np.ndarray) -> np.ndarray:
-        z = (emb - emb.mean(0)) / (emb.std(0) + 1e-6)
-        z[:, -2] *= self.pitch_weight  # the median pitch tells voices apart best
-        return z
 
 
 class ResemblyzerEmbedder:
@@ -131,11 +64,8 @@ class ResemblyzerEmbedder:
     def embed(self, windows: list[np.ndarray]) -> np.ndarray:
         return np.array([self.encoder.embed_utterance(w.astype(np.float32)) for w in windows], dtype=np.float32)
 
-    def normalise(self, emb: np.ndarray) -> np.ndarray:
-        return emb
 
-
-EMBEDDERS: dict[str, Callable[[], Embedder]] = {"mfcc": MFCCEmbedder, "resemblyzer": ResemblyzerEmbedder}
+EMBEDDERS: dict[str, Callable[[], VoiceEmbedder]] = {"resemblyzer": ResemblyzerEmbedder}
 
 
 # -- audio and speech ------------------------------------------------------------------------------
@@ -294,7 +224,7 @@ def _runs(spans) -> list[tuple[int, int]]:
 
 
 class Diarizer:
-    def __init__(self, embedder: Embedder, threshold: float | None = None):
+    def __init__(self, embedder: VoiceEmbedder, threshold: float | None = None):
         self.embedder = embedder
         self.threshold = embedder.threshold if threshold is None else threshold
 
@@ -330,12 +260,12 @@ class Diarizer:
             keep = np.linspace(0, len(windows) - 1, MAX_WINDOWS).astype(int)
             windows = [windows[k] for k in keep]
             emb = [np.concatenate(emb)[keep]]
-        vectors = self.embedder.normalise(np.concatenate(emb))
+        vectors = np.concatenate(emb)
         labels = _absorb_small(cluster(vectors, self.threshold), vectors)
         return _turns(all_regions, windows, labels)
 
 
-def get_diarizer(name: str = "mfcc", threshold: float | None = None) -> Diarizer:
+def get_diarizer(name: str = "resemblyzer", threshold: float | None = None) -> Diarizer:
     try:
         factory = EMBEDDERS[name]
     except KeyError:

