@@ -266,6 +266,37 @@ def fetch_bytes(settings: Settings, url: str, *, max_bytes: int = MAX_BYTES) -> 
         return net.fetch_bytes(client, url, limit=max_bytes, what="artwork", error=EarmarkError, timeout=timeout)
 
 
+def load_artwork(
+    source: str | os.PathLike | None, *, settings: Settings | None = None, max_bytes: int = MAX_BYTES,
+) -> Image.Image | None:
+    """The artwork (an http(s) address, fetched under the outbound policy of earmark/net.py, or a
+    file) as an RGB image, or None when it cannot be had (no source, unreachable, too large, not an
+    image). Never raises for a bad source."""
+    if not source:
+        return None
+    text = str(source)
+    try:
+        if text.lower().startswith(("http://", "https://")):
+            data = _fetch_or_none(text, settings or Settings.load(), max_bytes)
+        else:
+            path = Path(text.removeprefix("file://"))
+            if not path.is_file() or path.stat().st_size > max_bytes:
+                return None
+            data = path.read_bytes()
+        if data is None:
+            return None
+        return decode(data)  # capped pixels, modes converted, upright
+    except (OSError, ValueError, Image.DecompressionBombError, EarmarkError):  # EarmarkError: a bad settings.toml
+        return None
+
+
+def _fetch_or_none(url: str, settings: Settings, max_bytes: int) -> bytes | None:
+    try:
+        return fetch_bytes(settings, url, max_bytes=max_bytes)
+    except EarmarkError:
+        return None
+
+
 def original(settings: Settings, source: str | None) -> Original | None:
     """The original image for ``source``: from the cache, else fetched once (concurrent callers
     wait for the one fetch) and kept. None when there is none or it cannot be had — a failed fetch
@@ -321,7 +352,7 @@ def square(image: Image.Image, size: int) -> Image.Image:
 def placeholder(title: str, size: int, *, webp: bool) -> Rendition:
     """Drawn artwork for a show without any: its initials on a colour picked from its title (the same
     title always gets the same image)."""
-    from earmark.share.card import placeholder_artwork  # the quote cards draw the same one
+    from earmark.share.quote_card import placeholder_artwork  # the quote cards draw the same one
 
     ext = "webp" if webp else "jpg"
     key = hashlib.sha256(f"{title}\0{size}".encode()).hexdigest()[:20]

@@ -1,16 +1,16 @@
 """Sharing a snip: text with a timestamp link, Twitter/X and WhatsApp links, a quote card PNG and
 an audio clip."""
 
-from earmark.share.card import (
+from earmark.artwork import load_artwork
+from earmark.share.clip import Clip, make_clip
+from earmark.share.quote_card import (
     SIZES,
     SOCIAL,
     SQUARE,
-    load_artwork,
     render_card,
     save_card,
     snip_card,
 )
-from earmark.share.clip import Clip, make_clip
 from earmark.share.text import ShareText, share_text
 
 __all__ = [

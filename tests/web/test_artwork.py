@@ -281,7 +281,7 @@ def test_placeholder_is_deterministic_with_initials_on_the_titles_colour():
     white = sum(letters.histogram()[236:])
     assert 800 < white < letters.width * letters.height * 0.6
     assert ImageStat.Stat(letters).stddev[0] > 30
-    from earmark.share import card
+    from earmark.share import quote_card as card
 
     if card._font_path("bold") is not None:  # DejaVu has no CJK: a note, never a missing-glyph box
         assert card._initials("日本語 ポッドキャスト") == "♪" and card._initials("Жизнь мира") == "ЖМ"

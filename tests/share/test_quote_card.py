@@ -5,11 +5,11 @@ from PIL import Image, ImageStat
 
 from earmark.config import Settings
 from earmark.models import Podcast
-from earmark.share import card as card_module
-from earmark.share.card import (
+from earmark.artwork import load_artwork
+from earmark.share import quote_card as card_module
+from earmark.share.quote_card import (
     SQUARE,
     artwork_box,
-    load_artwork,
     render_card,
     save_card,
     snip_card,

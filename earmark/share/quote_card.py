@@ -1,7 +1,7 @@
 """A quote card PNG for a snip (Pillow): the quote, wrapped and sized to fit, who said it, the
-podcast and episode, and the artwork. Artwork comes from a local file or a URL (fetched through
-earmark/net.py: outbound policy, timeout, size limit); when it cannot be had the card gets a drawn placeholder instead, so a
-card never fails for want of artwork.
+podcast and episode, and the artwork. Artwork comes from earmark/artwork.py (``load_artwork``: a
+local file or a URL fetched through earmark/net.py; the cached copy for a snip's show); when it
+cannot be had the card gets a drawn placeholder instead, so a card never fails for want of artwork.
 
 Fonts: DejaVu (Debian ``fonts-dejavu-core``) when installed, else Pillow's built-in font."""
 
@@ -23,7 +23,6 @@ from earmark.transcripts.timecode import format_clock
 SOCIAL = (1200, 675)
 SQUARE = (1080, 1080)
 SIZES = {"social": SOCIAL, "square": SQUARE}
-MAX_ARTWORK_BYTES = 10 * 1024 * 1024
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
     Path("/usr/share/fonts/dejavu"),
@@ -63,40 +62,6 @@ def font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: a fixed bitmap font
         return ImageFont.load_default()
-
-
-# -- artwork -------------------------------------------------------------------------------------
-
-
-def load_artwork(
-    source: str | os.PathLike | None, *, settings: Settings | None = None, max_bytes: int = MAX_ARTWORK_BYTES,
-) -> Image.Image | None:
-    """The artwork (an http(s) address, fetched under the outbound policy of earmark/net.py, or a
-    file) as an RGB image, or None when it cannot be had (no source, unreachable, too large, not an
-    image). Never raises for a bad source."""
-    if not source:
-        return None
-    text = str(source)
-    try:
-        if text.lower().startswith(("http://", "https://")):
-            data = _fetch(text, settings or Settings.load(), max_bytes)
-        else:
-            path = Path(text.removeprefix("file://"))
-            if not path.is_file() or path.stat().st_size > max_bytes:
-                return None
-            data = path.read_bytes()
-        if data is None:
-            return None
-        return artwork_cache.decode(data)  # capped pixels, modes converted, upright
-    except (OSError, ValueError, Image.DecompressionBombError, EarmarkError):  # EarmarkError: a bad settings.toml
-        return None
-
-
-def _fetch(url: str, settings: Settings, max_bytes: int) -> bytes | None:
-    try:
-        return artwork_cache.fetch_bytes(settings, url, max_bytes=max_bytes)  # earmark/net.py's policy and caps
-    except EarmarkError:
-        return None
 
 
 def _seed_colour(seed: str) -> tuple[int, int, int]:
