@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from earmark.errors import EarmarkError
 from earmark.store.schema import MIGRATIONS
+
+
+CHUNK = 500  # ids bound in one statement (SQLite limits the number of parameters)
+
+
+def rows_in(conn: sqlite3.Connection, sql: str, ids: Sequence[int], params: Sequence = ()) -> Iterator[sqlite3.Row]:
+    """The rows of ``sql`` for ``ids``: its ``{ids}`` becomes placeholders for a chunk of at most
+    CHUNK ids at a time, bound after ``params``."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        yield from conn.execute(sql.format(ids=",".join("?" * len(chunk))), (*params, *chunk))
 
 
 def connect(path: Path | str) -> sqlite3.Connection:

@@ -8,11 +8,12 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from earmark.errors import NotFound
 from earmark.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, StageRun
+from earmark.store.db import rows_in
 from earmark.store.library import Library
 
 STAGES = ("download", "transcript", "speakers", "names", "index", "chapters", "summary", "highlights")
@@ -102,6 +103,11 @@ class JobStore:
             (*params, limit),
         ).fetchall()
         return [self._job(row) for row in rows]
+
+    def latest(self, episode_ids: Sequence[int]) -> dict[int, tuple[str, float]]:
+        """State and progress of each episode's newest job (episodes without one are left out)."""
+        sql = "SELECT episode_id, state, progress FROM jobs WHERE episode_id IN ({ids}) ORDER BY id"
+        return {row[0]: (row[1], row[2]) for row in rows_in(self.library.conn, sql, episode_ids)}
 
     def cancel_requested(self, job_id: int) -> bool:
         row = self.library.conn.execute("SELECT cancel_requested, state FROM jobs WHERE id = ?", (job_id,)).fetchone()

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from earmark.errors import NotFound
 from earmark.models import (
@@ -36,7 +36,7 @@ from earmark.models import (
     from_json_one,
     to_json,
 )
-from earmark.store.db import connect
+from earmark.store.db import connect, rows_in
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -479,9 +479,11 @@ class Library:
 
     def download(self, episode_id: int) -> Download | None:
         row = self.conn.execute("SELECT * FROM downloads WHERE episode_id = ?", (episode_id,)).fetchone()
-        if row is None:
-            return None
-        return Download(row["episode_id"], row["path"], "done", row["size"], _dt(row["finished_at"]))
+        return Download(row["episode_id"], row["path"], "done", row["size"], _dt(row["finished_at"])) if row else None
+
+    def downloaded_ids(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` have their audio downloaded."""
+        return {row[0] for row in rows_in(self.conn, "SELECT episode_id FROM downloads WHERE episode_id IN ({ids})", ids)}
 
     def record_download(self, episode_id: int, path: str, size: int) -> Download:
         with self.transaction() as conn:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from earmark.errors import NotFound
+from earmark.store.db import rows_in
 from earmark.store.library import OWNER_ID, Library
 
 
@@ -36,15 +37,8 @@ def _state(row: sqlite3.Row) -> PlaybackState:
 
 
 def _require_episodes(conn: sqlite3.Connection, episode_ids: list[int]) -> None:
-    missing: list[int] = []
-    # Chunked: SQLite limits the number of bound parameters.
-    for start in range(0, len(episode_ids), 500):
-        chunk = episode_ids[start : start + 500]
-        found = {
-            row[0]
-            for row in conn.execute(f"SELECT id FROM episodes WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        }
-        missing += [i for i in chunk if i not in found]
+    found = {row[0] for row in rows_in(conn, "SELECT id FROM episodes WHERE id IN ({ids})", episode_ids)}
+    missing = [i for i in episode_ids if i not in found]
     if missing:
         shown = ", ".join(str(i) for i in missing[:10]) + (" …" if len(missing) > 10 else "")
         noun = "episode" if len(missing) == 1 else "episodes"
@@ -72,14 +66,9 @@ class Playback:
         """States of several episodes (unknown ids get the default state)."""
         ids = list(dict.fromkeys(episode_ids))
         result = {i: PlaybackState(i) for i in ids}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = self.library.conn.execute(
-                f"SELECT * FROM playback WHERE user_id = ? AND episode_id IN ({','.join('?' * len(chunk))})",
-                (self.user_id, *chunk),
-            )
-            for row in rows:
-                result[row["episode_id"]] = _state(row)
+        sql = "SELECT * FROM playback WHERE user_id = ? AND episode_id IN ({ids})"
+        for row in rows_in(self.library.conn, sql, ids, (self.user_id,)):
+            result[row["episode_id"]] = _state(row)
         return result
 
     def set_position(self, episode_id: int, seconds: float, *, at: float | None = None) -> PlaybackState:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from earmark.models import Segment, SpeakerName, Transcript, Word
+from earmark.store.db import rows_in
 from earmark.store.library import Library
 
 
@@ -63,6 +65,11 @@ class TranscriptStore:
             row["episode_id"], row["source"], row["format"], row["language"], row["engine"], row["model"],
             row["url"], bool(row["complete"]), row["n"],
         )
+
+    def complete_ids(self, episode_ids: Sequence[int]) -> set[int]:
+        """Which of ``episode_ids`` have a complete transcript."""
+        sql = "SELECT episode_id FROM transcripts WHERE complete = 1 AND episode_id IN ({ids})"
+        return {row[0] for row in rows_in(self.library.conn, sql, episode_ids)}
 
     def get(self, episode_id: int, *, partial: bool = False) -> Transcript | None:
         """The episode's transcript; an ASR run still in progress only with ``partial``."""

@@ -93,19 +93,10 @@ def _page_number(request: Request) -> int:
 
 def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
     """Each episode's latest job (state, progress) and whether it has a complete transcript."""
-    out: dict[int, dict] = {i: {"job": None, "progress": 0.0, "transcript": False} for i in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in library.conn.execute(
-            f"SELECT episode_id, state, progress FROM jobs WHERE episode_id IN ({marks}) ORDER BY id", chunk
-        ):
-            out[row[0]].update(job=row[1], progress=row[2])
-        for row in library.conn.execute(
-            f"SELECT episode_id FROM transcripts WHERE complete = 1 AND episode_id IN ({marks})", chunk
-        ):
-            out[row[0]]["transcript"] = True
-    return out
+    jobs = JobStore(library).latest(ids)
+    transcribed = TranscriptStore(library).complete_ids(ids)
+    return {i: {"job": jobs[i][0] if i in jobs else None, "progress": jobs[i][1] if i in jobs else 0.0,
+                "transcript": i in transcribed} for i in ids}
 
 
 def _rows(request: Request, episodes: list[Episode]) -> list[dict]:

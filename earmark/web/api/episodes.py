@@ -32,21 +32,10 @@ router = APIRouter(tags=["episodes"])
 _MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+")
 
 
-def _downloaded_ids(library: Library, ids: list[int]) -> set[int]:
-    found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = library.conn.execute(
-            f"SELECT episode_id FROM downloads WHERE episode_id IN ({','.join('?' * len(chunk))})", chunk
-        )
-        found.update(row[0] for row in rows)
-    return found
-
-
 def summaries(library: Library, playback: Playback, episodes: list[Episode]) -> list[EpisodeSummaryOut]:
     ids = [e.id for e in episodes]
     states = playback.states(ids)
-    downloaded = _downloaded_ids(library, ids)
+    downloaded = library.downloaded_ids(ids)
     return [
         EpisodeSummaryOut.model_validate(
             {
