@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from earmark.models import Segment
-from earmark.search.embed import Embedder, build_windows, get_embedder
+from earmark.search.embed import TextEmbedder as Embedder, build_windows, get_embedder
 from earmark.search.index import EpisodeIndex
 
 BATCH = 16  # windows per embedding call: progress (and cancellation checks) between batches

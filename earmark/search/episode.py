@@ -10,11 +10,11 @@ import numpy as np
 
 from earmark.ai.tasks.ask import RRF_K
 from earmark.ai.terms import STOPWORDS, words
-from earmark.search.embed import Embedder
+from earmark.search.embed import TextEmbedder
 
 
 class EpisodeRetriever:
-    def __init__(self, conn: sqlite3.Connection, episode_id: int, embedder: Embedder | None = None):
+    def __init__(self, conn: sqlite3.Connection, episode_id: int, embedder: TextEmbedder | None = None):
         self.conn = conn
         self.episode_id = episode_id
         self.embedder = embedder

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from earmark.models import Segment
-from earmark.search.embed import Embedder, Window, build_windows, embed_windows
+from earmark.search.embed import TextEmbedder, Window, build_windows, embed_windows
 from earmark.search.keyword import clean_text
 from earmark.store.library import Library
 
@@ -26,7 +26,7 @@ class EpisodeIndex:
     model: str
 
 
-def compute_episode_index(segments: list[Segment], embedder: Embedder) -> EpisodeIndex:
+def compute_episode_index(segments: list[Segment], embedder: TextEmbedder) -> EpisodeIndex:
     windows = build_windows(segments)
     return EpisodeIndex(windows, embed_windows(embedder, windows), embedder.name)
 
@@ -98,7 +98,7 @@ INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
 
 
 def reindex_all(
-    library: Library, embedder: Embedder | None, *, progress: Callable[[int, int], None] | None = None
+    library: Library, embedder: TextEmbedder | None, *, progress: Callable[[int, int], None] | None = None
 ) -> int:
     """Rebuild the whole index; ``embedder=None`` rebuilds keyword search only (vectors kept).
     Returns the number of episodes with transcripts indexed."""

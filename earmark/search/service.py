@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 
 from earmark.errors import NotFound
-from earmark.search.embed import Embedder, get_embedder
+from earmark.search.embed import TextEmbedder, get_embedder
 from earmark.search.keyword import search_keyword
 from earmark.search.records import (
     COMBINED,
@@ -30,12 +30,12 @@ RRF_K = 60  # the usual constant: damps the head of each list so neither ranker 
 
 
 class Searcher:
-    def __init__(self, library: Library, embedder: Embedder | None = None):
+    def __init__(self, library: Library, embedder: TextEmbedder | None = None):
         self.library = library
         self._embedder = embedder
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> TextEmbedder:
         if self._embedder is None:
             self._embedder = get_embedder()
         return self._embedder
