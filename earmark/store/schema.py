@@ -264,7 +264,7 @@ MIGRATIONS: list[str] = [
             ON CONFLICT (episode_id) DO UPDATE SET seq = excluded.seq;
     END;
     """,
-    # 4: snips, and what each export target (Readwise, Notion, Markdown) already holds
+    # 5: snips, and what each export target (Readwise, Notion, Markdown) already holds
     """
     CREATE TABLE snips (
         id              INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: exports key on them
@@ -302,7 +302,7 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (target, key)
     );
     """,
-    # understanding: AI summaries, chapters (publisher's or generated) and highlights, each with what
+    # 6: understanding: AI summaries, chapters (publisher's or generated) and highlights, each with what
     # made it (engine, model, prompt version)
     """
     CREATE TABLE summaries (
@@ -353,7 +353,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX highlights_by_episode ON highlights (episode_id, start);
     CREATE INDEX highlights_by_date ON highlights (created_at DESC);
     """,
-    # search over summaries (paragraphs + takeaways; heard at 0 s) and snips (title, takeaways, note;
+    # 7: search over summaries (paragraphs + takeaways; heard at 0 s) and snips (title, takeaways, note;
     # heard at the snip's start), kept current by triggers like feed metadata. A summary is
     # replaced with INSERT OR REPLACE, whose implicit delete fires no trigger, so the insert
     # trigger clears the old entries first.
@@ -432,7 +432,7 @@ MIGRATIONS: list[str] = [
         SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.note
         FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.note) != '';
     """,
-    # speakers: the diarizer's label kept beside the shown name, so names can be worked out again
+    # 8: speakers: the diarizer's label kept beside the shown name, so names can be worked out again
     # without diarizing again; who each label is, with the evidence; and AI-written items that a
     # check left out (a number the transcript never says, a repeated title…), with the reason
     """
@@ -466,7 +466,7 @@ MIGRATIONS: list[str] = [
                CASE state WHEN 'done' THEN 100 ELSE 0 END
         FROM job_stages WHERE name = 'speakers';
     """,
-    # a big library stays fast: each podcast's episode and played counts kept by triggers (the
+    # 9: a big library stays fast: each podcast's episode and played counts kept by triggers (the
     # library page no longer counts 500,000 episodes), the newest-first episode order served by an
     # index (no sort of a whole back catalogue for one page), and a podcast's jobs found by episode
     """
