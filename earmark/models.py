@@ -370,6 +370,15 @@ class Highlight:
 
 
 @dataclass(slots=True)
+class LibraryHighlight(Highlight):
+    """A highlight with the episode and podcast it is from (the highlights page, reel and feed)."""
+
+    episode_title: str = ""
+    podcast_id: int | None = None
+    podcast_title: str = ""
+
+
+@dataclass(slots=True)
 class Passage:
     start: float
     end: float

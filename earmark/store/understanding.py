@@ -8,7 +8,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 
-from earmark.models import ChapterMark, Dropped, EpisodeChapters, Highlight, Summary
+from earmark.models import ChapterMark, Dropped, EpisodeChapters, Highlight, LibraryHighlight, Summary
 from earmark.store.library import Library
 
 
@@ -69,6 +69,20 @@ class UnderstandingStore:
 
         self._write(conn, run)
 
+    def shown_chapters(self, episode_id: int) -> tuple[EpisodeChapters, bool] | None:
+        """The chapters to show and whether they are stored ones: the stored chapters, else the
+        feed's Podlove chapters as the publisher's (not stored), else None. Raises NotFound."""
+        stored = self.chapters(episode_id)
+        if stored is not None:
+            return stored, True
+        episode = self.library.episode(episode_id)
+        if not episode.chapters:
+            return None
+        marks = sorted(episode.chapters, key=lambda c: c.start)
+        ends = [m.start for m in marks[1:]] + [None]
+        return EpisodeChapters([ChapterMark(c.start, c.title, end, c.href, c.image) for c, end in zip(marks, ends)],
+                               "publisher", "psc", episode_id=episode_id), False
+
     def chapters(self, episode_id: int) -> EpisodeChapters | None:
         head = self.library.conn.execute("SELECT * FROM chapter_sets WHERE episode_id = ?", (episode_id,)).fetchone()
         if head is None:
@@ -96,9 +110,9 @@ class UnderstandingStore:
 
         self._write(conn, run)
 
-    def _highlight(self, row: sqlite3.Row) -> Highlight:
-        return Highlight(row["start"], row["end"], row["title"], row["why"], row["quote"], row["engine"], row["model"],
-                         row["prompt_version"], _dt(row["created_at"]), row["episode_id"], row["id"])
+    def _highlight(self, row: sqlite3.Row, kind: type[Highlight] = Highlight, *extra) -> Highlight:
+        return kind(row["start"], row["end"], row["title"], row["why"], row["quote"], row["engine"], row["model"],
+                    row["prompt_version"], _dt(row["created_at"]), row["episode_id"], row["id"], *extra)
 
     def highlights(self, episode_id: int) -> list[Highlight] | None:
         """The episode's highlights in time order; None when none were ever computed."""
@@ -121,7 +135,21 @@ class UnderstandingStore:
         """Across the library (or the podcasts ``user_id`` follows): newest episodes' highlights first
         (by when they were made), in time order within one. ``podcast_id``: only that podcast's;
         ``since`` (epoch seconds): only episodes published or added to the library since then."""
-        joins, where, args = ["JOIN episodes e ON e.id = h.episode_id"], [], []
+        return [self._highlight(r) for r in self._across(limit, offset, user_id, podcast_id, since)]
+
+    def library_highlights(self, *, limit: int = 50, offset: int = 0, user_id: int | None = None,
+                           podcast_id: int | None = None, since: float | None = None) -> tuple[list[LibraryHighlight], bool]:
+        """A page of :meth:`all_highlights`, each with its episode's and podcast's titles, and whether
+        more follow."""
+        rows = self._across(limit + 1, offset, user_id, podcast_id, since)
+        found = [self._highlight(r, LibraryHighlight, r["episode_title"], r["podcast_id"], r["podcast_title"])
+                 for r in rows[:limit]]
+        return found, len(rows) > limit  # type: ignore[return-value]
+
+    def _across(self, limit: int, offset: int, user_id: int | None, podcast_id: int | None,
+                since: float | None) -> list[sqlite3.Row]:
+        joins = ["JOIN episodes e ON e.id = h.episode_id", "JOIN podcasts p ON p.id = e.podcast_id"]
+        where, args = [], []
         if user_id is not None:
             joins.append("JOIN user_podcasts up ON up.podcast_id = e.podcast_id AND up.user_id = ?")
             args.append(user_id)
@@ -132,11 +160,12 @@ class UnderstandingStore:
             where.append("max(coalesce(e.published, 0), e.first_seen) >= ?")
             args.append(since)
         rows = self.library.conn.execute(
-            f"SELECT h.* FROM highlights h {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
+            "SELECT h.*, e.title AS episode_title, e.podcast_id AS podcast_id, p.title AS podcast_title"
+            f" FROM highlights h {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
             " ORDER BY h.created_at DESC, h.episode_id DESC, h.start LIMIT ? OFFSET ?",
             (*args, limit, offset),
         ).fetchall()
-        return [self._highlight(r) for r in rows]
+        return rows
 
     def highlight(self, highlight_id: int, user_id: int | None = None) -> Highlight | None:
         """One highlight by id (None when there is none, or it is of a podcast ``user_id`` does not follow)."""

@@ -23,11 +23,11 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from earmark.errors import AudioError, NotFound
+from earmark.models import LibraryHighlight
 from earmark.share.highlight_clips import ClipRequest, HighlightClips
 from earmark.store.library import Library
 from earmark.store.understanding import UnderstandingStore
 from earmark.transcripts.timecode import format_clock
-from earmark.web.api.understanding import LibraryHighlightOut, library_highlights
 from earmark.web.deps import APIError, get_user_id
 from earmark.web.schemas import MAX_ID
 
@@ -46,12 +46,12 @@ def _source(library: Library, downloads_dir: Path, episode_id: int) -> Path | No
     return path if path.is_relative_to(downloads_dir.resolve()) and path.is_file() else None
 
 
-def _clip_request(source: Path, h: LibraryHighlightOut) -> ClipRequest:
+def _clip_request(source: Path, h: LibraryHighlight) -> ClipRequest:
     return ClipRequest(source=source, episode_id=h.episode_id, start=h.start, end=h.end, title=h.title,
                        artist=h.podcast_title, album=f"{h.episode_title} (highlights)", comment=h.why)
 
 
-def _description(h: LibraryHighlightOut) -> str:
+def _description(h: LibraryHighlight) -> str:
     parts = [h.why.strip()] if h.why.strip() else []
     if h.quote.strip():
         parts.append(f"“{h.quote.strip()}”")
@@ -85,7 +85,7 @@ async def highlights_feed(
     user_id = get_user_id(request)
     if podcast_id is not None:
         library.podcast(podcast_id)  # 404 for a podcast that does not exist
-    items, _ = library_highlights(library, FEED_LIMIT, 0, user_id, podcast_id=podcast_id)
+    items, _ = UnderstandingStore(library).library_highlights(limit=FEED_LIMIT, user_id=user_id, podcast_id=podcast_id)
     clips = HighlightClips(settings)
     base = str(request.base_url).rstrip("/")
     token = feed_param(request, user_id)  # a podcast app's address: the clips need it too
@@ -155,11 +155,8 @@ async def highlight_clip(request: Request, highlight_id: Annotated[int, PathPara
         raise NotFound(f"highlight {highlight_id}: its episode is not downloaded")
     episode = library.episode(found.episode_id)  # type: ignore[arg-type]
     podcast = library.podcast(episode.podcast_id)
-    item = LibraryHighlightOut.model_validate(
-        {"id": found.id, "episode_id": found.episode_id, "start": found.start, "end": found.end,
-         "title": found.title, "why": found.why, "quote": found.quote, "episode_title": episode.title,
-         "podcast_id": podcast.id, "podcast_title": podcast.title}
-    )
+    item = LibraryHighlight(found.start, found.end, found.title, found.why, found.quote, episode_id=found.episode_id,
+                            id=found.id, episode_title=episode.title, podcast_id=podcast.id, podcast_title=podcast.title)
     try:
         path = await run_in_threadpool(HighlightClips(settings).get, _clip_request(source, item))
     except AudioError as exc:

@@ -25,7 +25,6 @@ from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 from earmark.transcripts.timecode import format_clock
-from earmark.web.api.understanding import chapters_of, library_highlights
 from earmark.web.artwork import episode_artwork_url, podcast_artwork_url
 from earmark.web.deps import get_playback, get_user_id, private_uploads
 from earmark.web.sanitize import show_notes_html
@@ -146,6 +145,8 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
     podcast = library.podcast(episode.podcast_id)
     jobs = JobStore(library).list(episode_id=episode_id, limit=1)
     info = TranscriptStore(library).info(episode_id)
+    understanding = UnderstandingStore(library)
+    chapters = understanding.shown_chapters(episode_id)
     return _render(
         request, "episode.html",
         {
@@ -156,9 +157,9 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
             "playback": get_playback(request).state(episode_id),
             "job": jobs[0] if jobs else None,
             "transcript": info if info is not None and info.complete else None,
-            "summary": UnderstandingStore(library).summary(episode_id),
-            "chapters": chapters_of(library, episode_id),
-            "highlights": UnderstandingStore(library).highlights(episode_id),
+            "summary": understanding.summary(episode_id),
+            "chapters": chapters[0] if chapters else None,
+            "highlights": understanding.highlights(episode_id),
         },
     )
 
@@ -197,8 +198,9 @@ async def highlights_page(request: Request) -> HTMLResponse:
     podcast_id = int(podcast_id) if podcast_id.isdigit() and 0 < int(podcast_id) <= MAX_ID else None
     week = request.query_params.get("since") == "week"
     since = (datetime.now(UTC) - timedelta(days=7)).replace(microsecond=0) if week else None
-    items, more = library_highlights(library, HIGHLIGHTS_PAGE, (number - 1) * HIGHLIGHTS_PAGE, user,
-                                     podcast_id=podcast_id, since=since)
+    items, more = UnderstandingStore(library).library_highlights(
+        limit=HIGHLIGHTS_PAGE, offset=(number - 1) * HIGHLIGHTS_PAGE, user_id=user, podcast_id=podcast_id,
+        since=since.timestamp() if since else None)
     scope = "&".join(([f"podcast_id={podcast_id}"] if podcast_id else []) + (["since=week"] if week else []))
     return _render(request, "highlights.html", {
         "page": "highlights", "items": items, "more": more, "number": number, "podcasts": library.podcasts(user),

@@ -121,22 +121,15 @@ def summary_of(library: Library, episode_id: int):
 
 def chapters_of(library: Library, episode_id: int) -> ChaptersOut | None:
     """Stored chapters; else the feed's Podlove chapters as the publisher's; else None."""
-    stored = UnderstandingStore(library).chapters(episode_id)
-    if stored is not None:
-        return ChaptersOut.model_validate(
-            {**{k: getattr(stored, k) for k in ("source", "origin", "engine", "model", "prompt_version", "created_at")},
-             "episode_id": episode_id, "stored": True,
-             "chapters": [ChapterMarkOut.model_validate(m) for m in stored.chapters]}
-        )
-    episode = library.episode(episode_id)
-    if episode.chapters:
-        marks = sorted(episode.chapters, key=lambda c: c.start)
-        return ChaptersOut(
-            episode_id=episode_id, source="publisher", origin="psc", stored=False,
-            chapters=[ChapterMarkOut(start=c.start, end=(marks[i + 1].start if i + 1 < len(marks) else None),
-                                     title=c.title, href=c.href, image=c.image) for i, c in enumerate(marks)],
-        )
-    return None
+    found = UnderstandingStore(library).shown_chapters(episode_id)
+    if found is None:
+        return None
+    chapters, stored = found
+    return ChaptersOut.model_validate(
+        {**{k: getattr(chapters, k) for k in ("source", "origin", "engine", "model", "prompt_version", "created_at")},
+         "episode_id": episode_id, "stored": stored,
+         "chapters": [ChapterMarkOut.model_validate(m) for m in chapters.chapters]}
+    )
 
 
 def highlight_out(h: Highlight) -> HighlightOut:
@@ -175,28 +168,11 @@ def parse_time(text: str, name: str) -> datetime:
 
 def library_highlights(library: Library, limit: int, offset: int, user_id: int | None = None, *,
                        podcast_id: int | None = None, since: datetime | None = None) -> tuple[list[LibraryHighlightOut], bool]:
-    found = UnderstandingStore(library).all_highlights(
-        limit=limit + 1, offset=offset, user_id=user_id, podcast_id=podcast_id,
+    found, more = UnderstandingStore(library).library_highlights(
+        limit=limit, offset=offset, user_id=user_id, podcast_id=podcast_id,
         since=epoch(since) if since is not None else None,
     )
-    episodes: dict[int, tuple] = {}
-    podcasts: dict[int, str] = {}
-    items = []
-    for h in found[:limit]:
-        if h.episode_id not in episodes:
-            try:
-                e = library.episode(h.episode_id)
-            except NotFound:  # deleted under us
-                continue
-            episodes[h.episode_id] = (e.title, e.podcast_id)
-        title, podcast_id = episodes[h.episode_id]
-        if podcast_id not in podcasts:
-            podcasts[podcast_id] = library.podcast(podcast_id).title
-        items.append(LibraryHighlightOut.model_validate(
-            {**highlight_out(h).model_dump(), "episode_title": title, "podcast_id": podcast_id,
-             "podcast_title": podcasts[podcast_id]}
-        ))
-    return items, len(found) > limit
+    return [LibraryHighlightOut.model_validate(h) for h in found], more
 
 
 @router.get("/episodes/{episode_id}/summary", response_model=SummaryOut, responses=_404)
