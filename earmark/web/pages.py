@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from earmark.errors import NotFound
 from earmark.models import Episode
+from earmark.share.text import share_text
 from earmark.store.jobs import JobStore
 from earmark.store.library import Library
 from earmark.store.snips import SnipStore
@@ -172,15 +173,16 @@ async def snips_page(request: Request) -> HTMLResponse:
 
 @router.get("/snips/{snip_id}", response_class=HTMLResponse)
 async def snip_page(request: Request, snip_id: IdPath) -> HTMLResponse:
-    from earmark.web.api.snips import _Context
-
     library = _library(request)
     try:
         snip = SnipStore(library, get_user_id(request)).get(snip_id)
-        out = _Context(library, request.app.state.settings.public_base_url).out(snip)
     except NotFound as exc:
         return _not_found(request, str(exc))
-    return _render(request, "snip.html", {"page": "snip", "snip": out})
+    episode = library.episode(snip.episode_id)
+    podcast = library.podcast(episode.podcast_id)
+    share = share_text(snip, episode, podcast, base_url=request.app.state.settings.public_base_url)
+    return _render(request, "snip.html", {"page": "snip", "snip": snip, "episode": episode, "podcast": podcast,
+                                          "share": share})
 
 
 HIGHLIGHTS_PAGE = 100
