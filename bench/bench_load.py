@@ -21,11 +21,10 @@ Afterwards every acknowledged write is checked, in the SQLite file directly and 
 each client owns its own episodes for position updates (so the last acknowledged value is the one
 that must be stored), and every created snip must exist with its tap time.
 
-The server runs with `llm_engine = "fake"` and `asr_engine = "fake"` (settings.toml; the test
-engines, registered by `python -m tests.engines.cli serve`): snips are
-created only on transcribed episodes, so their AI cards are enriched in the background as usual
-(a second writer on the library), but by the deterministic fake model instead of the 1.5B one
-hundreds of times over — the bench measures the server and the store, not the model.
+The server (`python -m tests.engines.cli serve`) runs the test engines, `llm_engine = "fake"` and
+`asr_engine = "fake"`: snips are made only on transcribed episodes, so their AI cards are enriched in
+the background as usual (a second writer on the library), by the deterministic fake model instead of
+the 1.5B one hundreds of times over — the bench measures the server and the store, not the model.
 """
 
 from __future__ import annotations
