@@ -126,22 +126,18 @@ def chunks(blocks, start: float, chunk_seconds: float) -> Iterator[tuple[float, 
 
 
 def _find_cut(buf: np.ndarray, limit: int) -> int:
-    """A sample index ≤ limit in the middle of the longest pause in the last CUT_SEARCH_SECONDS
-    (or last third) before ``limit``."""
+    """A sample index ≤ limit in the middle of the longest pause the VAD finds in the last
+    CUT_SEARCH_SECONDS (or last third) before ``limit``; without a pause of 100 ms, the quietest 100 ms."""
+    from faster_whisper.vad import get_speech_timestamps
+
     lo = limit - int(min(CUT_SEARCH_SECONDS, limit / SAMPLE_RATE / 3) * SAMPLE_RATE)
     window = buf[lo:limit]
-    try:
-        from faster_whisper.vad import get_speech_timestamps
-
-        speech = get_speech_timestamps(window)
-    except Exception:  # VAD unavailable: fall back to the quietest 100 ms
-        speech = None
-    if speech is not None:
-        edges = [0] + [x for s in speech for x in (s["start"], s["end"])] + [len(window)]
-        gaps = [(edges[i + 1] - edges[i], edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
-        length, a, b = max(gaps)
-        if length >= SAMPLE_RATE // 10:
-            return lo + (a + b) // 2
+    speech = get_speech_timestamps(window)
+    edges = [0] + [x for s in speech for x in (s["start"], s["end"])] + [len(window)]
+    gaps = [(edges[i + 1] - edges[i], edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
+    length, a, b = max(gaps)
+    if length >= SAMPLE_RATE // 10:
+        return lo + (a + b) // 2
     hop = SAMPLE_RATE // 10
     frames = window[: len(window) // hop * hop].reshape(-1, hop)
     if not len(frames):
