@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from earmark.search.records import SearchFilters, SearchHit, Span
-from earmark.search.sql import hit_from_row
+from earmark.search.sql import date_clauses, hit_from_row
 
 _SNIPPET_CHARS = 240
 
@@ -192,13 +192,7 @@ def _allowed(conn: sqlite3.Connection, vectors: _Vectors, filters: SearchFilters
     if filters.podcast_id is not None:
         mask = vectors.podcasts == filters.podcast_id
     if filters.since is not None or filters.until is not None:
-        where, params = [], []
-        if filters.since is not None:
-            where.append("published >= ?")
-            params.append(filters.since.timestamp())
-        if filters.until is not None:
-            where.append("published < ?")
-            params.append(filters.until.timestamp())
+        where, params = date_clauses(filters, "published")
         episodes = np.fromiter(
             (r[0] for r in conn.execute(f"SELECT id FROM episodes WHERE {' AND '.join(where)}", params)), np.int64
         )

@@ -8,18 +8,27 @@ from datetime import UTC, datetime
 from earmark.search.records import SearchFilters, SearchHit, Span
 
 
+def date_clauses(filters: SearchFilters, published: str) -> tuple[list[str], list]:
+    """The clauses (and their parameters) that keep episodes ``published`` in the filters' dates."""
+    where, params = [], []
+    if filters.since is not None:
+        where.append(f"{published} >= ?")
+        params.append(filters.since.timestamp())
+    if filters.until is not None:
+        where.append(f"{published} < ?")
+        params.append(filters.until.timestamp())
+    return where, params
+
+
 def filter_sql(filters: SearchFilters, *, docs: str) -> tuple[str, list]:
     """``AND …`` clauses over ``docs`` (search_docs or search_windows) and ``e`` (episodes)."""
     where, params = [], []
     if filters.podcast_id is not None:
         where.append(f"{docs}.podcast_id = ?")
         params.append(filters.podcast_id)
-    if filters.since is not None:
-        where.append("e.published >= ?")
-        params.append(filters.since.timestamp())
-    if filters.until is not None:
-        where.append("e.published < ?")
-        params.append(filters.until.timestamp())
+    dates, values = date_clauses(filters, "e.published")
+    where += dates
+    params += values
     if filters.user_id is not None:
         where.append(f"{docs}.podcast_id IN (SELECT podcast_id FROM user_podcasts WHERE user_id = ?)")
         params.append(filters.user_id)
