@@ -16,11 +16,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
+from earmark.config import Settings
 from earmark.export import ExportError
+from earmark.net import service_client
 
 MAX_ATTEMPTS = 5
 CREATING_METHODS = {"POST", "PATCH"}
@@ -42,6 +45,18 @@ class RequestError(ExportError):
         self.status = status
         self.code = code
         self.uncertain = uncertain
+
+
+@contextmanager
+def api_client(settings: Settings, client: httpx.Client | None, *, base_url: str, headers: dict) -> Iterator[httpx.Client]:
+    """``client`` (a test's, left open) with ``headers`` set, else a service client for ``base_url``
+    (earmark/net.py), closed afterwards."""
+    if client is not None:
+        client.headers.update(headers)
+        yield client
+        return
+    with service_client(settings, base_url=base_url.rstrip("/"), headers=headers) as http:
+        yield http
 
 
 def _message(response: httpx.Response) -> tuple[str, str | None]:

@@ -50,9 +50,8 @@ from earmark.export import (
     state_target,
     timestamp_link,
 )
-from earmark.export._http import RequestError, request
+from earmark.export._http import RequestError, api_client, request
 from earmark.models import Episode, Podcast, Snip
-from earmark.net import service_client
 from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
 
@@ -381,45 +380,45 @@ def export_notion(
                           "(a page shared with the integration)")
     state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
-    own = client is None
-    http = client or service_client(settings, base_url=settings.notion_base_url.rstrip("/"))
-    http.headers.update({"Authorization": f"Bearer {settings.notion_token}", "Notion-Version": NOTION_VERSION})
-    notion = _Notion(http, sleep)
-    try:
-        settle_in_flight(notion, settings, state)
-        known = state.all("snip:")
-        groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library, user_id))}
-        # Episodes with a page whose snips are all deleted: their blocks go too.
-        for key in state.all("episode:"):
-            episode_id = int(key.split(":", 1)[1])
-            if episode_id not in groups:
-                try:
-                    episode = library.episode(episode_id)
-                    groups[episode_id] = (library.podcast(episode.podcast_id), episode, [])
-                except LookupError:
-                    continue
-        for episode_id in sorted(groups):
-            podcast, episode, snips = groups[episode_id]
-            page = state.get(f"episode:{episode_id}")
-            keys = {f"snip:{snip.id}" for snip in snips}
-            mine = {key: s for key, s in known.items()
-                    if key in keys or (page is not None and _ids(s)[0] == page.remote_id)}
-            try:
-                _export_episode(notion, settings, state, report, podcast, episode, snips, mine)
-            except RequestError as exc:
-                if exc.status == 404 and page is not None:
-                    # The page was deleted in Notion: forget it and what was on it, and start again.
-                    state.forget(f"episode:{episode_id}")
-                    for key, s in mine.items():
-                        if _ids(s)[0] == page.remote_id:
-                            state.forget(key)
-                    fresh = {k: v for k, v in state.all("snip:").items() if k in mine}
-                    _export_episode(notion, settings, state, report, podcast, episode, snips, fresh)
-                else:
-                    raise
-    except ExportError as exc:
-        report.error = str(exc)
-    finally:
-        if own:
-            http.close()
+    headers = {"Authorization": f"Bearer {settings.notion_token}", "Notion-Version": NOTION_VERSION}
+    with api_client(settings, client, base_url=settings.notion_base_url, headers=headers) as http:
+        try:
+            _export(_Notion(http, sleep), library, settings, state, report, user_id)
+        except ExportError as exc:
+            report.error = str(exc)
     return report
+
+
+def _export(notion: _Notion, library: Library, settings: Settings, state: ExportState, report: ExportReport,
+            user_id: int) -> None:
+    settle_in_flight(notion, settings, state)
+    known = state.all("snip:")
+    groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library, user_id))}
+    # Episodes with a page whose snips are all deleted: their blocks go too.
+    for key in state.all("episode:"):
+        episode_id = int(key.split(":", 1)[1])
+        if episode_id not in groups:
+            try:
+                episode = library.episode(episode_id)
+                groups[episode_id] = (library.podcast(episode.podcast_id), episode, [])
+            except LookupError:
+                continue
+    for episode_id in sorted(groups):
+        podcast, episode, snips = groups[episode_id]
+        page = state.get(f"episode:{episode_id}")
+        keys = {f"snip:{snip.id}" for snip in snips}
+        mine = {key: s for key, s in known.items()
+                if key in keys or (page is not None and _ids(s)[0] == page.remote_id)}
+        try:
+            _export_episode(notion, settings, state, report, podcast, episode, snips, mine)
+        except RequestError as exc:
+            if exc.status == 404 and page is not None:
+                # The page was deleted in Notion: forget it and what was on it, and start again.
+                state.forget(f"episode:{episode_id}")
+                for key, s in mine.items():
+                    if _ids(s)[0] == page.remote_id:
+                        state.forget(key)
+                fresh = {k: v for k, v in state.all("snip:").items() if k in mine}
+                _export_episode(notion, settings, state, report, podcast, episode, snips, fresh)
+            else:
+                raise

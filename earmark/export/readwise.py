@@ -45,9 +45,8 @@ from earmark.export import (
     state_target,
     timestamp_link,
 )
-from earmark.export._http import RequestError, request
+from earmark.export._http import RequestError, api_client, request
 from earmark.models import Episode, Podcast, Snip
-from earmark.net import service_client
 from earmark.store.library import OWNER_ID, Library
 
 log = logging.getLogger(__name__)
@@ -170,14 +169,9 @@ def export_readwise(
         raise ExportError("no Readwise token: set readwise_token in settings.toml (https://readwise.io/access_token)")
     state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
-    own = client is None
-    http = client or service_client(settings, base_url=settings.readwise_base_url.rstrip("/"))
-    http.headers.update({"Authorization": f"Token {settings.readwise_token}"})
-    try:
+    headers = {"Authorization": f"Token {settings.readwise_token}"}
+    with api_client(settings, client, base_url=settings.readwise_base_url, headers=headers) as http:
         _export(library, settings, state, report, http, sleep, user_id)
-    finally:
-        if own:
-            http.close()
     return report
 
 
