@@ -52,6 +52,30 @@ class PodcastStats:
         return max(0.0, self.media - self.listened)
 
 
+@dataclass(frozen=True, slots=True)
+class ListeningStats:
+    """Time listened and saved over ``days`` (None: all time), in all and per podcast."""
+
+    days: int | None
+    podcasts: list[PodcastStats]
+
+    @property
+    def listened(self) -> float:
+        return sum(p.listened for p in self.podcasts)
+
+    @property
+    def media(self) -> float:
+        return sum(p.media for p in self.podcasts)
+
+    @property
+    def saved(self) -> float:
+        return sum(p.saved for p in self.podcasts)
+
+    @property
+    def silence_saved(self) -> float:
+        return sum(p.silence_saved for p in self.podcasts)
+
+
 @dataclass(slots=True)
 class HistoryItem:
     episode_id: int
@@ -63,6 +87,10 @@ class HistoryItem:
     silence_saved: float
     last_at: datetime
     played: bool
+
+    @property
+    def saved(self) -> float:
+        return max(0.0, self.media - self.listened)
 
 
 _COLUMNS = ("speed", "skip_silence", "volume_boost", "skip_intro", "skip_outro", "auto_delete")
@@ -149,6 +177,10 @@ class Listening:
             PodcastStats(r["podcast_id"], r["title"], r["listened"], r["media"], r["silence_saved"], r["episodes"])
             for r in rows
         ]
+
+    def summary(self, days: int | None = None) -> ListeningStats:
+        """:meth:`stats` over the last ``days`` (None: all time), with the totals."""
+        return ListeningStats(days, self.stats(time.time() - days * 86400 if days else None))
 
     def history(self, limit: int = 50, offset: int = 0) -> tuple[list[HistoryItem], int]:
         """Episodes listened to, the latest first, with the total count."""

@@ -261,18 +261,19 @@ async def directory_artwork(request: Request):
     return await _respond(request, [source], request.query_params.get("title", "")[:100])
 
 
-# -- listening history and statistics (earmark/web/api/listening.py) -------------------------------
+# -- listening history and statistics (earmark/store/listening.py) ---------------------------------
 
 
 @router.get("/history", response_class=HTMLResponse)
 async def history_page(request: Request) -> HTMLResponse:
-    from earmark.web.api.listening import history_of, stats_of
+    from earmark.store.listening import Listening
 
-    library, user = _library(request), get_user_id(request)
+    listening = Listening(_library(request), get_user_id(request))
     number = _page_number(request)
-    history = history_of(library, user, 100, (number - 1) * 100)
+    offset = (number - 1) * 100
+    items, count = listening.history(100, offset)
     return _render(
         request, "history.html",
-        {"page": "history", "week": stats_of(library, user, 7), "total": stats_of(library, user, None),
-         "history": history, "number": number},
+        {"page": "history", "week": listening.summary(7), "total": listening.summary(None),
+         "items": items, "count": count, "offset": offset, "number": number},
     )

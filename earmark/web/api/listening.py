@@ -3,7 +3,6 @@ listening statistics and history. Also the auto-delete of a finished episode's d
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated
 
@@ -138,22 +137,19 @@ async def post_listening(body: ListeningIn, library: LibraryDep, user: UserIdDep
 
 
 def stats_of(library: Library, user: int, days: int | None) -> StatsOut:
-    since = time.time() - days * 86400 if days else None
-    rows = Listening(library, user).stats(since)
-    listened = sum(r.listened for r in rows)
-    media = sum(r.media for r in rows)
+    stats = Listening(library, user).summary(days)
     return StatsOut(
         days=days,
-        listened_seconds=listened,
-        media_seconds=media,
-        saved_seconds=sum(r.saved for r in rows),
-        silence_saved_seconds=sum(r.silence_saved for r in rows),
+        listened_seconds=stats.listened,
+        media_seconds=stats.media,
+        saved_seconds=stats.saved,
+        silence_saved_seconds=stats.silence_saved,
         podcasts=[
             PodcastStatsOut(
                 podcast_id=r.podcast_id, title=r.title, listened_seconds=r.listened, saved_seconds=r.saved,
                 silence_saved_seconds=r.silence_saved, episodes=r.episodes,
             )
-            for r in rows
+            for r in stats.podcasts
         ],
     )
 
@@ -172,7 +168,7 @@ def history_of(library: Library, user: int, limit: int, offset: int) -> HistoryO
         items=[
             HistoryItemOut(
                 episode_id=i.episode_id, podcast_id=i.podcast_id, title=i.title, podcast_title=i.podcast_title,
-                listened_seconds=i.listened, saved_seconds=max(0.0, i.media - i.listened),
+                listened_seconds=i.listened, saved_seconds=i.saved,
                 last_listened_at=i.last_at, played=i.played,
             )
             for i in items
