@@ -176,9 +176,9 @@ def test_snip_page_unknown_and_lists_link(client, lib, show):
         response = client.get(path)
         assert response.status_code == 404 and "Not found" in response.text, path
     assert client.get("/snips/abc").status_code == 422
-    # The Snips page and the episode page render their lists with pages.js's SnipList, which links
+    # The Snips page and the episode page render their lists with snips.js's SnipList, which links
     # each snip's title to its page.
-    js = client.get("/static/pages.js").text
+    js = client.get("/static/snips.js").text
     assert "a.href = `/snips/${snip.id}`" in js and "snip: snipPage" in js
     assert 'id="all-snips"' in client.get("/snips").text
     assert 'id="episode-snips"' in client.get(f"/episodes/{show['g1']}").text

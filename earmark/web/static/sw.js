@@ -12,7 +12,7 @@
  */
 "use strict";
 
-const VERSION = "v2";
+const VERSION = "v3";
 const SHELL = "earmark-shell-" + VERSION; // the app's code and the offline page: nothing of a user's
 const RUNTIME = "earmark-runtime"; // pages, API answers and artwork seen since (kept across versions)
 const AUDIO = "earmark-audio"; // episodes saved for offline: only pwa.js adds or removes them
@@ -21,7 +21,8 @@ const STATE = "earmark-state"; // whose data RUNTIME and AUDIO hold
 const OWNER_KEY = "/__earmark/user"; // its entry in STATE: a user id, "" (emptied: nobody's yet)
 
 const SHELL_FILES = [
-  "/static/app.css", "/static/player.js", "/static/pages.js", "/static/discover.js", "/static/uploads.js",
+  "/static/app.css", "/static/player.js", "/static/dom.js", "/static/snips.js", "/static/transcript.js",
+  "/static/pages.js", "/static/discover.js", "/static/uploads.js",
   "/static/pwa.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline",
 ];
 const AUDIO_PATH = /^\/api\/v1\/episodes\/\d+\/audio$/;
