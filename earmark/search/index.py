@@ -1,7 +1,7 @@
 """Writing the search index. Feed metadata (titles, show notes, chapters), AI summaries and snips
-are kept current by triggers in the schema; transcripts are indexed per episode by the pipeline's "index" stage
-(segments into FTS, embedded windows into search_windows); ``reindex_all`` rebuilds everything.
-Adding a document kind (summaries, snips) is one more ``add_docs`` call with its kind."""
+are kept current by triggers in the schema, and defined once in search/documents.py; transcripts
+are indexed per episode by the pipeline's "index" stage (segments into FTS, embedded windows into
+search_windows); ``reindex_all`` rebuilds everything."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from earmark.models import Segment
+from earmark.search.documents import DOCUMENTS, insert
 from earmark.search.embed import TextEmbedder, Window, build_windows, embed_windows
 from earmark.search.keyword import clean_text
 from earmark.store.library import Library
@@ -64,39 +65,6 @@ def write_episode_index(conn: sqlite3.Connection, episode_id: int, index: Episod
         )
 
 
-_METADATA = """
-INSERT INTO search_docs (kind, podcast_id, text) SELECT 'podcast', id, title FROM podcasts WHERE title != '';
-INSERT INTO search_docs (kind, podcast_id, text) SELECT 'podcast_notes', id, description FROM podcasts WHERE description != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, text) SELECT 'title', podcast_id, id, title FROM episodes WHERE title != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, text) SELECT 'notes', podcast_id, id, description FROM episodes WHERE description != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
-    SELECT 'chapter', e.podcast_id, e.id, json_extract(j.value, '$.start'), json_extract(j.value, '$.title')
-    FROM episodes e, json_each(CASE WHEN json_valid(e.chapters) THEN e.chapters ELSE '[]' END) AS j
-    WHERE coalesce(json_extract(j.value, '$.title'), '') != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
-    SELECT 'summary', e.podcast_id, e.id, 0, j.value
-    FROM summaries s JOIN episodes e ON e.id = s.episode_id,
-         json_each(CASE WHEN json_valid(s.paragraphs) THEN s.paragraphs ELSE '[]' END) AS j
-    WHERE j.type = 'text' AND trim(j.value) != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, start, text)
-    SELECT 'summary', e.podcast_id, e.id, 0, j.value
-    FROM summaries s JOIN episodes e ON e.id = s.episode_id,
-         json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
-    WHERE j.type = 'text' AND trim(j.value) != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
-    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.title
-    FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.title) != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
-    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, j.value
-    FROM snips s JOIN episodes e ON e.id = s.episode_id,
-         json_each(CASE WHEN json_valid(s.takeaways) THEN s.takeaways ELSE '[]' END) AS j
-    WHERE j.type = 'text' AND trim(j.value) != '';
-INSERT INTO search_docs (kind, podcast_id, episode_id, ref, start, text)
-    SELECT 'snip', e.podcast_id, e.id, s.id, s.start, s.note
-    FROM snips s JOIN episodes e ON e.id = s.episode_id WHERE trim(s.note) != ''
-"""
-
-
 def reindex_all(
     library: Library, embedder: TextEmbedder | None, *, progress: Callable[[int, int], None] | None = None
 ) -> int:
@@ -105,8 +73,8 @@ def reindex_all(
     with library.transaction() as conn:
         conn.execute("DELETE FROM search_docs")
         conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")  # drop anything stale
-        for statement in _METADATA.split(";"):
-            conn.execute(statement)
+        for source in DOCUMENTS:  # feed metadata, summaries, snips (search/documents.py)
+            conn.execute(insert(source))
     episodes = [
         row[0] for row in library.conn.execute("SELECT episode_id FROM transcripts WHERE complete = 1 ORDER BY episode_id")
     ]
