@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from earmark.errors import EarmarkError
@@ -83,6 +83,27 @@ def by_episode(library: Library, snips: list[Snip]) -> Iterator[tuple[Podcast, E
         if episode.podcast_id not in podcasts:
             podcasts[episode.podcast_id] = library.podcast(episode.podcast_id)
         yield podcasts[episode.podcast_id], episode, sorted(groups[episode_id], key=lambda s: (s.start, s.id or 0))
+
+
+Group = tuple[Podcast, Episode, list[Snip]]
+
+
+def exported_groups(library: Library, state: ExportState, user_id: int,
+                    on_missing: Callable[[str], object] = lambda key: None) -> dict[int, Group]:
+    """``user_id``'s snips by episode (:func:`by_episode`), plus, with no snips, every episode
+    exported before whose snips are all gone, so its page or block is emptied. ``on_missing(key)``
+    for such an episode that is no longer in the library."""
+    groups = {episode.id: (podcast, episode, snips)
+              for podcast, episode, snips in by_episode(library, all_snips(library, user_id))}
+    for key in state.all("episode:"):
+        episode_id = int(key.split(":", 1)[1])
+        if episode_id not in groups:
+            try:
+                episode = library.episode(episode_id)
+                groups[episode_id] = (library.podcast(episode.podcast_id), episode, [])
+            except LookupError:
+                on_missing(key)
+    return groups
 
 
 def timestamp_link(base_url: str, snip: Snip) -> str:

@@ -37,16 +37,15 @@ from earmark.export import (
     ExportError,
     ExportReport,
     ExportState,
-    all_snips,
-    by_episode,
     content_hash,
     episode_url,
+    exported_groups,
     state_target,
     timestamp_link,
 )
 from earmark.models import Episode, Podcast, Snip
-from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
+from earmark.transcripts.timecode import format_clock
 
 TARGET = "markdown"
 BEGIN = re.compile(r"<!-- earmark:begin(?: episode=(\d+))? -->")
@@ -232,17 +231,9 @@ def export_markdown(library: Library, settings: Settings, directory: Path | str,
     directory.mkdir(parents=True, exist_ok=True)
     state = ExportState(library, state_target(TARGET, user_id))
     report = ExportReport(TARGET)
-    snips = all_snips(library, user_id)
-    groups = {episode.id: (podcast, episode, items) for podcast, episode, items in by_episode(library, snips)}
-    # Episodes exported before whose snips are all gone: their blocks are emptied.
-    for key in state.all("episode:"):
-        episode_id = int(key.split(":", 1)[1])
-        if episode_id not in groups:
-            try:
-                episode = library.episode(episode_id)
-                groups[episode_id] = (library.podcast(episode.podcast_id), episode, [])
-            except LookupError:
-                state.forget(key)  # the episode itself is gone; its file stays the user's
+    # Episodes exported before whose snips are all gone get their blocks emptied; one no longer in
+    # the library is forgotten (its file stays the user's).
+    groups = exported_groups(library, state, user_id, on_missing=state.forget)
     known_snips = state.all("snip:")
     for episode_id in sorted(groups):
         podcast, episode, items = groups[episode_id]

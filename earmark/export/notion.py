@@ -43,17 +43,16 @@ from earmark.export import (
     ExportError,
     ExportReport,
     ExportState,
-    all_snips,
-    by_episode,
     content_hash,
     episode_url,
+    exported_groups,
     state_target,
     timestamp_link,
 )
 from earmark.export._http import RequestError, api_client, request
 from earmark.models import Episode, Podcast, Snip
-from earmark.transcripts.timecode import format_clock
 from earmark.store.library import OWNER_ID, Library
+from earmark.transcripts.timecode import format_clock
 
 TARGET = "notion"
 NOTION_VERSION = "2022-06-28"
@@ -393,16 +392,7 @@ def _export(notion: _Notion, library: Library, settings: Settings, state: Export
             user_id: int) -> None:
     settle_in_flight(notion, settings, state)
     known = state.all("snip:")
-    groups = {episode.id: (podcast, episode, snips) for podcast, episode, snips in by_episode(library, all_snips(library, user_id))}
-    # Episodes with a page whose snips are all deleted: their blocks go too.
-    for key in state.all("episode:"):
-        episode_id = int(key.split(":", 1)[1])
-        if episode_id not in groups:
-            try:
-                episode = library.episode(episode_id)
-                groups[episode_id] = (library.podcast(episode.podcast_id), episode, [])
-            except LookupError:
-                continue
+    groups = exported_groups(library, state, user_id)  # episodes whose snips are all deleted: their blocks go too
     for episode_id in sorted(groups):
         podcast, episode, snips = groups[episode_id]
         page = state.get(f"episode:{episode_id}")
