@@ -109,6 +109,20 @@ class JobStore:
         sql = "SELECT episode_id, state, progress FROM jobs WHERE episode_id IN ({ids}) ORDER BY id"
         return {row[0]: (row[1], row[2]) for row in rows_in(self.library.conn, sql, episode_ids)}
 
+    def stage_speeds(self, name: str, *, limit: int = 100) -> list[tuple[str | None, str | None, float]]:
+        """The newest finished runs of stage ``name`` (at most ``limit``, newest first), each as
+        (engine, model, seconds per minute of the episode's audio). Runs that only passed a
+        publisher's transcript through, and episodes of unknown length, are left out."""
+        rows = self.library.conn.execute(
+            "SELECT s.engine, s.model, (s.finished_at - s.started_at) * 60.0 / e.duration"
+            " FROM job_stages s"
+            " JOIN jobs j ON j.id = s.job_id JOIN episodes e ON e.id = j.episode_id"
+            " WHERE s.name = ? AND s.state = 'done' AND s.finished_at >= s.started_at AND e.duration > 0"
+            " AND s.engine IS NOT 'publisher' ORDER BY s.finished_at DESC LIMIT ?",
+            (name, limit),
+        ).fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def cancel_requested(self, job_id: int) -> bool:
         row = self.library.conn.execute("SELECT cancel_requested, state FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return row is None or bool(row["cancel_requested"]) or row["state"] == CANCELLED

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from earmark.errors import NotFound
-from earmark.models import Episode
+from earmark.jobs.eta import Estimator, describe as time_left
+from earmark.models import RUNNING, Episode
 from earmark.share.text import share_text
 from earmark.store.jobs import JobStore
 from earmark.store.library import Library
@@ -55,6 +56,7 @@ def day(value: datetime | None) -> str:
 
 templates.env.filters["clock"] = format_clock
 templates.env.filters["day"] = day
+templates.env.filters["left"] = time_left  # "about 7 min left" (pages.js writes the same)
 templates.env.globals["podcast_art"] = podcast_artwork_url  # artwork only from this server, never the feed's host
 templates.env.globals["episode_art"] = episode_artwork_url
 
@@ -92,11 +94,16 @@ def _page_number(request: Request) -> int:
 
 
 def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
-    """Each episode's latest job (state, progress) and whether it has a complete transcript."""
-    jobs = JobStore(library).latest(ids)
+    """Each episode's latest job (state, progress, seconds left while running) and whether it has a
+    complete transcript."""
+    store = JobStore(library)
+    jobs = store.latest(ids)
     transcribed = TranscriptStore(library).complete_ids(ids)
+    eta = Estimator(library)  # the time left of the few running ones (speeds read once)
+    left = {i: eta.job(store.list(episode_id=i, limit=1)[0]).seconds
+            for i in ids if i in jobs and jobs[i][0] == RUNNING and i not in transcribed}
     return {i: {"job": jobs[i][0] if i in jobs else None, "progress": jobs[i][1] if i in jobs else 0.0,
-                "transcript": i in transcribed} for i in ids}
+                "eta": left.get(i), "transcript": i in transcribed} for i in ids}
 
 
 def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
@@ -157,6 +164,7 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
             "notes": show_notes_html(episode.description_html, episode.description),
             "playback": get_playback(request).state(episode_id),
             "job": jobs[0] if jobs else None,
+            "eta": Estimator(library).job(jobs[0]) if jobs else None,
             "transcript": info if info is not None and info.complete else None,
             "summary": understanding.summary(episode_id),
             "chapters": chapters[0] if chapters else None,

@@ -171,6 +171,9 @@ class StageOut(_Out):
     error: str | None = None
     engine: str | None = None
     model: str | None = None
+    eta_seconds: float | None = Field(
+        None, ge=0, description="seconds this stage has left, from its measured speed on this machine (while its job"
+                                " runs; null when done or unknown)")
 
 
 class EpisodeSummaryOut(_Out):
@@ -288,6 +291,9 @@ class JobOut(_Out):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    eta_seconds: float | None = Field(
+        None, ge=0, description="seconds the job has left, from each stage's measured speed on this machine (null"
+                                " unless running, or when the episode's length is unknown)")
     stages: list[StageOut] = []
 
 

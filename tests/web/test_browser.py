@@ -250,3 +250,43 @@ def test_snip_then_find_it_and_search(live, server, browser):
     page.wait_for_selector(".line.current[data-i='2']")
     assert errors == []
     context.close()
+
+
+def test_the_time_left_follows_a_running_job(tmp_path, monkeypatch, browser):
+    """pages.js keeps "about N min left" current: the episode page (its 1 s poll) and the queue
+    page (3 s) rewrite it as the running stage moves. No workers: the test moves the job itself."""
+    from earmark.models import Episode, ParsedFeed, Podcast
+    from earmark.store.jobs import JobStore
+
+    monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
+    app = create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False))
+    lib = app.state.library
+    podcast, _ = lib.add_podcast("http://127.0.0.1:1/eta.rss")
+    lib.save_feed(podcast.id, ParsedFeed(Podcast(url=podcast.url, title="S"), [Episode(guid="a", title="A", duration=3600)]),
+                  url=podcast.url, etag=None, last_modified=None, content_hash=None)
+    [episode] = lib.episodes(podcast.id)
+    store = JobStore(lib)
+    job = store.enqueue(episode.id, priority=10)
+    store.claim(job.id)
+    store.start_stage(job.id, "download")
+    store.report(job.id, "download", 0.0, 0.0)
+    with serving(app) as url:
+        httpx.put(f"{url}/api/v1/queue", json={"episode_ids": [episode.id]})
+        page = browser.new_context(bypass_csp=True).new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{url}/episodes/{episode.id}")
+        first = page.locator(".processing-eta").inner_text()
+        assert first == "about 1 h 11 min left"  # 1 h of audio at the built-in figures: nothing measured yet
+        store.finish_stage(job.id, "download")
+        for name in ("transcript", "speakers", "names", "index", "chapters", "summary"):
+            store.finish_stage(job.id, name)
+        store.start_stage(job.id, "highlights")
+        store.report(job.id, "highlights", 50.0, 95.0)
+        page.wait_for_function("document.querySelector('.processing-eta').textContent === 'about 1 min left'")
+        assert "running · about 1 min left" in page.locator(".stage[data-stage='highlights']").inner_text()
+        page.click("a[href='/queue']")
+        tag = page.locator("[data-processing]")
+        assert tag.inner_text() == "processing 95% · about 1 min left"
+        store.report(job.id, "highlights", 90.0, 99.0)
+        page.wait_for_function("document.querySelector('[data-processing]').textContent"
+                               " === 'processing 99% · less than a minute left'")

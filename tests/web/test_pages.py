@@ -87,6 +87,27 @@ def test_queue_page(client, show):
     assert re.findall(r'class="episode-link" href="/episodes/\d+">([^<]+)</a>', html) == ["Episode 2", "Episode 1"]
 
 
+def test_processing_shows_the_time_left(client, lib, show):
+    """A running job's time left (jobs/eta.py) on the episode, queue and podcast pages."""
+    from earmark.store.jobs import JobStore
+
+    store = JobStore(lib)
+    job = store.enqueue(show["g1"], priority=10)
+    store.claim(job.id)
+    store.start_stage(job.id, "download")
+    store.finish_stage(job.id, "download")
+    store.start_stage(job.id, "transcript")
+    store.report(job.id, "transcript", 50.0, 40.0)
+    client.put("/api/v1/queue", json={"episode_ids": [show["g1"], show["g2"]]})
+
+    episode = client.get(f"/episodes/{show['g1']}").text
+    assert re.search(r'<p class="processing-eta muted">about \d+ min left</p>', episode)
+    assert re.search(r'running · (about \d+ min|less than a minute) left</span>', episode)
+    for page in ("/queue", f"/podcasts/{show['podcast']}"):
+        tags = re.findall(r"processing (\d+)% · (about \d+ min left)", client.get(page).text)
+        assert [percent for percent, _ in tags] == ["40"], page  # the running one only
+
+
 def test_unknown_pages(client):
     for path in ("/podcasts/999", "/episodes/999"):
         response = client.get(path)

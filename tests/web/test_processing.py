@@ -106,3 +106,28 @@ def test_served_app_runs_the_workers(settings, server):
 
 def test_plain_app_runs_no_workers(client, app):
     assert app.state.workers is None
+
+
+def test_a_running_job_reports_the_time_it_has_left(client, lib, show):
+    """eta_seconds: null while queued; while running, the job's and each unfinished stage's
+    seconds left (built-in figures here: nothing has run on this machine yet)."""
+    from earmark.jobs.eta import DEFAULTS
+    from earmark.store.jobs import JobStore
+
+    job = client.post(f"/api/v1/episodes/{show['g1']}/process").json()
+    assert job["eta_seconds"] is None and {s["eta_seconds"] for s in job["stages"]} == {None}
+    store = JobStore(lib)
+    store.claim(job["id"])
+    store.start_stage(job["id"], "download")
+    store.finish_stage(job["id"], "download")
+    store.start_stage(job["id"], "transcript")
+    store.report(job["id"], "transcript", 50.0, 40.0)
+
+    [running] = client.get(f"/api/v1/jobs?episode_id={show['g1']}").json()
+    stages = {s["name"]: s["eta_seconds"] for s in running["stages"]}
+    minutes = 601 / 60  # the episode's length
+    assert stages["download"] is None
+    assert stages["transcript"] == pytest.approx(DEFAULTS["transcript"].per_minute * minutes / 2, abs=0.1)
+    assert running["eta_seconds"] == pytest.approx(sum(v for v in stages.values() if v), abs=0.5)
+    detail = client.get(f"/api/v1/episodes/{show['g1']}").json()
+    assert [s["eta_seconds"] for s in detail["stages"]] == list(stages.values())

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from earmark.errors import NotFound
-from earmark.models import PRIORITY_USER, Job
+from earmark.jobs.eta import Estimator
+from earmark.models import PRIORITY_USER, RUNNING, Job
 from earmark.store.jobs import JobStore
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
@@ -26,14 +27,21 @@ _TEXT_FORMATS = {
 }
 
 
-def job_out(job: Job) -> JobOut:
-    return JobOut.model_validate(job)
+def job_out(job: Job, eta: Estimator | None = None) -> JobOut:
+    """The job as the API gives it, with the time it has left when ``eta`` is given and it runs."""
+    out = JobOut.model_validate(job)
+    if eta is not None and job.state == RUNNING:
+        left = eta.job(job)
+        out.eta_seconds = left.seconds
+        for stage in out.stages:
+            stage.eta_seconds = left.stages.get(stage.name)
+    return out
 
 
 def episode_stages(library: Library, episode_id: int) -> list[StageOut]:
     """The stages of the episode's latest job (live jobs first), or none when never processed."""
     jobs = JobStore(library).list(episode_id=episode_id, limit=1)
-    return [StageOut.model_validate(s) for s in jobs[0].stages] if jobs else []
+    return job_out(jobs[0], Estimator(library)).stages if jobs else []
 
 
 @router.get(
@@ -98,7 +106,9 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobOut]:
     """Live jobs first, in the order they will run, then finished ones, newest first; each with
-    the state and progress (0–100) of its stages."""
+    the state and progress (0–100) of its stages, and while it runs the seconds it has left
+    (``eta_seconds``, the job's and each stage's) from the speed measured on this machine."""
     if episode_id is not None:
         library.episode(episode_id)
-    return [job_out(j) for j in JobStore(library).list(episode_id=episode_id, limit=limit)]
+    eta = Estimator(library)  # the measured speeds are read once, and only if a job runs
+    return [job_out(j, eta) for j in JobStore(library).list(episode_id=episode_id, limit=limit)]

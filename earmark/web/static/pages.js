@@ -53,10 +53,49 @@
     });
   }
 
+  /** "about 7 min left" from a job's eta_seconds (jobs/eta.py's describe); "" when unknown. */
+  function timeLeft(seconds) {
+    if (seconds === null || seconds === undefined) return "";
+    if (seconds < 60) return "less than a minute left";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return `about ${minutes} min left`;
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return m ? `about ${h} h ${m} min left` : `about ${h} h left`;
+  }
+
   // -- queue -----------------------------------------------------------------------------------
+
+  /** The "processing N% · about M min left" tags of the rows, kept current while any shows. */
+  function queueProgress(list) {
+    let timer = null;
+    async function poll() {
+      const tags = new Map([...list.querySelectorAll("[data-processing]")]
+        .map((tag) => [Number(tag.closest("[data-episode-id]").dataset.episodeId), tag]));
+      if (!tags.size) return;
+      const result = await api("GET", "/jobs?limit=50"); // live jobs come first
+      if (result.ok) {
+        const latest = new Map();
+        for (const j of result.data) if (!latest.has(j.episode_id)) latest.set(j.episode_id, j);
+        for (const [id, tag] of tags) {
+          const job = latest.get(id);
+          if (!job || !["queued", "running"].includes(job.state)) {
+            tag.textContent = job && job.state === "done" ? "processed" : "processing stopped";
+            tag.removeAttribute("data-processing");
+            continue;
+          }
+          const left = timeLeft(job.eta_seconds);
+          tag.textContent = `processing ${Math.round(job.progress)}%` + (left ? " · " + left : "");
+        }
+      }
+      timer = setTimeout(poll, 3000);
+    }
+    timer = setTimeout(poll, 3000);
+    return () => clearTimeout(timer);
+  }
 
   function queuePage(main) {
     const list = main.querySelector("#queue-list");
+    const stopProgress = queueProgress(list);
     list.addEventListener("click", async (e) => {
       const button = e.target.closest("[data-move],[data-remove]");
       if (!button) return;
@@ -74,6 +113,7 @@
       window.Earmark.refreshQueueCount();
       await navigate("/queue", { replace: true });
     });
+    return stopProgress;
   }
 
   // -- search ----------------------------------------------------------------------------------
@@ -134,10 +174,19 @@
       bar.value = s.progress || 0;
       const state = document.createElement("span");
       state.className = "stage-state";
-      state.textContent = s.state + (s.error ? ": " + s.error : "");
+      const left = s.state === "running" ? timeLeft(s.eta_seconds) : "";
+      state.textContent = s.state + (s.error ? ": " + s.error : "") + (left ? " · " + left : "");
       row.append(name, bar, state);
       return row;
     });
+    const left = job.state === "running" ? timeLeft(job.eta_seconds) : "";
+    if (left) {
+      // The whole job's time left, from the speed measured on this machine (as episode.html renders it).
+      const p = document.createElement("p");
+      p.className = "processing-eta muted";
+      p.textContent = left;
+      rows.unshift(p);
+    }
     if (job.state === "done") {
       // Fully processed: one line, the stages inside it (as episode.html renders it).
       const details = document.createElement("details");
