@@ -10,6 +10,7 @@ from pathlib import Path
 from earmark.ai.asr import ASREngine
 from earmark.errors import AudioError
 from earmark.models import Segment
+from earmark.transcripts.timecode import format_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +51,6 @@ def _states_length(path: Path, formats: set[str]) -> bool:
         f.seek(skip)
         frame = f.read(4096)
     return any(mark in frame for mark in (b"Xing", b"Info", b"VBRI"))
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
 
 
 TAIL_FRAMES = 3000  # decoded at most looking for the end (seeks land up to a page early: Ogg pages last seconds)
@@ -120,9 +116,9 @@ def probe_audio(path: Path) -> AudioInfo:
             if duration > 2.0 and _states_length(path, set((container.format.name or "").split(","))):
                 heard = _decodes_at(container, stream, TRUNCATED_AT * duration)
                 if heard is None or (heard is not True and heard < (TRUNCATED_AT - 0.05) * duration):
-                    where = f"at about {_clock(heard)}" if heard else f"before {_clock(TRUNCATED_AT * duration)}"
+                    where = f"at about {format_clock(heard)}" if heard else f"before {format_clock(TRUNCATED_AT * duration)}"
                     raise AudioError(
-                        f"{path.name}: the audio file is truncated: it stops {where} of the {_clock(duration)} it"
+                        f"{path.name}: the audio file is truncated: it stops {where} of the {format_clock(duration)} it"
                         " states (an interrupted upload, or a damaged file); to fetch it anew: earmark download EPISODE --delete"
                     )
     except AudioError:

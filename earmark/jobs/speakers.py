@@ -21,15 +21,8 @@ class SpeakersResult:
 
 
 def default_diarizer(name: str = "auto") -> Diarizer:
-    """``auto``: resemblyzer's d-vectors when torch and resemblyzer are installed, else the no-torch MFCC one."""
-    if name == "auto":
-        try:
-            import resemblyzer  # noqa: F401
-        except Exception:
-            name = "mfcc"
-        else:
-            name = "resemblyzer"
-    return get_diarizer(name)
+    """``auto`` is resemblyzer's d-vectors (a declared dependency: the one voice embedder shipped)."""
+    return get_diarizer("resemblyzer" if name == "auto" else name)
 
 
 def label_speakers(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, clock, numbered, structured
+from earmark.ai.tasks.common import Context, numbered, structured
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed as Embedder
 from earmark.ai.tasks.topics import topic_changes
@@ -21,6 +21,7 @@ from earmark.config import Settings
 from earmark.errors import ChaptersError, LLMError
 from earmark.models import Chapter, ChapterMark, Episode, EpisodeChapters, Segment, Transcript
 from earmark.transcripts.sentences import sentence_units
+from earmark.transcripts.timecode import format_clock
 
 # -- publisher chapters ------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ def _fallback_title(reading: Reading, sentences: Sequence[Segment]) -> str:
     counts = Counter(w for s in sentences[reading.first:reading.last + 1] for w in words(s.text)
                      if w not in STOPWORDS and len(w) > 3)
     top = [w for w, _ in counts.most_common(3)]
-    return " ".join(top).capitalize() if top else f"Part at {clock(reading.start)}"
+    return " ".join(top).capitalize() if top else f"Part at {format_clock(reading.start)}"
 
 
 def generate_chapters(
@@ -202,7 +203,7 @@ def generate_chapters(
         reading = next(r for r in readings if r.first == first)
         chapter_title = reading.title or _fallback_title(reading, sentences)
         if marks and chapter_title.lower() == marks[-1].title.lower():
-            ctx.drop("chapters", f"{clock(reading.start)} {chapter_title}", "same title as the chapter before: merged")
+            ctx.drop("chapters", f"{format_clock(reading.start)} {chapter_title}", "same title as the chapter before: merged")
             continue  # the model sees no new topic here
         marks.append(ChapterMark(round(sentences[first].start, 2), chapter_title, None, generated=True, origin="llm"))
     for k, mark in enumerate(marks):

@@ -29,6 +29,8 @@ class LLMOutputError(LLMError):
 
 
 def clock(seconds: float) -> str:
+    """The prompts' time notation, "05:04" / "1:02:03" (the system prompt's [mm:ss]); what people
+    read uses transcripts.timecode.format_clock."""
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
