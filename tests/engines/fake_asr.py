@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from earmark.ai.gate import COMPUTE
 from earmark.ai.asr import register_asr
 from earmark.config import Settings
 from earmark.models import Segment, Word
@@ -63,7 +64,8 @@ class FakeASR:
             # Whole segments belong to the window their start falls in, as with a real chunked run.
             if offset <= segment.start < end:
                 if self.delay:
-                    time.sleep(self.delay)
+                    with COMPUTE.held():  # a step of work at the gate, as the real engine's windows
+                        time.sleep(self.delay)
                 if progress:
                     progress(segment.end)
                 yield segment

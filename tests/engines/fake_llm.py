@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from earmark.ai.gate import COMPUTE
 from earmark.ai.llm import Completion, Message, register_llm
 from earmark.config import Settings
 from earmark.errors import LLMError
@@ -108,7 +109,8 @@ class FakeLLM:
                 f"fake llm: prompt is {len(prompt_words)} tokens, context is {self.context}"
             )
         if self.delay:
-            time.sleep(self.delay)
+            with COMPUTE.held():  # one call at the gate, as the real engine
+                time.sleep(self.delay)
         answer: Answer | None = self.answers.popleft() if self.answers else self.default
         if isinstance(answer, BaseException):
             raise answer

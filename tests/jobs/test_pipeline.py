@@ -314,3 +314,39 @@ def test_the_duration_comes_from_the_decoded_audio(fake_settings, fake_library, 
     assert fake_library.episode(ids["e1"]).duration == pytest.approx(SECONDS, abs=0.01)
     with pytest.raises(ValueError, match="past the end of the episode"):
         create_snip(fake_library, fake_settings, ids["e1"], 10_000_000)
+
+
+def test_a_users_episode_does_not_wait_behind_a_background_episode(fake_settings, fake_library, server):
+    """Two workers and one compute gate: the user's episode (a publisher transcript, so only the
+    model's work) is done while the background episode is still being transcribed."""
+    server.add("/bg.wav", wav_bytes(), content_type="audio/wav")
+    server.add("/mine.wav", wav_bytes(), content_type="audio/wav")
+    server.add("/mine.vtt", (TRANSCRIPTS / VOICE_VTT).read_bytes(), content_type="text/vtt")
+    ids = subscribe_feed(fake_library, fake_settings, server, [
+        {"guid": "bg", "title": "Background", "audio": "/bg.wav"},
+        {"guid": "mine", "title": "Mine", "audio": "/mine.wav", "transcripts": [("/mine.vtt", "text/vtt")]},
+    ])
+    fake_asr.DEFAULTS["delay"] = 0.25  # 20 segments: 5 s of transcription, a quarter second at a time
+    pipeline = Pipeline(fake_library, fake_settings)
+    store = JobStore(fake_library)
+    background = pipeline.enqueue(ids["bg"], priority=PRIORITY_BACKGROUND).id
+    workers = Workers(fake_settings, poll=0.05)  # the default: two jobs at once
+    workers.start()
+    try:
+        deadline = time.monotonic() + 20
+        while store.get(background).stage != "transcript" or not fake_asr.HISTORY:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        mine = pipeline.enqueue(ids["mine"]).id
+        workers.wake()
+        while store.get(mine).state != "done":
+            assert time.monotonic() < deadline, store.get(mine)
+            time.sleep(0.02)
+        assert store.get(background).state == "running" and store.get(background).stage == "transcript"
+        while store.get(background).state != "done":
+            assert time.monotonic() < deadline, store.get(background)
+            time.sleep(0.05)
+    finally:
+        workers.stop(timeout=10)
+    assert TranscriptStore(fake_library).info(ids["mine"]).source == "publisher"
+    assert len(TranscriptStore(fake_library).get(ids["bg"]).segments) == 20

