@@ -5,14 +5,13 @@ episodes of an uploads podcast ("My uploads", or one you name), already "downloa
 One path for all three: the bytes are streamed into a temp file under ``downloads_dir/.uploads``
 (stopped at ``max_upload_bytes``), checked by decoding with PyAV (not by the name: a text file
 called .mp3 is refused, and so is a truncated one), their tags read with mutagen (title, date,
-artist, comment, chapters, embedded cover), and then the row is inserted and the file renamed into
+artist, comment, chapters, embedded cover: earmark/audio_tags.py), and then the row is inserted and the file renamed into
 ``downloads_dir/<podcast id>/`` in one step (earmark/store/uploads.py). Anything interrupted
 leaves only its temp file, which is deleted at once, or by ``clean_temp`` when a server starts.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import os
@@ -21,13 +20,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from earmark.audio_tags import Tags, parse_date, read_tags  # noqa: F401 (parse_date: imported from here)
 from earmark.config import Settings
 from earmark.errors import AudioError, EarmarkError
-from earmark.models import Chapter, Episode, Podcast
+from earmark.models import Episode, Podcast
 from earmark.store.library import OWNER_ID, Library
 from earmark.store.uploads import UploadStore
 
@@ -63,18 +63,6 @@ class AudioCheck:
     codec: str
     mime: str
     extension: str
-
-
-@dataclass(slots=True)
-class Tags:
-    title: str | None = None
-    artist: str | None = None
-    album: str | None = None
-    comment: str | None = None
-    date: datetime | None = None
-    cover: bytes | None = None
-    cover_type: str | None = None
-    chapters: list[Chapter] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,85 +178,7 @@ def check_audio(path: Path, filename: str) -> AudioCheck:
     return AudioCheck(info.duration, info.codec, mime, extension)
 
 
-# -- tags ----------------------------------------------------------------------------------------
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
-
-
-def parse_date(text: str | None) -> datetime | None:
-    """An ID3/MP4/Vorbis date ("2023", "2023-05-01", "2023-05-01T10:00:00Z") in UTC."""
-    match = _DATE.match((text or "").strip())
-    if not match:
-        return None
-    y, mo, d, h, mi, s = (int(v) if v else None for v in match.groups())
-    try:
-        return datetime(y, mo or 1, d or 1, h or 0, mi or 0, s or 0, tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _first(value) -> str | None:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def read_tags(path: Path) -> Tags:
-    """Title, artist, album, comment, date, embedded cover and chapters, from ID3 (MP3, WAV), MP4
-    atoms or Vorbis comments (Ogg, Opus, FLAC). A file without tags gives empty Tags."""
-    import mutagen
-
-    from earmark.ai.tasks.chapters import chapters_from_audio
-
-    tags = Tags()
-    try:
-        audio = mutagen.File(path)
-    except Exception:  # mutagen raises many kinds on odd files; tags are a nicety
-        audio = None
-    if audio is not None and audio.tags is not None:
-        t = audio.tags
-        kind = type(t).__name__
-        try:
-            if kind == "ID3" or hasattr(t, "getall"):
-                tags.title = _first(t.get("TIT2") and t["TIT2"].text)
-                tags.artist = _first(t.get("TPE1") and t["TPE1"].text)
-                tags.album = _first(t.get("TALB") and t["TALB"].text)
-                date = t.get("TDRC") or t.get("TDRL") or t.get("TYER")
-                tags.date = parse_date(_first(date.text) if date else None)
-                comments = t.getall("COMM")
-                tags.comment = _first(comments[0].text) if comments else None
-                pictures = t.getall("APIC")
-                front = [p for p in pictures if p.type == 3] or pictures
-                if front:
-                    tags.cover, tags.cover_type = bytes(front[0].data), front[0].mime or None
-            elif kind == "MP4Tags":
-                tags.title, tags.artist = _first(t.get("©nam")), _first(t.get("©ART"))
-                tags.album, tags.date = _first(t.get("©alb")), parse_date(_first(t.get("©day")))
-                tags.comment = _first(t.get("desc")) or _first(t.get("©cmt"))
-                covers = t.get("covr") or []
-                if covers:
-                    from mutagen.mp4 import MP4Cover
-
-                    tags.cover = bytes(covers[0])
-                    tags.cover_type = "image/png" if covers[0].imageformat == MP4Cover.FORMAT_PNG else "image/jpeg"
-            else:  # Vorbis comments: keys are case-insensitive
-                get = lambda key: _first(t.get(key))  # noqa: E731
-                tags.title, tags.artist, tags.album = get("title"), get("artist"), get("album")
-                tags.date = parse_date(get("date"))
-                tags.comment = get("description") or get("comment")
-                pictures = list(getattr(audio, "pictures", []) or [])
-                if not pictures and t.get("metadata_block_picture"):
-                    from mutagen.flac import Picture
-
-                    pictures = [Picture(base64.b64decode(v)) for v in t["metadata_block_picture"]]
-                front = [p for p in pictures if p.type == 3] or pictures
-                if front:
-                    tags.cover, tags.cover_type = bytes(front[0].data), front[0].mime or None
-        except Exception as exc:  # a damaged tag: keep what was read
-            log.warning("%s: tags not fully read: %s", path.name, exc)
-    tags.chapters = chapters_from_audio(path)
-    return tags
+# -- names ---------------------------------------------------------------------------------------
 
 
 def _title_from_name(filename: str) -> str:
@@ -401,7 +311,6 @@ def import_file(
 
 def is_upload(library: Library, episode_id: int) -> bool:
     return UploadStore(library).is_upload(episode_id)
-
 
 
 # -- the watched folder --------------------------------------------------------------------------
