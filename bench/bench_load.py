@@ -271,8 +271,7 @@ async def client(n: int, http: httpx.AsyncClient, plan: Plan, owned: list[int], 
                 continue
             url = f"/api/v1/snips/{rng.choice(my_snips)}"
         elif kind == "search_keyword":
-            url = "/api/v1/search"
-            body = {"q": rng.choice(KEYWORDS), "mode": "keyword"}
+            url, body = "/api/v1/search", {"q": rng.choice(KEYWORDS), "mode": "keyword"}
         elif kind == "search_semantic":
             url, body = "/api/v1/search", {"q": rng.choice(QUESTIONS), "mode": "semantic"}
         elif kind == "search_combined":
@@ -451,10 +450,6 @@ def report(results: Results, locked: int, tracebacks: int, db: Verified, api: Ve
     return errors == 0 and locked == 0 and tracebacks == 0 and not db.missing and not api.missing
 
 
-def server_log_counts(text: str) -> tuple[int, int]:
-    return text.count("database is locked"), text.count("Traceback (most recent call last)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200)
@@ -488,7 +483,7 @@ def main() -> None:
     finally:
         stop_server(proc)
     log_text = log_path.read_text(errors="replace")
-    locked, tracebacks = server_log_counts(log_text)
+    locked, tracebacks = log_text.count("database is locked"), log_text.count("Traceback (most recent call last)")
     ok = report(results, locked, tracebacks, db, api, mix)
     shown = "?" if server_cpu is None else f"{server_cpu:.0f} s ({server_cpu / results.elapsed:.0%} of a core)"
     print(f"CPU during the run: server {shown}, clients {own_cpu:.0f} s ({own_cpu / results.elapsed:.0%} of a core);"
