@@ -31,12 +31,12 @@ EPISODES = ("d4-longform", "d1-interview", "d5-lecture-ad", "d3-news")
 
 def make_audio(minutes: float, cache: Path) -> Path:
     """One WAV of the episodes spoken back to back, cut at ``minutes``."""
-    from bench.bench_quality import spoken
-    from tests.episodes.scripts import load_all
-
     out = cache / f"pipeline-{minutes:g}min.wav"
     if out.exists():
         return out
+    from bench.bench_quality import spoken
+    from tests.episodes.scripts import load_all
+
     scripts = {s.id: s for s in load_all(None)}
     parts = [str(spoken(scripts[name], cache).path) for name in EPISODES]
     subprocess.run(["sox", *parts, str(out), "trim", "0", str(minutes * 60)], check=True)

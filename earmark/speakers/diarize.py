@@ -70,7 +70,7 @@ class ResemblyzerEmbedder:
         import torch
         from resemblyzer.audio import wav_to_mel_spectrogram
 
-        out = []
+        out: list[np.ndarray] = []
         for first in range(0, len(windows), GATE_WINDOWS):
             mels, owner = [], []
             for n, window in enumerate(windows[first:first + GATE_WINDOWS]):
@@ -87,7 +87,7 @@ class ResemblyzerEmbedder:
             for n in range(owner[-1] + 1):
                 raw = partials[owner == n].mean(axis=0)
                 out.append(raw / np.linalg.norm(raw))
-        return np.array(out, dtype=np.float32).reshape(len(out), -1)
+        return np.array(out, dtype=np.float32).reshape(len(out), -1)  # (0, 0) for no windows
 
 
 EMBEDDERS: dict[str, Callable[[], VoiceEmbedder]] = {"resemblyzer": ResemblyzerEmbedder}
