@@ -56,16 +56,14 @@ def valid_answer(messages: list[Message], schema: dict | None) -> str:
         return json.dumps({"takeaways": [lines.get(k, "A takeaway.") for k in range(1, count + 1)]})
     if "why" in props:  # a highlight's title and line
         return json.dumps({"title": first(1), "why": lines.get(1, "It matters.")})
-    if "sentence" in props:  # ask: the shown sentence sharing most words with the question (0: none does)
-        enum = [n for n in props["sentence"]["enum"] if n]
+    if "evidence" in props:  # ask: the shown sentence sharing most words with the question
+        enum = props["evidence"]["items"].get("enum") or []
         asked = re.search(r"^Question: (.*)$", "\n".join(m.content for m in messages), re.M)
         words = set(re.findall(r"\w{4,}", asked.group(1).lower())) if asked else set()
-        best = max(enum, key=lambda n: len(words & set(re.findall(r"\w{4,}", lines.get(n, "").lower()))), default=0)
-        return json.dumps({"sentence": best})
-    if set(props) == {"answer"}:  # ask: the answer, written from the one sentence shown
-        said = re.search(r"^Sentence from a podcast episode:\n(.*)$", messages[-1].content, re.M)
-        return json.dumps({"answer": said.group(1) if said else "An answer."})
-    if "answers" in props:  # does the sentence (or the answer) answer the question?
+        best = max(enum, key=lambda n: len(words & set(re.findall(r"\w{4,}", lines.get(n, "").lower()))), default=None)
+        return json.dumps({"answerable": best is not None, "evidence": [best] if best is not None else [],
+                           "answer": lines.get(best, "An answer.") if best is not None else "The episode doesn't say."})
+    if "answers" in props:  # does the cited sentence answer the question?
         return json.dumps({"answers": True})
     if "speakers" in props:
         return json.dumps({"speakers": [{"name": "unknown"}] * props["speakers"]["minItems"]})

@@ -127,13 +127,12 @@ def test_library_highlights_newest_first_and_paginated(client, lib, show):
 
 
 def test_ask_answers_with_citations(client, transcript):
-    def pick(messages, schema):
+    def answer(messages, schema):
         shown = numbered_lines(messages)
-        return json.dumps({"sentence": next(n for n, text in shown.items() if "vortex shedding" in text)})
+        line = next(n for n, text in shown.items() if "vortex shedding" in text)
+        return json.dumps({"answerable": True, "evidence": [line], "answer": "Because of vortex shedding."})
 
-    yes = '{"answers": true}'
-    # the sentence picked, checked alone, the answer written from it, then checked against the question
-    fake_llm.reset(answers=[pick, yes, json.dumps({"answer": "Because of vortex shedding."}), yes])
+    fake_llm.reset(answers=[answer, '{"answers": true}'])  # the answer, then its check
     response = client.post(f"/api/v1/episodes/{transcript}/ask", json={"question": "Why do bridges sway?"})
     assert response.status_code == 200, response.text
     data = response.json()

@@ -2,17 +2,15 @@
 embeddings), fused by reciprocal rank — over the library's own search index (FTS5 and the stored
 window vectors, earmark/search/episode.py) when the episode has one, else over its sentences in
 memory. The best few passages, each with a sentence of context either side, are shown to the model
-as numbered sentences.
+as numbered sentences; it says whether they answer the question, which sentences hold the answer,
+and the answer. The citation is those sentences.
 
-A small model answers best in short extractive steps, each checked (measured in
-bench/bench_quality.py: one step that judged, cited and wrote at once declined half the questions
-whose answer it was shown): it picks the one sentence that states the answer (or none); asked apart
-with that sentence alone, it must agree the sentence gives the answer; it writes the answer from
-that sentence alone — an answer with a number or name the sentence lacks, most of its words not in
-the sentence, or nothing the question did not already say is replaced by the sentence itself; and
-read beside the question, the answer must answer the question asked, not a neighbouring one. The
-citation is that sentence. Any "no" and the episode "doesn't say" (what was turned down is recorded
-as dropped)."""
+The answer is checked: it must cite a sentence, the cited sentences (or their neighbours) must
+share a word with the question, the answer's numbers and names must occur in what it cites, most
+of what it says beyond the question's own words must be in the cited sentences — and the model,
+asked apart with the cited sentences alone, must agree that they answer the question.
+A failing answer is asked for once more with the problems fed back; if it still fails, the episode
+"doesn't say" (the attempt is recorded as dropped)."""
 
 from __future__ import annotations
 
@@ -25,7 +23,7 @@ import numpy as np
 
 from earmark.ai.grounding import Source, explain, strip_speaker
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, structured
+from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.ai.terms import terms
 from earmark.models import Answer, Citation, Passage, Segment, Transcript
 from earmark.transcripts.sentences import sentence_units
@@ -37,7 +35,7 @@ RRF_K = 60
 NOT_SAID = "The episode doesn't say."
 MIN_SUPPORT = 0.5  # share of the answer's own content words that the cited sentences must hold
 
-class TextEmbedder(Protocol):  # earmark.search.embed.Embedder
+class TextEmbedder(Protocol):  # earmark.search.embed.TextEmbedder
     def query(self, text: str) -> np.ndarray: ...
 
     def passages(self, texts: list[str]) -> np.ndarray: ...
@@ -103,21 +101,17 @@ CHECK_SCHEMA = {
 }
 
 
-def _pick_schema(numbers: list[int]) -> dict:
+def _schema(numbers: list[int]) -> dict:
     return {
         "type": "object",
-        "properties": {"sentence": {"enum": [0, *numbers]}},
-        "required": ["sentence"],
+        "properties": {
+            "answerable": {"type": "boolean"},
+            "evidence": {"type": "array", "items": {"enum": numbers}, "maxItems": 3},
+            "answer": {"type": "string", "minLength": 1},
+        },
+        "required": ["answerable", "evidence", "answer"],
         "additionalProperties": False,
     }
-
-
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {"answer": {"type": "string", "minLength": 1}},
-    "required": ["answer"],
-    "additionalProperties": False,
-}
 
 
 def _shown(sentences: Sequence[Segment], spans: list[tuple[float, float]]) -> list[list[int]]:
@@ -162,44 +156,60 @@ def ask(
             number[len(number) + 1] = k
             s = sentences[k]
             who = f"{s.speaker}: " if s.speaker else ""
-            lines.append(f"[{len(number)}] {who}{s.text}")
+            lines.append(f"[{len(number)}] ({clock(s.start)}) {who}{s.text}")
         blocks.append("\n".join(lines))
-    system = Message("system", ctx.use("system").text)
-
-    def declined() -> Answer:
-        return Answer(question, NOT_SAID, False, [], passages, engine.name, engine.model, ctx.prompt_version)
-
-    def yes(prompt: str, **values) -> bool:
-        check = [system, Message("user", ctx.use(prompt).format(question=question, **values))]
-        return structured(ctx, check, CHECK_SCHEMA, max_tokens=12, what="answer check")["answers"]
-
-    # 1. Which one sentence states the answer (0: none does).
-    pick = [system, Message("user", prompt.format(title=title or ctx.title or "untitled",
-                                                  passages="\n…\n".join(blocks), question=question))]
-    chosen = structured(ctx, pick, _pick_schema(list(number)), max_tokens=12, what="sentence choice")["sentence"]
-    if not chosen:
-        return declined()
-    cited = sentences[number[chosen]]
-    # 2. Asked apart, with that sentence alone: does it give the answer (not just the subject)?
-    if not yes("ask_check", evidence=cited.text):
-        ctx.drop("answer", cited.text, "the chosen sentence does not answer the question")
-        return declined()
-    # 3. The answer, from that sentence alone; where it adds what the sentence does not hold (a
-    # number, a name, most of its words) or says nothing the question did not, the sentence itself.
-    write = [system, Message("user", ctx.use("ask_answer").format(question=question, evidence=cited.text))]
-    answer = strip_speaker(structured(ctx, write, ANSWER_SCHEMA, max_tokens=80, what="answer")["answer"].strip())
-    speaker = cited.speaker or ""
+    messages = [Message("system", ctx.use("system").text),
+                Message("user", prompt.format(title=title or ctx.title or "untitled", passages="\n…\n".join(blocks),
+                                              question=question))]
+    schema = _schema(list(number))
     asked = set(terms(question, language))
-    own = [t for t in terms(answer, language) if t not in asked]
-    held = set(terms(f"{cited.text} {speaker}", language))
-    if bad := Source.of(cited.text, speaker, question, notes, language=language).unsupported(answer):
-        ctx.drop("answer", answer, f"the answer {explain(bad)} in the sentence it cites; the sentence stands")
-        answer = cited.text
-    elif not own or sum(t in held for t in own) / len(own) < MIN_SUPPORT:
-        answer = cited.text
-    # 4. The answer, read beside the question: an answer to it, not to a neighbouring question?
-    if not yes("ask_answer_check", answer=answer):
-        ctx.drop("answer", answer, "the answer does not answer the question asked")
-        return declined()
-    return Answer(question, answer, True, [Citation(cited.start, cited.end, cited.text)], passages, engine.name,
-                  engine.model, ctx.prompt_version)
+
+    def problems(value: dict) -> list[str]:
+        if not value["answerable"]:
+            return []
+        cited = [number[n] for n in value["evidence"] if n in number]
+        if not cited:
+            return ["an answerable question needs the numbers of the sentences that hold the answer"]
+        evidence = " ".join(sentences[k].text for k in cited)
+        speakers = " ".join({sentences[k].speaker for k in cited if sentences[k].speaker})
+        found = []
+        if bad := Source.of(evidence, speakers, question, notes, language=language).unsupported(value["answer"]):
+            found.append(f"the answer {explain(bad)} in the sentences it cites")
+        around = " ".join(sentences[j].text for k in cited for j in (k - 1, k, k + 1) if 0 <= j < len(sentences))
+        if asked and not asked & set(terms(around, language)):
+            found.append("the cited sentences share no word with the question: they do not answer it; "
+                         "cite the sentences that do, or set answerable to false")
+        own = [t for t in terms(value["answer"], language) if t not in asked]
+        held = set(terms(evidence + " " + speakers, language))
+        if own and sum(t in held for t in own) / len(own) < MIN_SUPPORT:
+            found.append("most of the answer is not in the sentences it cites: cite the sentences that hold it, "
+                         "or set answerable to false")
+        return found
+
+    def answers_it(value: dict) -> list[str]:
+        """The model, asked apart and about the cited sentences alone, agrees they answer it."""
+        if not value["answerable"] or problems(value):
+            return []
+        cited = " ".join(sentences[number[n]].text for n in value["evidence"] if n in number)
+        check = [Message("system", ctx.use("system").text),
+                 Message("user", ctx.use("ask_check").format(question=question, evidence=cited))]
+        if structured(ctx, check, CHECK_SCHEMA, max_tokens=12, what="answer check")["answers"]:
+            return []
+        return ["the cited sentences do not answer the question: cite the ones that do, or set answerable to false"]
+
+    value = structured(ctx, messages, schema, max_tokens=200, what="answer")
+    found = problems(value) or answers_it(value)
+    if found:
+        value = revise(ctx, messages, schema, value, found, max_tokens=200, what="answer")
+        found = problems(value) or answers_it(value)
+    if found:
+        ctx.drop("answer", value["answer"], "; ".join(found))
+        value = {"answerable": False, "evidence": [], "answer": NOT_SAID}
+    citations = []
+    if value["answerable"]:
+        for n in dict.fromkeys(value["evidence"]):
+            s = sentences[number[n]]
+            citations.append(Citation(s.start, s.end, s.text))
+    answer = strip_speaker(value["answer"].strip()) if value["answerable"] else NOT_SAID
+    return Answer(question, answer, bool(value["answerable"]), citations, passages, engine.name, engine.model,
+                  ctx.prompt_version)
