@@ -3,7 +3,7 @@ the queue: every snip in state ``pending`` is work, so nothing is lost on a cras
 start, every pending snip (even one waiting for a transcript) is looked at again. Each pass also
 re-snaps snips whose episode's full transcript landed after they were written.
 
-``notify()`` (called by create_snip) wakes the enrichers running in this process; otherwise they
+``notify()`` (snips/wake.py; called by create_snip) wakes the enrichers running in this process; otherwise they
 look again every ``poll`` seconds.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 
 from earmark.ai.asr import ASREngine
 from earmark.ai.llm import LLMEngine, get_llm
@@ -23,17 +22,10 @@ from earmark.snips.service import (
     resnap_snip,
     snips_to_resnap,
 )
+from earmark.snips.wake import notify, register, unregister
 from earmark.store.library import Library
 
 log = logging.getLogger(__name__)
-
-_RUNNING: weakref.WeakSet = weakref.WeakSet()
-
-
-def notify() -> None:
-    """Wake every enricher of this process (a snip was created)."""
-    for enricher in list(_RUNNING):
-        enricher.wake()
 
 
 def run_once(
@@ -62,6 +54,7 @@ def run_once(
     return done
 
 
+
 class Enricher:
     def __init__(self, settings: Settings, *, poll: float = 2.0, llm: LLMEngine | None = None,
                  asr: ASREngine | None = None):
@@ -75,7 +68,7 @@ class Enricher:
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="earmark-snips", daemon=True)
-        _RUNNING.add(self)
+        register(self)
         self._thread.start()
 
     def wake(self) -> None:
@@ -84,7 +77,7 @@ class Enricher:
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
         self._wake.set()
-        _RUNNING.discard(self)
+        unregister(self)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -114,3 +107,6 @@ class Enricher:
                     self._wake.wait(self.poll)
         finally:
             library.close()
+
+
+__all__ = ["Enricher", "notify", "run_once"]  # notify lives in snips/wake.py; imported from here as before

@@ -17,9 +17,11 @@ from earmark.errors import EarmarkError
 from earmark.models import PRIORITY_USER, Episode, Segment, Snip
 from earmark.snips import boundaries as B
 from earmark.snips.card import build_card
+from earmark.snips.wake import notify
+from earmark.store.jobs import JobStore
 from earmark.store.library import OWNER_ID, Library
 from earmark.store.snips import SnipStore
-from earmark.store.transcripts import TranscriptStore, _segment
+from earmark.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +44,7 @@ def window(position: float, duration: float | None = None) -> tuple[float, float
 def transcript_segments(library: Library, episode_id: int, lo: float, hi: float) -> list[Segment] | None:
     """The complete transcript's segments overlapping [lo, hi]; None when the episode has no
     complete transcript. Reads only that stretch, so it is fast on long episodes."""
-    info = TranscriptStore(library).info(episode_id)
-    if info is None or not info.complete:
-        return None
-    rows = library.conn.execute(
-        'SELECT * FROM segments WHERE episode_id = ? AND "end" >= ? AND start <= ? ORDER BY idx',
-        (episode_id, lo, hi),
-    ).fetchall()
-    return [_segment(r) for r in rows]
+    return TranscriptStore(library).segments_between(episode_id, lo, hi)
 
 
 def _overlap_excerpt(sentences: list[B.Sentence], start: float, end: float) -> str:
@@ -92,8 +87,6 @@ def create_snip(
         Snip(episode_id=episode_id, tapped_at=position, start=start, end=end, boundary=boundary, excerpt=excerpt),
         client_id=client_id,
     )
-    from earmark.snips.enrich import notify
-
     notify()
     return snip
 
@@ -102,8 +95,6 @@ def create_snip(
 
 
 def _enqueue_processing(library: Library, episode_id: int) -> None:
-    from earmark.store.jobs import JobStore
-
     JobStore(library).enqueue(episode_id, priority=PRIORITY_USER)
 
 
@@ -224,22 +215,12 @@ def resnap_snip(library: Library, snip_id: int) -> Snip:
 
 def snips_to_resnap(library: Library) -> list[int]:
     """Snips last written before their episode's complete transcript (e.g. snapped on a window)."""
-    rows = library.conn.execute(
-        "SELECT s.id FROM snips s JOIN transcripts t ON t.episode_id = s.episode_id"
-        " WHERE t.complete = 1 AND t.updated_at > s.updated_at AND s.state != 'pending' ORDER BY s.id"
-    ).fetchall()
-    return [r["id"] for r in rows]
+    return SnipStore(library).resnap_ids()
 
 
 def pending_snips(library: Library, *, include_waiting: bool = False) -> list[int]:
     """Snips to enrich: pending ones, except those waiting for a transcript that has not landed."""
-    sql = "SELECT s.id FROM snips s WHERE s.state = 'pending'"
-    if not include_waiting:
-        sql += (
-            " AND (s.error IS NULL OR EXISTS (SELECT 1 FROM transcripts t"
-            " WHERE t.episode_id = s.episode_id AND t.complete = 1))"
-        )
-    return [r["id"] for r in library.conn.execute(sql + " ORDER BY s.id").fetchall()]
+    return SnipStore(library).pending_ids(include_waiting=include_waiting)
 
 
 # -- a user's edit ----------------------------------------------------------------------------------

@@ -137,6 +137,26 @@ class SnipStore:
         rows = self.library.conn.execute(sql, (*params, where.limit, where.offset)).fetchall()
         return [_snip(row) for row in rows]
 
+    # -- the enricher's queue (every user's snips: the store is the queue) -------------------
+
+    def pending_ids(self, *, include_waiting: bool = False) -> list[int]:
+        """Snips to enrich: pending ones, except those waiting for a transcript that has not landed."""
+        sql = "SELECT s.id FROM snips s WHERE s.state = 'pending'"
+        if not include_waiting:
+            sql += (
+                " AND (s.error IS NULL OR EXISTS (SELECT 1 FROM transcripts t"
+                " WHERE t.episode_id = s.episode_id AND t.complete = 1))"
+            )
+        return [r["id"] for r in self.library.conn.execute(sql + " ORDER BY s.id").fetchall()]
+
+    def resnap_ids(self) -> list[int]:
+        """Snips last written before their episode's complete transcript (e.g. snapped on a window)."""
+        rows = self.library.conn.execute(
+            "SELECT s.id FROM snips s JOIN transcripts t ON t.episode_id = s.episode_id"
+            " WHERE t.complete = 1 AND t.updated_at > s.updated_at AND s.state != 'pending' ORDER BY s.id"
+        ).fetchall()
+        return [r["id"] for r in rows]
+
     def update(self, snip_id: int, **changes) -> Snip:
         """A user's edit: the fields change and are marked edited, so AI runs leave them alone."""
         unknown = set(changes) - set(EDITABLE)

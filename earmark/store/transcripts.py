@@ -81,6 +81,18 @@ class TranscriptStore:
         ).fetchall()
         return Transcript([_segment(r) for r in rows], source=info.source, format=info.format, language=info.language)
 
+    def segments_between(self, episode_id: int, lo: float, hi: float) -> list[Segment] | None:
+        """The complete transcript's segments overlapping [lo, hi]; None when the episode has no
+        complete transcript. Reads only that stretch, so it is fast on long episodes."""
+        info = self.info(episode_id)
+        if info is None or not info.complete:
+            return None
+        rows = self.library.conn.execute(
+            'SELECT * FROM segments WHERE episode_id = ? AND "end" >= ? AND start <= ? ORDER BY idx',
+            (episode_id, lo, hi),
+        ).fetchall()
+        return [_segment(r) for r in rows]
+
     def save(
         self, episode_id: int, transcript: Transcript, *, engine: str | None = None, model: str | None = None,
         url: str | None = None, conn: sqlite3.Connection | None = None,
