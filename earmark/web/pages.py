@@ -1,9 +1,10 @@
 """The pages: server-rendered Jinja2 templates (autoescaped) over the same store the JSON API uses.
 
-Every page extends base.html, which holds the player bar; static/player.js swaps only ``<main>``
-when the listener follows a link, so the audio element never reloads. Feed text is escaped by
-Jinja; show notes reach a page only through sanitize.py. No inline scripts: the page's settings
-travel in data attributes, and a Content-Security-Policy allows scripts from this origin only.
+Every page extends base.html, which holds the player bar; static/navigation.js swaps only
+``<main>`` when the listener follows a link, so the audio element never reloads. Feed text is
+escaped by Jinja; show notes reach a page only through sanitize.py. No inline scripts: the page's
+settings travel in data attributes, and a Content-Security-Policy allows scripts from this origin
+only.
 """
 
 from __future__ import annotations

@@ -117,6 +117,20 @@ def test_unknown_pages(client):
     assert client.get("/static/nope.js").status_code == 404
 
 
+def test_player_bar_scripts_load_in_order_and_offline(client):
+    """The player bar is five scripts that share their parts through window.Earmark: player.js
+    first, then effects, listening history, controls (which start the player) and navigation, all
+    before the page scripts; the service worker keeps each in its shell, so they load offline too."""
+    bar = ["player.js", "effects.js", "listening-history.js", "controls.js", "navigation.js"]
+    scripts = re.findall(r'<script src="/static/([^"]+)" defer>', client.get("/").text)
+    assert scripts[: len(bar) + 1] == [*bar, "dom.js"]
+    sw = client.get("/sw.js").text
+    shell = re.search(r"const SHELL_FILES = \[(.*?)\];", sw, re.S).group(1)
+    for name in bar:
+        assert client.get(f"/static/{name}").status_code == 200
+        assert f'"/static/{name}"' in shell, name
+
+
 def test_understanding_panels_escape_ai_text(client, lib, show):
     from earmark.models import Highlight, Summary
     from earmark.store.understanding import UnderstandingStore

@@ -1,4 +1,4 @@
-/* Per-page behaviour, run on first load and after every <main> swap (player.js's navigate).
+/* Per-page behaviour, run on first load and after every <main> swap (navigation.js's navigate).
  * Each page's setup returns a cleanup function, called when the listener leaves the page.
  * The snip list and the Snips pages are snips.js's, the transcript view transcript.js's (both
  * loaded before this file). */

@@ -331,7 +331,7 @@
   }
 
   /** Headphone / lock-screen next and previous: highlights while the reel plays; afterwards what
-   * player.js set (chapters, or a snip when that is the headphone action). */
+   * controls.js set (chapters, or a snip when that is the headphone action). */
   function setMediaButtons(on) {
     if (!("mediaSession" in navigator)) return;
     const snipAction = document.body.dataset.snipAction || "off";

@@ -210,7 +210,7 @@
     return () => { list.destroy(); document.removeEventListener("earmark:snip", onSnip); };
   }
 
-  // -- one snip's page: favourite toggle and copy (play-from-here is player.js's [data-at]) ----------
+  // -- one snip's page: favourite toggle and copy (play-from-here is controls.js's [data-at]) --------
 
   function snipPage(main) {
     const card = main.querySelector("#snip");

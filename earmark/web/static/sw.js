@@ -12,7 +12,7 @@
  */
 "use strict";
 
-const VERSION = "v3";
+const VERSION = "v4";
 const SHELL = "earmark-shell-" + VERSION; // the app's code and the offline page: nothing of a user's
 const RUNTIME = "earmark-runtime"; // pages, API answers and artwork seen since (kept across versions)
 const AUDIO = "earmark-audio"; // episodes saved for offline: only pwa.js adds or removes them
@@ -21,7 +21,8 @@ const STATE = "earmark-state"; // whose data RUNTIME and AUDIO hold
 const OWNER_KEY = "/__earmark/user"; // its entry in STATE: a user id, "" (emptied: nobody's yet)
 
 const SHELL_FILES = [
-  "/static/app.css", "/static/player.js", "/static/dom.js", "/static/snips.js", "/static/transcript.js",
+  "/static/app.css", "/static/player.js", "/static/effects.js", "/static/listening-history.js",
+  "/static/controls.js", "/static/navigation.js", "/static/dom.js", "/static/snips.js", "/static/transcript.js",
   "/static/pages.js", "/static/discover.js", "/static/uploads.js",
   "/static/pwa.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline",
 ];
@@ -128,7 +129,7 @@ function keepable(response) {
 }
 
 async function fromCaches(request) {
-  // ignoreVary: a page kept from a navigation also answers player.js's fetch of it (another Accept).
+  // ignoreVary: a page kept from a navigation also answers navigation.js's fetch of it (another Accept).
   const options = { ignoreVary: true };
   return (await caches.match(request, { ...options, cacheName: RUNTIME })) || (await caches.match(request, { ...options, cacheName: SHELL }));
 }
