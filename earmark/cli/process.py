@@ -14,13 +14,13 @@ from earmark.cli.app import JSON_OPTION, app, console, err_console, open_library
 from earmark.errors import NotFound
 from earmark.jobs import Pipeline, ProgressEvent
 from earmark.jobs.eta import Estimator, describe as eta_text
-from earmark.jobs.understanding import STAGES as UNDERSTANDING, outdated
+from earmark.jobs.stages import REDO
+from earmark.jobs.understanding import outdated
 from earmark.models import DONE, PRIORITY_USER, RUNNING
 from earmark.store.jobs import STAGES
 from earmark.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
-REDO = {"understanding": ("names", *UNDERSTANDING), "index": ("index",)}
 
 
 def _showing(bar: Progress, task: TaskID, pipeline: Pipeline) -> Callable[[ProgressEvent], None]:

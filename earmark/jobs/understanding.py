@@ -1,6 +1,7 @@
-"""The understanding stages (chapters, summary, highlights): compute with the task modules, write
-with the understanding store in the same transaction that marks the stage done. Chapters come
-first: the summary and highlights read the episode section by section along them (the readings
+"""The understanding stages (chapters, summary, highlights): ``compute`` runs a task module on a
+stored episode, ``save`` writes its result with the understanding store (stages.understand does
+both, in the transaction that marks the stage done). Chapters come first (the stage table's
+order): the summary and highlights read the episode section by section along them (the readings
 are shared, see ai/tasks/reading.py). A failing stage is marked failed with its reason; the
 transcript and the other stages' results stay."""
 
@@ -18,16 +19,13 @@ from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
 from earmark.config import Settings
-from earmark.errors import EarmarkError, NotFound
+from earmark.errors import NotFound
 from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Summary
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
 
 log = logging.getLogger(__name__)
-
-STAGES = ("chapters", "summary", "highlights")
-WEIGHTS = {"chapters": 6.0, "summary": 8.0, "highlights": 6.0}
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -128,21 +126,3 @@ def outdated(library: Library) -> list[int]:
                 break
     return found
 
-
-def run_stage(pipeline, job, name: str) -> str | None:
-    """Run one understanding stage of ``job`` inside ``pipeline``; None when done, else the reason
-    it failed (already recorded on the stage)."""
-    report = pipeline.reporter(job, name)
-    try:
-        result, dropped = compute(name, pipeline.library, pipeline.settings, job.episode_id, pipeline.llm,
-                                  embed=text_embedder())
-    except EarmarkError as exc:
-        reason = f"{name}: {exc}"
-        pipeline.jobs.fail_stage(job.id, name, reason)
-        return reason
-    engine_name, model = provenance(result)
-    with pipeline.library.transaction() as conn:
-        save(pipeline.library, name, job.episode_id, result, dropped, conn)
-        pipeline.jobs.finish_stage(job.id, name, engine=engine_name, model=model, conn=conn)
-    report(100, force=True)
-    return None

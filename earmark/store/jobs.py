@@ -16,6 +16,11 @@ from earmark.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, StageR
 from earmark.store.db import rows_in
 from earmark.store.library import Library
 
+# The one list of a job's stages, in the order they run: enqueue writes a job_stages row for each, by
+# position. It lives here, in the store layer, because the store must not import earmark.jobs (which
+# sits above it); earmark/jobs/stages.py builds the stage table (progress weight and function of
+# each) from this tuple and refuses to import when the two disagree. The runner, `earmark process`
+# and jobs/eta.py take the names from here.
 STAGES = ("download", "transcript", "speakers", "names", "index", "chapters", "summary", "highlights")
 # A running job whose worker has not reported for this long is taken to be dead.
 STALE_AFTER = 120.0

@@ -93,7 +93,7 @@ class TwoVoices:
 
 
 def install() -> None:
-    from earmark.jobs import index, runner
+    from earmark.jobs import index, stages
     from earmark.search import embed
     from earmark.speakers import diarize
     from tests.ai.fakes import valid_answer
@@ -123,7 +123,7 @@ def install() -> None:
         return turns
 
     diarize.Diarizer.diarize = two_voices
-    runner.default_diarizer = lambda name="auto": diarize.Diarizer(TwoVoices())
+    stages.default_diarizer = lambda name="auto": diarize.Diarizer(TwoVoices())
 
     transcribe = fake_asr.FakeASR.transcribe
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from earmark.cli.app import app
 from tests.engines import fake_asr
-from earmark.jobs import Pipeline
+from earmark.jobs import Pipeline, stages
 from earmark.jobs.asr import find_cut, transcribe_chunks
 from earmark.models import Segment
 from earmark.store.jobs import JobStore
@@ -125,7 +125,8 @@ def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_l
         store.save_checkpoint(conn, job.id, "transcript", checkpoint, 47.5)
     fake_asr.HISTORY.clear()
     fake_asr.DEFAULTS["detected_language"] = "fr"
-    pipeline._asr(store.get(job.id), Path(fake_library.download(ids["r"]).path), checkpoint, lambda *a, **k: None)
+    stages.asr(pipeline.context(store.get(job.id)), Path(fake_library.download(ids["r"]).path), checkpoint,
+               lambda *a, **k: None)
     assert [(c.offset, c.language) for c in fake_asr.HISTORY] == [(19.0, "de"), (29.0, "de"), (39.0, "de")]
     after = TranscriptStore(fake_library).get(ids["r"]).segments
     assert [s.start for s in after] == [s.start for s in full]  # 18.0 came from the first run, 20.0 on

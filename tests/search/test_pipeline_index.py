@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from earmark.jobs import Pipeline
+from earmark.jobs import Pipeline, stages
 from earmark.search import Searcher
 from tests.jobs.conftest import fake_library, fake_settings, subscribe_feed, wav_bytes  # noqa: F401  (fixtures)
 
@@ -28,6 +28,6 @@ def test_pipeline_indexes_the_new_transcript(fake_settings, fake_library, server
     # indexing again (e.g. a re-run) replaces the entries
     with fake_library.transaction() as conn:
         conn.execute("UPDATE job_stages SET state = 'queued' WHERE name = 'index'")
-    pipeline._index(job)
+    stages.index(pipeline.context(job), next(s for s in job.stages if s.name == "index"))
     assert len(searcher.search('"Segment3 says"', mode="keyword")) == 1
     assert fake_library.conn.execute("SELECT count(*) FROM search_windows").fetchone()[0] == windows
