@@ -8,7 +8,7 @@ import pytest
 from earmark.config import Settings
 from earmark.store.library import Library
 from tests.chromium import ARGS, CHROMIUM
-from tests.engines import fake_asr, fake_llm  # noqa: F401  (registers the "fake" ASR and LLM engines)
+from tests.engines import fake_asr as fake_asr_engine, fake_llm as fake_llm_engine  # registers "fake"
 from tests.loopback import LoopbackServer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -25,6 +25,24 @@ def llm_home() -> Path:
     """The one home of every real-model LLM test (and bench/bench_llm.py): the 1.1 GB GGUF is
     assembled and hash-checked once per machine, not once per test module."""
     return Path(tempfile.gettempdir()) / "earmark-real-model-home"
+
+
+@pytest.fixture(autouse=True)
+def fake_llm() -> fake_llm_engine.FakeLLMProvider:
+    """This test's fake LLM: what get_llm hands out for ``llm_engine = "fake"`` (``reset`` scripts
+    it, ``history`` has its calls). Every test gets a new one; none outlives its test."""
+    provider = fake_llm_engine.FakeLLMProvider().install()
+    yield provider
+    fake_llm_engine.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def fake_asr() -> fake_asr_engine.FakeASRProvider:
+    """This test's fake ASR: what get_asr hands out for ``asr_engine = "fake"`` (``defaults`` tune
+    it, ``history`` has its calls). Every test gets a new one; none outlives its test."""
+    provider = fake_asr_engine.FakeASRProvider().install()
+    yield provider
+    fake_asr_engine.uninstall()
 
 
 @pytest.fixture

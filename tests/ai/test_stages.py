@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from earmark.ai.prompts import load_prompt
 from earmark.cli.app import app
-from tests.engines import fake_llm
 from earmark.jobs import Pipeline
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
@@ -46,7 +45,7 @@ def _episode(server, library, settings) -> int:
     return ids["e"]
 
 
-def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, fake_library, server):
+def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, fake_library, server, fake_llm):
     episode_id = _episode(server, fake_library, fake_settings)
     pipeline = Pipeline(fake_library, fake_settings)
     job = pipeline.run_job(pipeline.enqueue(episode_id).id)
@@ -63,7 +62,7 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert load_prompt("section").id in chapters.prompt_version
     highlights = store.highlights(episode_id)
     assert highlights and all(30 <= h.end - h.start <= 120 and load_prompt("highlights").id in h.prompt_version for h in highlights)
-    calls = len(fake_llm.HISTORY)
+    calls = len(fake_llm.history)
 
     out = json.loads(runner.invoke(app, ["summary", str(episode_id), "--json"]).stdout)
     assert out["paragraphs"] == summary.paragraphs and out["prompt_version"]
@@ -71,7 +70,7 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert out["source"] == "generated" and out["chapters"][0]["generated"] is True
     out = json.loads(runner.invoke(app, ["highlights", "--json"]).stdout)
     assert {h["episode_id"] for h in out} == {episode_id}
-    assert len(fake_llm.HISTORY) == calls  # stored results are read, not recomputed
+    assert len(fake_llm.history) == calls  # stored results are read, not recomputed
     result = runner.invoke(app, ["ask", str(episode_id), "How long does the dough rise?", "--json"])
     out = json.loads(result.stdout)
     [citation] = out["citations"]
@@ -79,7 +78,7 @@ def test_stages_store_results_with_provenance_and_cli_reads_them(fake_settings, 
     assert "Bees and bread" in runner.invoke(app, ["highlights"]).stdout
 
 
-def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings, fake_library, server):
+def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings, fake_library, server, fake_llm):
     episode_id = _episode(server, fake_library, fake_settings)
 
     def flaky(messages, schema):
@@ -103,13 +102,13 @@ def test_failed_llm_stage_is_marked_and_the_rest_stays_then_retry(fake_settings,
     pipeline = Pipeline(fake_library, fake_settings)  # a new worker gets the fixed engine
     job = pipeline.run_job(pipeline.jobs.retry(job.id).id)
     assert job.state == "done"
-    asked = [set(c.schema["properties"]) for c in fake_llm.HISTORY]
+    asked = [set(c.schema["properties"]) for c in fake_llm.history]
     assert {"paragraph"} in asked and {"takeaways"} in asked  # the summary ran again …
     assert not any("why" in a for a in asked)  # … and the highlights, already done, did not
     assert store.summary(episode_id) is not None
 
 
-def test_engine_that_cannot_load_fails_each_llm_stage_with_reason(fake_settings, fake_library, server):
+def test_engine_that_cannot_load_fails_each_llm_stage_with_reason(fake_settings, fake_library, server, fake_llm):
     episode_id = _episode(server, fake_library, fake_settings)
     fake_llm.reset(fail_after=0)
     pipeline = Pipeline(fake_library, fake_settings)
@@ -121,14 +120,14 @@ def test_engine_that_cannot_load_fails_each_llm_stage_with_reason(fake_settings,
     assert TranscriptStore(fake_library).get(episode_id) is not None
 
 
-def test_redo_understanding_recomputes_outdated_episodes_only(fake_settings, fake_library, server):
+def test_redo_understanding_recomputes_outdated_episodes_only(fake_settings, fake_library, server, fake_llm):
     episode_id = _episode(server, fake_library, fake_settings)
     assert runner.invoke(app, ["process", str(episode_id), "--wait"]).exit_code == 0
     assert "up to date" in runner.invoke(app, ["process", "--redo", "understanding"]).stdout
     with fake_library.transaction() as conn:  # as if made by an older release's prompts
         conn.execute("UPDATE summaries SET prompt_version = 'system@1+summary@1' WHERE episode_id = ?", (episode_id,))
     before = TranscriptStore(fake_library).get(episode_id)
-    fake_llm.HISTORY.clear()
+    fake_llm.history.clear()
     result = runner.invoke(app, ["process", "--redo", "understanding", "--wait"])
     assert result.exit_code == 0, result.output
     job = Pipeline(fake_library, fake_settings).jobs.list(episode_id=episode_id)[0]

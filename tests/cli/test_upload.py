@@ -8,7 +8,6 @@ import json
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
-from tests.engines import fake_llm
 from earmark.store.library import Library
 from tests.ai.fakes import valid_answer
 from tests.uploads_media import TITLE, aac, flac, mp3
@@ -39,7 +38,7 @@ def test_upload_several_files_one_bad(settings, tmp_path):
     library.close()
 
 
-def test_refresh_skips_uploads_and_process_runs_the_pipeline(settings, tmp_path):
+def test_refresh_skips_uploads_and_process_runs_the_pipeline(settings, tmp_path, fake_llm):
     fake_llm.reset(default=valid_answer)  # extractive answers that pass every task's checks
     settings.home.mkdir(parents=True, exist_ok=True)
     (settings.home / "settings.toml").write_text('asr_engine = "fake"\nllm_engine = "fake"\nsemantic_index = false\n')

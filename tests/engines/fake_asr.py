@@ -3,7 +3,13 @@ imported: tests/conftest.py does, and ``python -m tests.engines.cli`` for a chil
 shipped package knows no "fake" engine). It never decodes audio: it
 yields scripted segments, or one made-up segment every ``step`` seconds, over the window asked
 for, sleeping ``delay`` seconds per segment so a test can kill or cancel it mid-run. Every call
-is appended to ``HISTORY``.
+is appended to its ``history``.
+
+What ``get_asr`` hands out for ``asr_engine = "fake"`` comes from a :class:`FakeASRProvider`: a new
+engine each call, with the provider's ``defaults``, appending to the provider's ``history``. A test
+gets its own provider from the ``fake_asr`` fixture (tests/conftest.py: installed for every test,
+gone after it), so no fake state outlives a test. Where none is installed (a child process), each
+engine keeps its own history.
 
 Tuning that must reach a child process (a kill -9 test) comes from the environment:
 ``EARMARK_FAKE_ASR_DELAY``, ``EARMARK_FAKE_ASR_STEP``, ``EARMARK_FAKE_ASR_LENGTH`` (audio length in
@@ -33,9 +39,6 @@ class Call:
     duration: float | None
 
 
-HISTORY: list[Call] = []
-
-
 @dataclass
 class FakeASR:
     name: str = "fake"
@@ -46,7 +49,7 @@ class FakeASR:
     length: float = 60.0  # audio length assumed when no duration is given
     detected_language: str | None = None  # what "detection" finds when no language is given
     last_language: str | None = None  # like the real engine: the language of the last call
-    history: list[Call] = field(default_factory=lambda: HISTORY)
+    history: list[Call] = field(default_factory=list)
 
     def transcribe(
         self,
@@ -84,17 +87,42 @@ class FakeASR:
             n += 1
 
 
-# Defaults a test may set in-process; the environment wins (it reaches subprocesses).
-DEFAULTS: dict = {}
-
-
-@register_asr("fake")
-def make_fake(settings: Settings) -> FakeASR:
-    options = dict(DEFAULTS)
+def _options(defaults: dict) -> dict:
+    """``defaults``, with what the environment sets over them (it reaches subprocesses)."""
+    options = dict(defaults)
     for key in ("delay", "step", "length"):
         value = os.environ.get(f"EARMARK_FAKE_ASR_{key.upper()}")
         if value:
             options[key] = float(value)
     if os.environ.get("EARMARK_FAKE_ASR_LANGUAGE"):
         options["detected_language"] = os.environ["EARMARK_FAKE_ASR_LANGUAGE"]
-    return FakeASR(**options)
+    return options
+
+
+@dataclass
+class FakeASRProvider:
+    """What ``get_asr`` hands out once :meth:`install`-ed: a new :class:`FakeASR` per call, built
+    from ``defaults`` (a test may set them in-process; the environment wins), all appending to
+    ``history``."""
+
+    history: list[Call] = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)
+
+    def __call__(self, settings: Settings) -> FakeASR:  # the factory registered for "fake"
+        return FakeASR(history=self.history, **_options(self.defaults))
+
+    def install(self) -> FakeASRProvider:
+        """Make get_asr(asr_engine="fake") use this provider (until :func:`uninstall`)."""
+        register_asr("fake")(self)
+        return self
+
+
+@register_asr("fake")
+def make_fake(settings: Settings) -> FakeASR:
+    """No provider installed: an engine with the environment's settings and a history of its own."""
+    return FakeASR(**_options({}))
+
+
+def uninstall() -> None:
+    """Back to :func:`make_fake` (the ``fake_asr`` fixture's teardown)."""
+    register_asr("fake")(make_fake)

@@ -12,11 +12,18 @@ Tokens are counted as whitespace-separated words, so a test can reason about con
 Prompt caching is simulated: the longest common token prefix with any earlier call's prompt is
 reported as ``cached_tokens`` (the same shape a real engine with a KV cache reports).
 
-Module-level defaults (``DEFAULTS``) let a test configure the engine that ``get_llm`` builds::
+What ``get_llm`` hands out for ``llm_engine = "fake"`` is a :class:`FakeLLMProvider`'s engine. A
+test gets its own provider from the ``fake_llm`` fixture (tests/conftest.py: installed for every
+test, gone after it), so no fake state outlives a test::
 
-    from tests.engines import fake_llm
-    fake_llm.reset(answers=['{"summary": "..."}'], context_size=2048)
-    engine = get_llm(Settings.load(llm_engine="fake"))
+    def test_something(fake_llm):
+        fake_llm.reset(answers=['{"summary": "..."}'], context=2048)
+        engine = get_llm(Settings.load(llm_engine="fake"))  # fake_llm.engine()
+        ...
+        assert fake_llm.history[0].prompt ...
+
+A child process installs one of its own (``FakeLLMProvider().install()``; tests/engines/cli.py,
+tests/faults/child.py). Where none is installed, each ``get_llm`` call gets a new ``FakeLLM()``.
 """
 
 from __future__ import annotations
@@ -47,9 +54,6 @@ class Call:
     @property
     def prompt(self) -> str:
         return "\n".join(m.content for m in self.messages)
-
-
-HISTORY: list[Call] = []  # shared by engines built by get_llm (reset() clears it)
 
 
 def count_words(text: str) -> int:
@@ -171,31 +175,46 @@ def minimal_instance(schema: dict | None) -> Any:
     return {}
 
 
-# Defaults applied to engines built by get_llm(settings) with llm_engine = "fake".
-DEFAULTS: dict = {}
-_SHARED: FakeLLM | None = None
+class FakeLLMProvider:
+    """The fake engine ``get_llm`` hands out once :meth:`install`-ed: one engine, built from
+    ``defaults`` when first asked for, until :meth:`reset`. Every engine it builds appends its calls
+    to the same ``history``."""
 
+    def __init__(self, **defaults) -> None:
+        self.history: list[Call] = []
+        self.defaults: dict = dict(defaults)
+        self._engine: FakeLLM | None = None
 
-def reset(**defaults) -> FakeLLM:
-    """Forget history and scripted answers; set what the next engines get (``answers``, ``default``,
-    ``context``, ``delay``, ``fail_after``). Returns the engine that get_llm will hand out."""
-    global _SHARED
-    HISTORY.clear()
-    DEFAULTS.clear()
-    DEFAULTS.update(defaults)
-    _SHARED = None
-    return engine()
+    def reset(self, **defaults) -> FakeLLM:
+        """Forget history and scripted answers; set what the next engines get (``answers``,
+        ``default``, ``context``, ``delay``, ``fail_after``). Returns the engine get_llm will hand
+        out (a new one: an engine built before keeps its own settings)."""
+        self.history.clear()
+        self.defaults = dict(defaults)
+        self._engine = None
+        return self.engine()
 
+    def engine(self) -> FakeLLM:
+        """The engine get_llm hands out (built on first use)."""
+        if self._engine is None:
+            self._engine = FakeLLM(history=self.history, **self.defaults)
+        return self._engine
 
-def engine() -> FakeLLM:
-    """The shared fake engine (what ``get_llm`` returns for ``llm_engine = "fake"``)."""
-    global _SHARED
-    if _SHARED is None:
-        opts = dict(DEFAULTS)
-        _SHARED = FakeLLM(history=HISTORY, **opts)
-    return _SHARED
+    def __call__(self, settings: Settings) -> FakeLLM:  # the factory registered for "fake"
+        return self.engine()
+
+    def install(self) -> FakeLLMProvider:
+        """Make get_llm(llm_engine="fake") hand out this provider's engine (until :func:`uninstall`)."""
+        register_llm("fake")(self)
+        return self
 
 
 @register_llm("fake")
-def _factory(settings: Settings) -> FakeLLM:
-    return engine()
+def _unconfigured(settings: Settings) -> FakeLLM:
+    """No provider installed: a new engine with no script, each time."""
+    return FakeLLM()
+
+
+def uninstall() -> None:
+    """Back to :func:`_unconfigured` (the ``fake_llm`` fixture's teardown)."""
+    register_llm("fake")(_unconfigured)

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from earmark.ai.asr import get_asr
 from earmark.ai.llm import Message, get_llm
 from earmark.config import Settings
-from tests.engines import fake_llm
+from tests.engines import fake_asr as fake_asr_engine, fake_llm as fake_llm_engine
 from tests.engines.fake_llm import FakeLLM, minimal_instance
 from earmark.errors import EarmarkError, LLMError
 
@@ -81,14 +82,30 @@ def test_token_counting_context_and_cache():
     assert second.completion_tokens == 3  # "fake answer 2"
 
 
-def test_get_llm_returns_shared_configured_fake(tmp_path):
+def test_get_llm_returns_shared_configured_fake(tmp_path, fake_llm):
     engine = fake_llm.reset(answers=["scripted"], context=123)
     got = get_llm(Settings(home=tmp_path, llm_engine="fake"))
     assert got is engine and got.context_size == 123 and got.name == "fake"
     assert got.complete(msgs("x")).text == "scripted"
-    assert fake_llm.HISTORY[0].messages[0].content == "x"
+    assert fake_llm.history[0].messages[0].content == "x"
     fake_llm.reset()
-    assert fake_llm.HISTORY == [] and get_llm(Settings(home=tmp_path, llm_engine="fake")) is not engine
+    assert fake_llm.history == [] and get_llm(Settings(home=tmp_path, llm_engine="fake")) is not engine
+
+
+def test_each_test_has_its_own_fakes_and_none_outlives_it(tmp_path, fake_llm, fake_asr):
+    settings = Settings(home=tmp_path, llm_engine="fake", asr_engine="fake")
+    assert get_llm(settings) is fake_llm.engine() and fake_llm.history == []
+    assert get_asr(settings).history is fake_asr.history == []
+    fake_llm_engine.uninstall()  # what the fixtures' teardown does
+    fake_asr_engine.uninstall()
+    try:
+        first, second = get_llm(settings), get_llm(settings)
+        assert first is not second and first.history is not second.history and first is not fake_llm.engine()
+        assert first.complete(msgs("x")).text == "fake answer 1" and fake_llm.history == []
+        assert get_asr(settings).history is not fake_asr.history
+    finally:
+        fake_llm.install()
+        fake_asr.install()
 
 
 def test_llm_error_is_earmark_and_runtime_error():

@@ -97,14 +97,15 @@ def install() -> None:
     from earmark.search import embed
     from earmark.speakers import diarize
     from tests.ai.fakes import valid_answer
-    from tests.engines import fake_asr, fake_llm
+    from tests.engines import fake_asr
+    from tests.engines.fake_llm import FakeLLMProvider
 
     def answer(messages, schema):
         card = "quote" in ((schema or {}).get("properties") or {})
         stop_here("llm", "card" if card else None)
         return valid_answer(messages, schema)
 
-    fake_llm.reset(default=answer)
+    FakeLLMProvider(default=answer).install()  # this process's fake LLM
 
     embedder = FakeEmbedder()
     embed.get_embedder = index.get_embedder = lambda: embedder

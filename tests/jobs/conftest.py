@@ -11,7 +11,6 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_asr, fake_llm
 from earmark.feeds.refresh import subscribe
 from earmark.store.library import Library
 from tests.ai.fakes import valid_answer
@@ -57,19 +56,15 @@ def subscribe_feed(library: Library, settings: Settings, server, items: list[dic
 
 
 @pytest.fixture
-def fake_settings(settings) -> Settings:
+def fake_settings(settings, fake_llm) -> Settings:
     """The fake ASR engine in 10 s windows, written to settings.toml so subprocesses see it too."""
     (settings.home).mkdir(parents=True, exist_ok=True)
     (settings.home / "settings.toml").write_text(
         'asr_engine = "fake"\nasr_chunk_seconds = 10.0\nhttp_timeout = 5.0\nllm_engine = "fake"\n'
         "semantic_index = false\n"  # embeddings are tested in tests/search; keep pipeline timings model-free
     )
-    fake_asr.HISTORY.clear()
-    fake_asr.DEFAULTS.clear()
     fake_llm.reset(default=valid_answer)  # understanding stages get valid answers for every task
-    yield Settings.load()
-    fake_asr.HISTORY.clear()
-    fake_asr.DEFAULTS.clear()
+    return Settings.load()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
-from tests.engines import fake_asr
+from tests.engines.fake_asr import FakeASR
 from earmark.jobs import Pipeline, stages
 from earmark.jobs.asr import find_cut, transcribe_chunks
 from earmark.models import Segment
@@ -56,14 +56,14 @@ def test_find_cut_picks_the_longest_pause_before_the_nominal_end(tmp_path):
 def test_windows_follow_the_cuts_and_resume_where_the_last_ended(tmp_path):
     audio = tone_wav(tmp_path / "t.wav", SPANS, 20.0)
     cuts = {10.0: 7.5, 17.5: 16.0}
-    engine = fake_asr.FakeASR(step=1.0, history=[])
+    engine = FakeASR(step=1.0, history=[])
     chunks = list(transcribe_chunks(engine, audio, 20.0, chunk_seconds=10.0, cut=lambda p, lo, n: cuts[n]))
     assert [(c.index, c.start, c.end) for c in chunks] == [(0, 0.0, 7.5), (1, 7.5, 16.0), (2, 16.0, 20.0)]
     assert [(c.offset, c.duration) for c in engine.history] == [(0.0, 7.5), (7.5, 8.5), (16.0, 4.0)]
     starts = [s.start for c in chunks for s in c.segments]
     assert starts == [float(n) for n in range(20)]  # each segment once, in order
 
-    engine = fake_asr.FakeASR(step=1.0, history=[])  # resumed after the first window was saved
+    engine = FakeASR(step=1.0, history=[])  # resumed after the first window was saved
     resumed = list(transcribe_chunks(engine, audio, 20.0, chunk_seconds=10.0, start=7.5, start_chunk=1,
                                      cut=lambda p, lo, n: cuts[n]))
     assert [(c.index, c.start, c.end) for c in resumed] == [(1, 7.5, 16.0), (2, 16.0, 20.0)]
@@ -93,14 +93,14 @@ def test_a_segment_belongs_to_the_window_its_start_falls_in(tmp_path):
     assert len(set(texts)) == len(texts)
 
 
-def test_detected_language_goes_to_later_windows_and_the_store(fake_settings, fake_library, server):
+def test_detected_language_goes_to_later_windows_and_the_store(fake_settings, fake_library, server, fake_asr):
     server.add("/l.wav", wav_bytes(), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": "l", "title": "L", "audio": "/l.wav"}])
-    fake_asr.DEFAULTS["detected_language"] = "de"
+    fake_asr.defaults["detected_language"] = "de"
     pipeline = Pipeline(fake_library, fake_settings)
     job = pipeline.run_job(pipeline.enqueue(ids["l"]).id)
     assert job.state == "done", job.error
-    assert [c.language for c in fake_asr.HISTORY] == [None, "de", "de", "de"]  # detected once, then told
+    assert [c.language for c in fake_asr.history] == [None, "de", "de", "de"]  # detected once, then told
     assert TranscriptStore(fake_library).info(ids["l"]).language == "de"
     assert job.stages[1].checkpoint["language"] == "de"
     result = CliRunner().invoke(app, ["transcript", str(ids["l"]), "--format", "json"])
@@ -108,10 +108,10 @@ def test_detected_language_goes_to_later_windows_and_the_store(fake_settings, fa
     assert json.loads(result.stdout)["language"] == "de"
 
 
-def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_library, server):
+def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_library, server, fake_asr):
     server.add("/r.wav", wav_bytes(), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": "r", "title": "R", "audio": "/r.wav"}])
-    fake_asr.DEFAULTS["detected_language"] = "de"
+    fake_asr.defaults["detected_language"] = "de"
     pipeline = Pipeline(fake_library, fake_settings)
     job = pipeline.run_job(pipeline.enqueue(ids["r"]).id)
     full = TranscriptStore(fake_library).get(ids["r"]).segments
@@ -123,11 +123,11 @@ def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_l
         conn.execute("DELETE FROM segments WHERE episode_id = ? AND idx >= 10", (ids["r"],))
         conn.execute("UPDATE transcripts SET complete = 0 WHERE episode_id = ?", (ids["r"],))
         store.save_checkpoint(conn, job.id, "transcript", checkpoint, 47.5)
-    fake_asr.HISTORY.clear()
-    fake_asr.DEFAULTS["detected_language"] = "fr"
+    fake_asr.history.clear()
+    fake_asr.defaults["detected_language"] = "fr"
     stages.asr(pipeline.context(store.get(job.id)), Path(fake_library.download(ids["r"]).path), checkpoint,
                lambda *a, **k: None)
-    assert [(c.offset, c.language) for c in fake_asr.HISTORY] == [(19.0, "de"), (29.0, "de"), (39.0, "de")]
+    assert [(c.offset, c.language) for c in fake_asr.history] == [(19.0, "de"), (29.0, "de"), (39.0, "de")]
     after = TranscriptStore(fake_library).get(ids["r"]).segments
     assert [s.start for s in after] == [s.start for s in full]  # 18.0 came from the first run, 20.0 on
     assert TranscriptStore(fake_library).info(ids["r"]).language == "de"

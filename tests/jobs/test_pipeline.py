@@ -14,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from earmark.cli.app import app
-from tests.engines import fake_asr
 from earmark.jobs import Pipeline, Workers
 from earmark.models import PRIORITY_BACKGROUND, PRIORITY_USER
 from earmark.store.jobs import JobStore
@@ -36,7 +35,7 @@ def cli(*args: str, code: int = 0):
     return result
 
 
-def test_publisher_vtt_with_speakers_then_cli_srt(fake_settings, fake_library, server):
+def test_publisher_vtt_with_speakers_then_cli_srt(fake_settings, fake_library, server, fake_asr):
     vtt = (TRANSCRIPTS / VOICE_VTT).read_bytes()
     server.add("/ep1.wav", wav_bytes(), content_type="audio/wav")
     server.add("/ep1.vtt", vtt, content_type="text/vtt")
@@ -55,7 +54,7 @@ def test_publisher_vtt_with_speakers_then_cli_srt(fake_settings, fake_library, s
     stored = TranscriptStore(fake_library).get(episode_id)
     assert {"Sarah", "Gillian"} <= {s.speaker for s in stored.segments}
     assert server.requests_to("/ep1.srt") == []  # the better one worked: no need for the fallback
-    assert fake_asr.HISTORY == []  # no ASR when the publisher has a transcript
+    assert fake_asr.history == []  # no ASR when the publisher has a transcript
     assert fake_library.download(episode_id) is not None
 
     expected = write_transcript(parse_transcript(vtt, "text/vtt", server.url("/ep1.vtt")), "srt")
@@ -69,7 +68,7 @@ def test_publisher_vtt_with_speakers_then_cli_srt(fake_settings, fake_library, s
     ]
 
 
-def test_failing_transcript_url_falls_back_to_next(fake_settings, fake_library, server):
+def test_failing_transcript_url_falls_back_to_next(fake_settings, fake_library, server, fake_asr):
     server.add("/a.wav", wav_bytes(), content_type="audio/wav")
     server.add("/a.srt", (TRANSCRIPTS / BUZZ_SRT).read_bytes(), content_type="application/x-subrip")
     server.add("/broken.vtt", b"WEBVTT\n\nnot a cue at all\n", content_type="text/vtt")
@@ -84,7 +83,7 @@ def test_failing_transcript_url_falls_back_to_next(fake_settings, fake_library, 
     assert len(server.requests_to("/broken.vtt")) == 1
     info = TranscriptStore(fake_library).info(ids["a"])
     assert (info.format, info.url) == ("srt", server.url("/a.srt"))
-    assert fake_asr.HISTORY == []
+    assert fake_asr.history == []
 
 
 def test_word_timings_without_text_get_the_srt_words(fake_settings, fake_library, server):
@@ -103,14 +102,14 @@ def test_word_timings_without_text_get_the_srt_words(fake_settings, fake_library
     assert all(s.words[0].start == s.start for s in stored.segments)
 
 
-def test_no_publisher_transcript_runs_asr_in_chunks(fake_settings, fake_library, server):
+def test_no_publisher_transcript_runs_asr_in_chunks(fake_settings, fake_library, server, fake_asr):
     server.add("/c.wav", wav_bytes(), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": "c", "title": "C", "audio": "/c.wav"}])
     seen = []
     pipeline = Pipeline(fake_library, fake_settings, progress=seen.append)
     job = pipeline.run_job(pipeline.enqueue(ids["c"]).id)
     assert job.state == "done", job.error
-    assert [(c.offset, c.duration) for c in fake_asr.HISTORY] == [(0, 10), (10, 10), (20, 10), (30, 10)]
+    assert [(c.offset, c.duration) for c in fake_asr.history] == [(0, 10), (10, 10), (20, 10), (30, 10)]
     stored = TranscriptStore(fake_library).get(ids["c"])
     assert [s.start for s in stored.segments] == [2.0 * n for n in range(20)]
     assert stored.segments[3].text == "Segment3 says hello." and len(stored.segments[3].words) == 3
@@ -122,7 +121,7 @@ def test_no_publisher_transcript_runs_asr_in_chunks(fake_settings, fake_library,
     assert all(a.job_progress <= b.job_progress for a, b in zip(seen, seen[1:]))
 
 
-def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, server):
+def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, server, fake_asr):
     import signal
     import subprocess
     import sys
@@ -165,12 +164,12 @@ def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, 
     assert pipeline.recover() == [killed.id]  # its process is gone: back to the queue
     done = pipeline.run_job(killed.id)
     assert (done.state, done.attempts) == ("done", 2), done.error
-    assert fake_asr.HISTORY[0].offset == resume_at > 0  # resumed, not started over
-    assert [c.offset for c in fake_asr.HISTORY] == [o for o in (0, 10, 20, 30) if o >= resume_at]
+    assert fake_asr.history[0].offset == resume_at > 0  # resumed, not started over
+    assert [c.offset for c in fake_asr.history] == [o for o in (0, 10, 20, 30) if o >= resume_at]
 
-    fake_asr.HISTORY.clear()
+    fake_asr.history.clear()
     assert pipeline.run_job(pipeline.enqueue(ids["u"]).id).state == "done"
-    assert len(fake_asr.HISTORY) == 4
+    assert len(fake_asr.history) == 4
 
     def shape(episode_id):
         return [(s.start, s.end, s.text, s.speaker, [(w.start, w.end, w.text) for w in s.words])
@@ -181,7 +180,7 @@ def test_kill_9_during_asr_resumes_from_last_chunk(fake_settings, fake_library, 
     assert [r[0] for r in rows] == list(range(20))
 
 
-def test_bad_audio_fails_clearly_and_the_queue_goes_on(fake_settings, fake_library, server):
+def test_bad_audio_fails_clearly_and_the_queue_goes_on(fake_settings, fake_library, server, fake_asr):
     server.add("/empty.mp3", b"", content_type="audio/mpeg")
     server.add("/text.mp3", b"Sorry, this episode has moved.\n" * 40, content_type="audio/mpeg")
     wav = wav_bytes()
@@ -214,7 +213,7 @@ def test_bad_audio_fails_clearly_and_the_queue_goes_on(fake_settings, fake_libra
         assert [(s.name, s.state) for s in job.stages][:2] == [("download", "done"), ("transcript", "failed")]
         assert reason in job.stages[1].error
         assert fake_library.download(ids[name]) is not None
-    assert [c.audio.name for c in fake_asr.HISTORY] == [fake_library.download(ids["good"]).path.rsplit("/", 1)[1]] * 4
+    assert [c.audio.name for c in fake_asr.history] == [fake_library.download(ids["good"]).path.rsplit("/", 1)[1]] * 4
 
     # Retrying keeps the download: only the failed stage runs again (and fails the same way).
     before = fake_library.download(ids["text"]).finished_at
@@ -241,12 +240,12 @@ def test_user_request_jumps_ahead_of_background_work(fake_settings, fake_library
     assert pipeline.enqueue(ids["bg1"]).id == again.id and JobStore(fake_library).get(again.id).priority == PRIORITY_USER
 
 
-def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server):
+def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server, fake_asr):
     for g in ("slow", "later", "never"):
         server.add(f"/{g}.wav", wav_bytes(), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server,
                          [{"guid": g, "title": g, "audio": f"/{g}.wav"} for g in ("slow", "later", "never")])
-    fake_asr.DEFAULTS["delay"] = 0.05
+    fake_asr.defaults["delay"] = 0.05
     pipeline = Pipeline(fake_library, fake_settings)
     slow = pipeline.enqueue(ids["slow"]).id
     never = pipeline.enqueue(ids["never"], priority=PRIORITY_BACKGROUND).id
@@ -257,14 +256,14 @@ def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server):
     workers.start()
     try:
         deadline = time.monotonic() + 10
-        while store.get(slow).stage != "transcript" or not fake_asr.HISTORY:
+        while store.get(slow).stage != "transcript" or not fake_asr.history:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         store.cancel(slow)
         while store.get(slow).state == "running":
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        fake_asr.DEFAULTS["delay"] = 0.0
+        fake_asr.defaults["delay"] = 0.0
         later = pipeline.enqueue(ids["later"], priority=PRIORITY_BACKGROUND).id
         workers.wake()
         while store.get(later).state != "done":
@@ -279,11 +278,11 @@ def test_cancel_queued_and_running_jobs(fake_settings, fake_library, server):
     assert store.get(never).state == "cancelled" and store.get(never).attempts == 0
 
 
-def test_workers_run_jobs_concurrently(fake_settings, fake_library, server):
+def test_workers_run_jobs_concurrently(fake_settings, fake_library, server, fake_asr):
     for g in ("p", "q"):
         server.add(f"/{g}.wav", wav_bytes(4), content_type="audio/wav")
     ids = subscribe_feed(fake_library, fake_settings, server, [{"guid": g, "title": g, "audio": f"/{g}.wav"} for g in "pq"])
-    fake_asr.DEFAULTS["delay"] = 0.3  # 2 segments each: 0.6 s a job, alone or together
+    fake_asr.defaults["delay"] = 0.3  # 2 segments each: 0.6 s a job, alone or together
     pipeline = Pipeline(fake_library, fake_settings)
     jobs = [pipeline.enqueue(ids[g]).id for g in "pq"]
     workers = Workers(fake_settings, concurrency=2, poll=0.05)
@@ -316,7 +315,7 @@ def test_the_duration_comes_from_the_decoded_audio(fake_settings, fake_library, 
         create_snip(fake_library, fake_settings, ids["e1"], 10_000_000)
 
 
-def test_a_users_episode_does_not_wait_behind_a_background_episode(fake_settings, fake_library, server):
+def test_a_users_episode_does_not_wait_behind_a_background_episode(fake_settings, fake_library, server, fake_asr):
     """Two workers and one compute gate: the user's episode (a publisher transcript, so only the
     model's work) is done while the background episode is still being transcribed."""
     server.add("/bg.wav", wav_bytes(), content_type="audio/wav")
@@ -326,7 +325,7 @@ def test_a_users_episode_does_not_wait_behind_a_background_episode(fake_settings
         {"guid": "bg", "title": "Background", "audio": "/bg.wav"},
         {"guid": "mine", "title": "Mine", "audio": "/mine.wav", "transcripts": [("/mine.vtt", "text/vtt")]},
     ])
-    fake_asr.DEFAULTS["delay"] = 0.25  # 20 segments: 5 s of transcription, a quarter second at a time
+    fake_asr.defaults["delay"] = 0.25  # 20 segments: 5 s of transcription, a quarter second at a time
     pipeline = Pipeline(fake_library, fake_settings)
     store = JobStore(fake_library)
     background = pipeline.enqueue(ids["bg"], priority=PRIORITY_BACKGROUND).id
@@ -334,7 +333,7 @@ def test_a_users_episode_does_not_wait_behind_a_background_episode(fake_settings
     workers.start()
     try:
         deadline = time.monotonic() + 20
-        while store.get(background).stage != "transcript" or not fake_asr.HISTORY:
+        while store.get(background).stage != "transcript" or not fake_asr.history:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         mine = pipeline.enqueue(ids["mine"]).id

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_asr, fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast, Transcript
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
@@ -12,12 +11,9 @@ from tests.snips.helpers import transcript
 
 @pytest.fixture
 def snip_settings(tmp_path, monkeypatch) -> Settings:
+    """The fake engines (this test's own: the fake_asr and fake_llm fixtures, unscripted)."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
-    fake_asr.HISTORY.clear()
-    fake_llm.reset()
-    yield Settings.load(asr_engine="fake", llm_engine="fake")
-    fake_asr.HISTORY.clear()
-    fake_llm.reset()
+    return Settings.load(asr_engine="fake", llm_engine="fake")
 
 
 @pytest.fixture

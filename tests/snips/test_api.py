@@ -1,7 +1,6 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.engines import fake_asr, fake_llm
 from earmark.snips.enrich import run_once
 from earmark.web.app import create_app
 from tests.snips.conftest import add_episode, save_transcript
@@ -24,13 +23,13 @@ def ep(client):
     return episode_id, truth
 
 
-def test_create_get_list_edit_delete(client, snip_settings, ep):
+def test_create_get_list_edit_delete(client, snip_settings, ep, fake_llm, fake_asr):
     episode_id, truth = ep
     response = client.post(f"/api/v1/episodes/{episode_id}/snips", json={"position": truth[40][0] + 1})
     assert response.status_code == 201, response.text
     snip = response.json()
     assert snip["state"] == "pending" and snip["end"] == truth[40][1] and truth[40][2] in snip["excerpt"]
-    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []
+    assert fake_asr.history == [] and fake_llm.history == []
     fixed = client.post(f"/api/v1/episodes/{episode_id}/snips", json={"position": 300.0, "boundary": "fixed:60"}).json()
     assert fixed["boundary"] == "fixed:60"
 

@@ -6,7 +6,6 @@ from typer.testing import CliRunner
 
 from earmark.cli import app
 from earmark.cli.snip import parse_time
-from tests.engines import fake_llm
 from earmark.store.snips import SnipStore
 from tests.snips.conftest import save_transcript
 from tests.snips.helpers import transcript
@@ -25,7 +24,7 @@ def test_parse_time_rejects(bad):
         parse_time(bad)
 
 
-def test_snip_and_snips(lib, snip_settings, episode, monkeypatch):
+def test_snip_and_snips(lib, snip_settings, episode, monkeypatch, fake_llm):
     monkeypatch.setenv("EARMARK_HOME", str(snip_settings.home))
     (snip_settings.home / "settings.toml").write_text('asr_engine = "fake"\nllm_engine = "fake"\n')
     segments, _ = transcript(100, speakers={0: "Ana"})
@@ -33,7 +32,7 @@ def test_snip_and_snips(lib, snip_settings, episode, monkeypatch):
     result = runner.invoke(app, ["snip", str(episode), "--at", "2:50", "--json"])
     assert result.exit_code == 0, result.output
     made = json.loads(result.stdout)
-    assert made["state"] == "pending" and made["tapped_at"] == 170.0 and fake_llm.HISTORY == []
+    assert made["state"] == "pending" and made["tapped_at"] == 170.0 and fake_llm.history == []
 
     fake_llm.reset(default='{"title": "Card of sentences", "takeaways": ["Sentence39 ends it."], "quote": "Sentence39", "speaker": null}')
     result = runner.invoke(app, ["snip", str(episode), "--at", "200", "--boundary", "fixed:60", "--wait"])

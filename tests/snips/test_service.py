@@ -5,7 +5,6 @@ import pytest
 
 from earmark.ai.prompts import load_prompt
 
-from tests.engines import fake_asr, fake_llm
 from earmark.errors import NotFound
 from earmark.snips import create_snip, edit_snip, enrich_snip
 from earmark.snips.enrich import Enricher, run_once
@@ -29,14 +28,14 @@ def card_answer(*, pick="first", title="Why it matters", quote=QUOTE41):
     return answer
 
 
-def test_create_is_fast_and_runs_no_model(lib, snip_settings, episode, with_transcript):
+def test_create_is_fast_and_runs_no_model(lib, snip_settings, episode, with_transcript, fake_llm, fake_asr):
     truth = with_transcript
     tap = truth[40][0] + 1.0
     started = time.perf_counter()
     snip = create_snip(lib, snip_settings, episode, tap)
     elapsed = time.perf_counter() - started
     print(f"\ncreate_snip with a transcript: {elapsed * 1000:.1f} ms")
-    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []  # nothing ran inline
+    assert fake_asr.history == [] and fake_llm.history == []  # nothing ran inline
     assert snip.id and snip.state == "pending" and snip.tapped_at == tap
     assert snip.end == truth[40][1] and snip.start in {t[0] for t in truth}  # snapped already
     assert truth[40][2] in snip.excerpt
@@ -46,7 +45,7 @@ def test_create_is_fast_and_runs_no_model(lib, snip_settings, episode, with_tran
     bare = create_snip(lib, snip_settings, other, 100.0)
     print(f"create_snip without a transcript: {(time.perf_counter() - started) * 1000:.1f} ms")
     assert (bare.start, bare.end, bare.excerpt) == (55.0, 105.0, "")  # provisional window
-    assert fake_asr.HISTORY == [] and fake_llm.HISTORY == []
+    assert fake_asr.history == [] and fake_llm.history == []
 
 
 def test_create_rejects_bad_input(lib, snip_settings, episode):
@@ -58,7 +57,7 @@ def test_create_rejects_bad_input(lib, snip_settings, episode):
         create_snip(lib, snip_settings, episode, 10.0, "sometimes")
 
 
-def test_enrich_stores_the_card_and_the_chosen_start(lib, snip_settings, episode, with_transcript):
+def test_enrich_stores_the_card_and_the_chosen_start(lib, snip_settings, episode, with_transcript, fake_llm):
     truth = with_transcript
     llm = fake_llm.reset(default=card_answer(pick="first"))
     snip = create_snip(lib, snip_settings, episode, truth[41][0] + 0.5)
@@ -77,7 +76,7 @@ def test_enrich_stores_the_card_and_the_chosen_start(lib, snip_settings, episode
     assert run_once(lib, snip_settings) == 0  # nothing left to do
 
 
-def test_fixed_boundary_offers_no_start_choice(lib, snip_settings, episode, with_transcript):
+def test_fixed_boundary_offers_no_start_choice(lib, snip_settings, episode, with_transcript, fake_llm):
     truth = with_transcript
     llm = fake_llm.reset(default=card_answer())
     snip = create_snip(lib, snip_settings, episode, truth[41][0] + 0.5, "fixed:30")
@@ -87,7 +86,7 @@ def test_fixed_boundary_offers_no_start_choice(lib, snip_settings, episode, with
     assert (done.start, done.end) == (snip.start, snip.end) and abs(done.end - done.start - 30) < 2.2
 
 
-def test_user_edits_are_never_overwritten(lib, snip_settings, episode, with_transcript):
+def test_user_edits_are_never_overwritten(lib, snip_settings, episode, with_transcript, fake_llm):
     truth = with_transcript
     fake_llm.reset(default=card_answer())
     snip = create_snip(lib, snip_settings, episode, truth[41][0] + 0.5)
@@ -109,7 +108,7 @@ def test_edit_validates_bounds(lib, snip_settings, episode):
     assert SnipStore(lib).get(snip.id).edited == []
 
 
-def test_invalid_json_is_retried_then_the_snip_fails_but_stays(lib, snip_settings, episode, with_transcript):
+def test_invalid_json_is_retried_then_the_snip_fails_but_stays(lib, snip_settings, episode, with_transcript, fake_llm):
     truth = with_transcript
     llm = fake_llm.reset(answers=["not json", '{"title": ""}', '{"title": "x"}'])
     snip = create_snip(lib, snip_settings, episode, truth[41][0] + 0.5)
@@ -143,13 +142,13 @@ def _downloaded(lib, episode_id, tmp_path):
     lib.record_download(episode_id, str(audio), 16)
 
 
-def test_window_is_transcribed_when_there_is_no_transcript(lib, snip_settings, episode, tmp_path):
+def test_window_is_transcribed_when_there_is_no_transcript(lib, snip_settings, episode, tmp_path, fake_llm, fake_asr):
     _downloaded(lib, episode, tmp_path)
     fake_llm.reset(default=card_answer(quote="says hello"))
     snip = create_snip(lib, snip_settings, episode, 401.0)
-    assert fake_asr.HISTORY == []
+    assert fake_asr.history == []
     run_once(lib, snip_settings)
-    call, = fake_asr.HISTORY
+    call, = fake_asr.history
     assert (call.offset, call.duration) == (251.0, 180.0)  # [tap − 150, tap + 30], not the whole episode
     done = SnipStore(lib).get(snip.id)
     assert done.state == "ready"
@@ -157,7 +156,7 @@ def test_window_is_transcribed_when_there_is_no_transcript(lib, snip_settings, e
     assert done.excerpt.endswith("Segment200 says hello.") and done.excerpt.startswith("Segment")
 
 
-def test_full_transcript_resnaps_window_snips(lib, snip_settings, episode, tmp_path):
+def test_full_transcript_resnaps_window_snips(lib, snip_settings, episode, tmp_path, fake_llm, fake_asr):
     _downloaded(lib, episode, tmp_path)
     fake_llm.reset(default=card_answer(quote="says hello"))
     store = SnipStore(lib)
@@ -179,10 +178,10 @@ def test_full_transcript_resnaps_window_snips(lib, snip_settings, episode, tmp_p
     assert (after_b.start, after_b.end, after_b.title) == (260.0, 300.0, "kept")  # the user's bounds stay
     assert "Sentence" in after_b.excerpt and "Segment" not in after_b.excerpt  # but the text follows
     assert run_once(lib, snip_settings) == 0  # consistent: nothing more to re-snap
-    assert len(fake_asr.HISTORY) == 2  # no ASR for the re-snap
+    assert len(fake_asr.history) == 2  # no ASR for the re-snap
 
 
-def test_without_audio_or_transcript_the_snip_waits_for_processing(lib, snip_settings, episode):
+def test_without_audio_or_transcript_the_snip_waits_for_processing(lib, snip_settings, episode, fake_llm):
     fake_llm.reset(default=card_answer(quote="Sentence41"))
     snip = create_snip(lib, snip_settings, episode, 180.0)
     run_once(lib, snip_settings)
@@ -197,10 +196,10 @@ def test_without_audio_or_transcript_the_snip_waits_for_processing(lib, snip_set
     assert done.state == "ready" and done.error is None and done.end in {t[1] for t in truth}
 
 
-def test_restart_picks_up_pending_snips(lib, snip_settings, episode, with_transcript):
+def test_restart_picks_up_pending_snips(lib, snip_settings, episode, with_transcript, fake_llm):
     fake_llm.reset(default=card_answer())
     ids = [create_snip(lib, snip_settings, episode, t).id for t in (100.0, 200.0, 300.0)]
-    assert fake_llm.HISTORY == []  # no enricher ran: as if the process died here
+    assert fake_llm.history == []  # no enricher ran: as if the process died here
     enricher = Enricher(snip_settings, poll=0.05)
     enricher.start()
     try:

@@ -3,7 +3,6 @@ window around the tap is transcribed, and the pipeline is not started."""
 
 from pathlib import Path
 
-from tests.engines import fake_asr, fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.snips import create_snip
 from earmark.snips.enrich import run_once
@@ -24,7 +23,7 @@ def _episode(lib, url: str | None) -> int:
     return lib.episodes(podcast.id)[0].id
 
 
-def test_the_audio_is_fetched_and_only_the_window_is_transcribed(lib, snip_settings, server):
+def test_the_audio_is_fetched_and_only_the_window_is_transcribed(lib, snip_settings, server, fake_llm, fake_asr):
     server.add("/ep.mp3", AUDIO, content_type="audio/mpeg")
     episode = _episode(lib, server.url("/ep.mp3"))
     assert lib.download(episode) is None
@@ -36,7 +35,7 @@ def test_the_audio_is_fetched_and_only_the_window_is_transcribed(lib, snip_setti
     assert [e.path for e in server.log if e.method == "GET"] == ["/ep.mp3"]
     record = lib.download(episode)
     assert record is not None and Path(record.path).read_bytes() == AUDIO
-    call, = fake_asr.HISTORY  # one windowed call, on the downloaded file
+    call, = fake_asr.history  # one windowed call, on the downloaded file
     assert (call.offset, call.duration) == (251.0, 180.0)  # [tap − 150, tap + 30], not the whole episode
     assert call.audio == Path(record.path)
     done = SnipStore(lib).get(snip.id)
@@ -45,7 +44,7 @@ def test_the_audio_is_fetched_and_only_the_window_is_transcribed(lib, snip_setti
     assert JobStore(lib).list(episode_id=episode) == []  # the full pipeline was not started
 
 
-def test_a_failed_download_falls_back_to_processing(lib, snip_settings, server):
+def test_a_failed_download_falls_back_to_processing(lib, snip_settings, server, fake_llm, fake_asr):
     server.add("/gone.mp3", b"", status=404)
     episode = _episode(lib, server.url("/gone.mp3"))
     fake_llm.reset(default=card_answer(quote="says hello"))
@@ -54,5 +53,5 @@ def test_a_failed_download_falls_back_to_processing(lib, snip_settings, server):
     assert [e.path for e in server.log if e.method == "GET"] == ["/gone.mp3"]
     waiting = SnipStore(lib).get(snip.id)
     assert waiting.state == "pending" and waiting.error == WAITING
-    assert fake_asr.HISTORY == [] and lib.download(episode) is None
+    assert fake_asr.history == [] and lib.download(episode) is None
     assert [j.episode_id for j in JobStore(lib).list(episode_id=episode)] == [episode]

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.models import Episode, ParsedFeed, Podcast
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
@@ -25,7 +24,7 @@ EVIL_NOTES = (
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
+def settings(tmp_path, monkeypatch, fake_llm) -> Settings:
     """As tests/conftest.py's, with the deterministic fake LLM: processing an episode here must not
     load a real model for the stages after the transcript."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.chromium import ARTIFACTS
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live(tmp_path, monkeypatch):
+def live(tmp_path, monkeypatch, fake_llm):
     """`earmark serve` in a thread: the app with its job workers, on a free loopback port."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)  # whatever tests ran before, every task and snip card gets a valid answer

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.uploads_media import TITLE, mp3
@@ -32,7 +31,7 @@ DROP = """([files, selector]) => {
 
 
 @pytest.fixture
-def live(tmp_path, monkeypatch):
+def live(tmp_path, monkeypatch, fake_llm):
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)
     settings = Settings.load(http_timeout=5.0, asr_engine="fake", llm_engine="fake", semantic_index=False)

@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.directory.conftest import KEY, SECRET
@@ -36,7 +35,7 @@ def directory(server):
 
 
 @pytest.fixture
-def live(tmp_path, monkeypatch, directory):
+def live(tmp_path, monkeypatch, directory, fake_llm):
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)
     settings = Settings.load(

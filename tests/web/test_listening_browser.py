@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
 from tests.web.conftest import serving
@@ -64,7 +63,7 @@ def feed(base: str) -> bytes:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, fake_llm):
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)
     return create_app(Settings.load(http_timeout=5.0, llm_engine="fake", semantic_index=False), run_jobs=True)

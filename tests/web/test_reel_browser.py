@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.models import Episode, Highlight, ParsedFeed, Podcast
 from earmark.store.understanding import UnderstandingStore
 from earmark.web.app import create_app
@@ -30,7 +29,7 @@ CLIPS = [("Downloaded", 2.0, 5.0, "First moment"), ("Downloaded", 8.0, 11.0, "Se
 
 
 @pytest.fixture
-def reel_live(tmp_path, monkeypatch, server):
+def reel_live(tmp_path, monkeypatch, server, fake_llm):
     """The app on a free port with a podcast of two episodes: "Downloaded" (its file on disk, served
     with Range) and "Streamed" (only on the publisher's server: the player is redirected there)."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))

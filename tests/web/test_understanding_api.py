@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from tests.engines import fake_llm
 from earmark.errors import LLMError
 from earmark.models import ChapterMark, Chapter, EpisodeChapters, Highlight, Segment, Summary, Transcript
 from earmark.store.transcripts import TranscriptStore
@@ -24,13 +23,6 @@ SEGMENTS = [
     Segment(60.0, 70.0, "Now let us talk about cooking pasta.", "Ben"),
     Segment(70.0, 80.0, "Salt the water well before the pasta goes in.", "Ann"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_fake():
-    fake_llm.reset()
-    yield
-    fake_llm.reset()
 
 
 @pytest.fixture
@@ -126,7 +118,7 @@ def test_library_highlights_newest_first_and_paginated(client, lib, show):
 # -- ask -------------------------------------------------------------------------------------------
 
 
-def test_ask_answers_with_citations(client, transcript):
+def test_ask_answers_with_citations(client, transcript, fake_llm):
     def answer(messages, schema):
         shown = numbered_lines(messages)
         line = next(n for n, text in shown.items() if "vortex shedding" in text)
@@ -140,7 +132,7 @@ def test_ask_answers_with_citations(client, transcript):
     [citation] = data["citations"]
     assert citation["start"] == 10.0 and "vortex shedding" in citation["text"]  # the sentence that holds it
     assert data["engine"] == "fake"
-    assert "Why do bridges sway?" in fake_llm.HISTORY[0].prompt  # the model really was asked
+    assert "Why do bridges sway?" in fake_llm.history[0].prompt  # the model really was asked
 
 
 def test_ask_declined(client, transcript):
@@ -150,7 +142,7 @@ def test_ask_declined(client, transcript):
     assert data["answerable"] is False and data["citations"] == []
 
 
-def test_ask_bad_input(client, show, transcript):
+def test_ask_bad_input(client, show, transcript, fake_llm):
     url = f"/api/v1/episodes/{transcript}/ask"
     assert client.post(url, json={}).status_code == 422
     assert client.post(url, json={"question": ""}).status_code == 422
@@ -162,10 +154,10 @@ def test_ask_bad_input(client, show, transcript):
     assert client.post("/api/v1/episodes/999/ask", json={"question": "why"}).status_code == 404
     no_transcript = client.post(f"/api/v1/episodes/{show['g2']}/ask", json={"question": "why"})
     assert no_transcript.status_code == 404 and "not processed" in no_transcript.json()["error"]["message"]
-    assert fake_llm.HISTORY == []
+    assert fake_llm.history == []
 
 
-def test_ask_llm_failure_is_a_json_503(client, transcript):
+def test_ask_llm_failure_is_a_json_503(client, transcript, fake_llm):
     fake_llm.reset(answers=[LLMError("endpoint refused: connection reset")])
     response = client.post(f"/api/v1/episodes/{transcript}/ask", json={"question": "Why do bridges sway?"})
     assert response.status_code == 503
@@ -173,14 +165,14 @@ def test_ask_llm_failure_is_a_json_503(client, transcript):
     assert error["code"] == "llm_unavailable" and "connection reset" in error["message"]
 
 
-def test_ask_unusable_output_is_a_502(client, transcript):
+def test_ask_unusable_output_is_a_502(client, transcript, fake_llm):
     fake_llm.reset(default="this is not json")
     response = client.post(f"/api/v1/episodes/{transcript}/ask", json={"question": "Why do bridges sway?"})
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "llm_bad_output"
 
 
-def test_ask_runs_off_the_event_loop(tmp_path, monkeypatch):
+def test_ask_runs_off_the_event_loop(tmp_path, monkeypatch, fake_llm):
     """While the model thinks (a slow fake), the server answers other requests."""
     from earmark.config import Settings
     from tests.web.conftest import serving

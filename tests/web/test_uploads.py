@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from earmark.config import Settings
-from tests.engines import fake_llm
 from earmark.jobs import Pipeline
 from earmark.web.app import create_app
 from tests.ai.fakes import valid_answer
@@ -23,7 +22,7 @@ from tests.web.conftest import serving
 
 
 @pytest.fixture
-def make_live(tmp_path, monkeypatch):
+def make_live(tmp_path, monkeypatch, fake_llm):
     """Start the app under uvicorn with the given settings; yields (url, app)."""
     monkeypatch.setenv("EARMARK_HOME", str(tmp_path / "home"))
     fake_llm.reset(default=valid_answer)
