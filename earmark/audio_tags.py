@@ -55,7 +55,7 @@ def read_tags(path: Path) -> Tags:
     atoms or Vorbis comments (Ogg, Opus, FLAC). A file without tags gives empty Tags."""
     import mutagen
 
-    from earmark.ai.tasks.chapters import chapters_from_audio
+    from earmark.transcripts.publisher_chapters import chapters_from_audio
 
     tags = Tags()
     try:

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from earmark import net
-from earmark.ai.tasks.chapters import fetch_chapters_json, publisher_chapters
 from earmark.downloads import download_episode
 from earmark.errors import ChaptersError, DownloadError, FeedError, TranscriptError
 from earmark.feeds.refresh import subscribe
 from earmark.jobs import publisher
 from earmark.models import ChaptersLink, Episode, TranscriptLink
+from earmark.transcripts.publisher_chapters import fetch_chapters_json, publisher_chapters
 from tests.downloads.test_fetcher import one_episode, subscribe_to
 from tests.loopback import LoopbackServer
 
@@ -168,7 +168,7 @@ def test_a_huge_transcript_is_stopped_at_the_cap_not_read_whole(settings, server
 
 
 def test_chapters_are_capped_too(settings, server, monkeypatch):
-    from earmark.ai.tasks import chapters
+    from earmark.transcripts import publisher_chapters as chapters
 
     monkeypatch.setattr(chapters, "MAX_CHAPTERS_BYTES", 64 * 1024)
     server.add("/ch.json", b'{"version": "1.2.0", "chapters": [' + b'{"startTime": 1, "title": "x"},' * 20_000

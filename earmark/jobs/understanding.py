@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from earmark.ai.llm import LLMEngine
-from earmark.ai.tasks.chapters import generate_chapters, publisher_chapters
+from earmark.ai.tasks.chapters import generate_chapters
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
@@ -24,6 +24,7 @@ from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Summary
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
+from earmark.transcripts.publisher_chapters import publisher_chapters
 
 log = logging.getLogger(__name__)
 
