@@ -12,11 +12,11 @@ from pathlib import Path
 
 from earmark.ai.asr import ASREngine, get_asr
 from earmark.ai.llm import LLMEngine, get_llm
+from earmark.ai.tasks.snip_card import build_card
 from earmark.config import Settings
 from earmark.errors import EarmarkError
 from earmark.models import PRIORITY_USER, Episode, Segment, Snip
 from earmark.snips import boundaries as B
-from earmark.snips.card import build_card
 from earmark.snips.wake import notify
 from earmark.store.jobs import JobStore
 from earmark.store.library import OWNER_ID, Library

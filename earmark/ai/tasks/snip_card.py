@@ -1,20 +1,24 @@
 """A snip's AI card: a short title, 1–3 key takeaways, the best quote and its speaker, and (for
 ``auto`` bounds) the start the model picks among the candidate sentence starts. One structured call
 through the LLM seam; the answer is checked against a JSON schema and a pydantic model, with bounded
-retries (earmark.ai.tasks.common.structured). Store-free."""
+retries (earmark.ai.tasks.common.structured). Store-free: the snips package (snips/service.py)
+snaps the bounds, calls ``build_card`` and stores the card."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker
+from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
-from earmark.snips.boundaries import Sentence, Snap
+
+if TYPE_CHECKING:  # annotations only: importing the snips package here would be an import cycle
+    from earmark.snips.boundaries import Sentence, Snap
 
 PROMPT = "snip_card"
 CONTEXT_BEFORE = 3  # sentences shown before the earliest candidate start
