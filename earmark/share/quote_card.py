@@ -1,7 +1,8 @@
 """A quote card PNG for a snip (Pillow): the quote, wrapped and sized to fit, who said it, the
-podcast and episode, and the artwork. Artwork comes from earmark/artwork.py (``load_artwork``: a
-local file or a URL fetched through earmark/net.py; the cached copy for a snip's show); when it
-cannot be had the card gets a drawn placeholder instead, so a card never fails for want of artwork.
+podcast and episode, and the artwork. This module fetches nothing itself: a snip's artwork (the
+episode's, else the show's) comes from earmark/artwork.py's cache (``image``: fetched once through
+earmark/net.py, the same copy the pages serve); when it cannot be had the card gets a drawn
+placeholder instead, so a card never fails for want of artwork.
 
 Fonts: DejaVu (Debian ``fonts-dejavu-core``) when installed, else Pillow's built-in font."""
 
