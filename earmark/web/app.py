@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -224,6 +225,15 @@ class GuardMiddleware:
             return False
         return address.is_loopback or self.token is not None
 
+    def _user(self, bearer: str, session: str | None, feed: str | None) -> int | None:
+        """Whose API token, login session or feed token this is (in that order), if anyone's."""
+        user_id = self.accounts.token_user(bearer) if bearer else None  # type: ignore[union-attr]
+        if user_id is None and session is not None:
+            user_id = self.accounts.session_user(session)  # type: ignore[union-attr]
+        if user_id is None and feed is not None:
+            user_id = self.accounts.feed_user(feed)  # type: ignore[union-attr]
+        return user_id
+
     def _valid(self, candidate: str | None) -> bool:
         return bool(candidate) and secrets.compare_digest(candidate.encode(), self.token.encode())  # type: ignore[union-attr]
 
@@ -253,16 +263,15 @@ class GuardMiddleware:
         # without a token, or with the server's access token).
         user_id = None
         if self.accounts is not None:
-            if bearer:
-                user_id = self.accounts.token_user(bearer)
-            if user_id is None and sync_api.WEB_SESSION_COOKIE in cookie:
-                user_id = self.accounts.session_user(cookie[sync_api.WEB_SESSION_COOKIE].value)
-            if user_id is None and scope["method"] in ("GET", "HEAD") and scope["path"].startswith(FEED_PATHS):
+            session = cookie[sync_api.WEB_SESSION_COOKIE].value if sync_api.WEB_SESSION_COOKIE in cookie else None
+            feed = None
+            if scope["method"] in ("GET", "HEAD") and scope["path"].startswith(FEED_PATHS):
                 # A podcast app subscribed to a feed cannot send headers: the user's feed token in the
                 # address (it opens their feeds and artwork only; never a full API token).
-                feed = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == "feed"]
-                if feed and feed[-1]:
-                    user_id = self.accounts.feed_user(feed[-1])
+                given = [v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1")) if k == "feed"]
+                feed = given[-1] if given and given[-1] else None
+            if bearer or session or feed:  # the store is read (a session renewed) in the threadpool
+                user_id = await run_in_threadpool(self._user, bearer, session, feed)
         scope.setdefault("state", {})["user_id"] = user_id if user_id is not None else OWNER_ID
         if self.token is None or user_id is not None:
             return await self.app(scope, receive, send)

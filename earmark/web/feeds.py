@@ -20,7 +20,6 @@ from xml.sax.saxutils import escape, quoteattr
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from earmark.errors import AudioError, NotFound
 from earmark.models import LibraryHighlight
@@ -76,7 +75,7 @@ def feed_param(request: Request, user_id: int) -> tuple[str, str] | None:
 
 @router.head(FEED_PATH)
 @router.get(FEED_PATH)
-async def highlights_feed(
+def highlights_feed(
     request: Request,
     podcast_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
@@ -143,8 +142,9 @@ async def highlights_feed(
 
 @router.head("/feeds/highlights/{highlight_id}.mp3")
 @router.get("/feeds/highlights/{highlight_id}.mp3")
-async def highlight_clip(request: Request, highlight_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
-    """One highlight's clip: cut on first request (in a worker thread), then from the cache."""
+def highlight_clip(request: Request, highlight_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
+    """One highlight's clip: cut on first request, then from the cache (a plain def: the threadpool
+    runs it, the store reads and the cut included)."""
     library: Library = request.app.state.library
     settings = request.app.state.settings
     found = UnderstandingStore(library).highlight(highlight_id, get_user_id(request))
@@ -158,7 +158,7 @@ async def highlight_clip(request: Request, highlight_id: Annotated[int, PathPara
     item = LibraryHighlight(found.start, found.end, found.title, found.why, found.quote, episode_id=found.episode_id,
                             id=found.id, episode_title=episode.title, podcast_id=podcast.id, podcast_title=podcast.title)
     try:
-        path = await run_in_threadpool(HighlightClips(settings).get, _clip_request(source, item))
+        path = HighlightClips(settings).get(_clip_request(source, item))
     except AudioError as exc:
         raise APIError(500, "clip_failed", f"highlight {highlight_id}: the clip could not be cut: {exc}") from None
     return FileResponse(path, media_type="audio/mpeg", headers={"Cache-Control": "private, max-age=86400"},

@@ -60,7 +60,7 @@ def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:  # (a def: the store is read in the threadpool)
     return _page(request, user=_session_user(request))
 
 
@@ -79,7 +79,7 @@ async def login(request: Request) -> Response:
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    session = request.app.state.accounts.new_session(user.id)
+    session = await asyncio.to_thread(request.app.state.accounts.new_session, user.id)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     response.set_cookie(WEB_SESSION_COOKIE, session, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                         max_age=30 * 24 * 3600)
@@ -92,7 +92,7 @@ async def logout(request: Request) -> Response:
     if not _csrf_ok(request, form):
         return _page(request, status=403, error="The form expired; please try again.")
     if session := request.cookies.get(WEB_SESSION_COOKIE):
-        request.app.state.accounts.end_session(session)
+        await asyncio.to_thread(request.app.state.accounts.end_session, session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(WEB_SESSION_COOKIE)
     return response

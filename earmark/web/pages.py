@@ -4,7 +4,8 @@ Every page extends base.html, which holds the player bar; static/navigation.js s
 ``<main>`` when the listener follows a link, so the audio element never reloads. Feed text is
 escaped by Jinja; show notes reach a page only through sanitize.py. No inline scripts: the page's
 settings travel in data attributes, and a Content-Security-Policy allows scripts from this origin
-only.
+only. Pages that read the store are plain ``def`` handlers: they run in the threadpool, not on the
+event loop.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def _rows(request: Request, episodes: list[Episode]) -> list[dict]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def library_page(request: Request) -> HTMLResponse:
+def library_page(request: Request) -> HTMLResponse:
     library = _library(request)
     user = get_user_id(request)
     unplayed = library.unplayed_counts(user)
@@ -125,7 +126,7 @@ async def library_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/podcasts/{podcast_id}", response_class=HTMLResponse)
-async def podcast_page(request: Request, podcast_id: IdPath) -> HTMLResponse:
+def podcast_page(request: Request, podcast_id: IdPath) -> HTMLResponse:
     library = _library(request)
     try:
         podcast = library.podcast(podcast_id)
@@ -145,7 +146,7 @@ async def podcast_page(request: Request, podcast_id: IdPath) -> HTMLResponse:
 
 
 @router.get("/episodes/{episode_id}", response_class=HTMLResponse)
-async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
+def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
     library = _library(request)
     try:
         episode = library.episode(episode_id)
@@ -175,13 +176,13 @@ async def episode_page(request: Request, episode_id: IdPath) -> HTMLResponse:
 
 
 @router.get("/snips", response_class=HTMLResponse)
-async def snips_page(request: Request) -> HTMLResponse:
+def snips_page(request: Request) -> HTMLResponse:
     podcasts = _library(request).podcasts(get_user_id(request))
     return _render(request, "snips.html", {"page": "snips", "podcasts": podcasts})
 
 
 @router.get("/snips/{snip_id}", response_class=HTMLResponse)
-async def snip_page(request: Request, snip_id: IdPath) -> HTMLResponse:
+def snip_page(request: Request, snip_id: IdPath) -> HTMLResponse:
     library = _library(request)
     try:
         snip = SnipStore(library, get_user_id(request)).get(snip_id)
@@ -198,7 +199,7 @@ HIGHLIGHTS_PAGE = 100
 
 
 @router.get("/highlights", response_class=HTMLResponse)
-async def highlights_page(request: Request) -> HTMLResponse:
+def highlights_page(request: Request) -> HTMLResponse:
     """The highlights (all, ``?podcast_id=`` one podcast's, ``?since=week`` this week's episodes'),
     and the highlights reel that plays them (static/reel.js)."""
     from datetime import UTC, timedelta
@@ -239,7 +240,7 @@ async def search_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-async def queue_page(request: Request) -> HTMLResponse:
+def queue_page(request: Request) -> HTMLResponse:
     library = _library(request)
     episodes = [library.episode(i) for i in get_playback(request).queue()]
     titles = library.podcast_titles()
@@ -274,7 +275,7 @@ async def directory_artwork(request: Request):
 
 
 @router.get("/history", response_class=HTMLResponse)
-async def history_page(request: Request) -> HTMLResponse:
+def history_page(request: Request) -> HTMLResponse:
     from earmark.store.listening import Listening
 
     listening = Listening(_library(request), get_user_id(request))

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape as xml_escape
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from earmark.accounts import LoginRefused
 from earmark.feeds.opml import parse_opml_document
@@ -61,7 +62,7 @@ class _SessionRoute(APIRoute):
             # (not for Nextcloud's API: its clients send Basic every time and keep no cookies)
             if user_id is not None and response.status_code < 400 and not request.url.path.startswith(NEXTCLOUD):
                 login = request.url.path.endswith("/login.json")
-                _set_session(request, response, user_id, SESSION_SECONDS if login else RENEW_SECONDS)
+                await run_in_threadpool(_set_session, request, response, user_id, SESSION_SECONDS if login else RENEW_SECONDS)
             return response
 
         return with_session
@@ -114,8 +115,8 @@ async def current_user(request: Request, username: str | None = None) -> User:
     user: User | None = None
     credentials = _basic(request)
     session = request.cookies.get(SESSION_COOKIE)
-    if credentials is not None and session and (user_id := accounts.session_user(session)) is not None:
-        if accounts.user(user_id).name == credentials[0]:
+    if credentials is not None and session and (user_id := await run_in_threadpool(accounts.session_user, session)) is not None:
+        if (await run_in_threadpool(accounts.user, user_id)).name == credentials[0]:
             credentials = None  # logged in already: no password check on every request
     if credentials is not None:
         try:
@@ -126,15 +127,20 @@ async def current_user(request: Request, username: str | None = None) -> User:
             raise Unauthorized(str(exc)) from None
         request.state.basic_user = user.id
     if user is None:
-        for cookie in (SESSION_COOKIE, WEB_SESSION_COOKIE):
-            if (value := request.cookies.get(cookie)) and (user_id := accounts.session_user(value)) is not None:
-                user = accounts.user(user_id)
-                break
+        user = await run_in_threadpool(_session_user, request)
     if user is None:
         raise Unauthorized()
     if username is not None and user.name != username:
         raise Unauthorized(f"logged in as another user than {username[:64]!r}")
     return user
+
+
+def _session_user(request: Request) -> User | None:
+    accounts: AccountStore = request.app.state.accounts
+    for cookie in (SESSION_COOKIE, WEB_SESSION_COOKIE):
+        if (value := request.cookies.get(cookie)) and (user_id := accounts.session_user(value)) is not None:
+            return accounts.user(user_id)
+    return None
 
 
 async def _json(request: Request, *, empty: Any = ...) -> Any:
@@ -197,7 +203,7 @@ async def login(username: str, request: Request) -> Response:
     user = await current_user(request, username)
     response = Response(status_code=200)
     if getattr(request.state, "basic_user", None) is None:  # (with Basic, the route sets the cookie)
-        _set_session(request, response, user.id, SESSION_SECONDS)
+        await run_in_threadpool(_set_session, request, response, user.id, SESSION_SECONDS)
     return response
 
 
@@ -205,7 +211,7 @@ async def login(username: str, request: Request) -> Response:
 async def logout(username: str, request: Request) -> Response:
     await current_user(request, username)
     if session := request.cookies.get(SESSION_COOKIE):
-        request.app.state.accounts.end_session(session)
+        await run_in_threadpool(request.app.state.accounts.end_session, session)
     response = Response(status_code=200)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -219,7 +225,7 @@ async def devices(username: str, request: Request) -> list[dict]:
     user = await current_user(request, username)
     return [
         {"id": d.id, "caption": d.caption, "type": d.type, "subscriptions": d.subscriptions}
-        for d in _service(request).store.devices(user.id)
+        for d in await run_in_threadpool(_service(request).store.devices, user.id)
     ]
 
 
@@ -234,7 +240,7 @@ async def configure_device(username: str, device: str, request: Request) -> Resp
         raise SyncError("caption must be text (at most 200 characters)")
     if type_ is not None and type_ not in DEVICE_TYPES:
         raise SyncError(f"type must be one of {', '.join(DEVICE_TYPES)}")
-    _service(request).store.configure(user.id, _device(device), caption, type_)
+    await run_in_threadpool(_service(request).store.configure, user.id, _device(device), caption, type_)
     return Response(status_code=200)
 
 
@@ -246,7 +252,7 @@ def _groups_json(service: SyncService, user_id: int) -> dict:
 @router.get("/api/2/sync-devices/{username}.json")
 async def sync_groups(username: str, request: Request) -> dict:
     user = await current_user(request, username)
-    return _groups_json(_service(request), user.id)
+    return await run_in_threadpool(_groups_json, _service(request), user.id)
 
 
 @router.post("/api/2/sync-devices/{username}.json")
@@ -261,12 +267,16 @@ async def change_sync_groups(username: str, request: Request) -> dict:
     if not isinstance(stop, list) or not all(isinstance(d, str) for d in stop):
         raise SyncError('"stop-synchronize" must be a list of device ids')
     service = _service(request)
-    for device in [d for g in together for d in g] + stop:
-        _device(device)
-        if not service.store.device_known(user.id, device):
-            raise APIError(404, "not_found", f"no device {device!r}")
-    service.store.regroup(user.id, together, stop)
-    return _groups_json(service, user.id)
+
+    def regroup() -> dict:
+        for device in [d for g in together for d in g] + stop:
+            _device(device)
+            if not service.store.device_known(user.id, device):
+                raise APIError(404, "not_found", f"no device {device!r}")
+        service.store.regroup(user.id, together, stop)
+        return _groups_json(service, user.id)
+
+    return await run_in_threadpool(regroup)
 
 
 # -- gpodder.net: subscriptions -----------------------------------------------------------------
@@ -278,7 +288,8 @@ async def subscription_changes(username: str, device: str, request: Request) -> 
     since = _since(request)
     stamp = now_stamp()
     store = _service(request).store
-    added, removed = store.changes(user.id, store.group_of(user.id, _device(device)), since)
+    device = _device(device)
+    added, removed = await run_in_threadpool(lambda: store.changes(user.id, store.group_of(user.id, device), since))
     return {"add": added, "remove": removed, "timestamp": stamp}
 
 
@@ -286,7 +297,7 @@ async def subscription_changes(username: str, device: str, request: Request) -> 
 async def upload_subscription_changes(username: str, device: str, request: Request) -> dict:
     user = await current_user(request, username)
     upload = read_changes(await _json(request))
-    new = _service(request).upload_subscriptions(user.id, _device(device), upload)
+    new = await run_in_threadpool(_service(request).upload_subscriptions, user.id, _device(device), upload)
     _fetch_new(request, new)
     return {"timestamp": now_stamp(), "update_urls": upload.update_urls}
 
@@ -300,12 +311,17 @@ async def episode_actions(username: str, request: Request) -> dict:
     query = request.query_params
     since, stamp = _since(request), now_stamp()
     device = query.get("device")
-    if device is not None and not _service(request).store.device_known(user.id, _device(device)):
-        raise APIError(404, "not_found", f"no device {device!r}")
-    actions = _service(request).store.actions(
-        user.id, since, podcast=query.get("podcast") or None, device=device,
-        aggregated=query.get("aggregated", "").lower() == "true",
-    )
+    store = _service(request).store
+
+    def actions_since() -> list:
+        if device is not None and not store.device_known(user.id, _device(device)):
+            raise APIError(404, "not_found", f"no device {device!r}")
+        return store.actions(
+            user.id, since, podcast=query.get("podcast") or None, device=device,
+            aggregated=query.get("aggregated", "").lower() == "true",
+        )
+
+    actions = await run_in_threadpool(actions_since)
     return {"actions": [action_json(a) for a in actions], "timestamp": stamp}
 
 
@@ -316,7 +332,7 @@ async def upload_episode_actions(username: str, request: Request) -> dict:
     for action in actions:
         if action.device is not None:
             _device(action.device)
-    _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp()))
+    await run_in_threadpool(lambda: _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp())))
     return {"timestamp": now_stamp(), "update_urls": updates}
 
 
@@ -347,9 +363,13 @@ async def device_subscriptions(username: str, device: str, fmt: str, request: Re
     user = await current_user(request, username)
     store = _service(request).store
     fmt = _format(fmt)
-    if not store.device_known(user.id, _device(device)):
-        raise APIError(404, "not_found", f"no device {device!r}")
-    return _render(store.subscribed(user.id, store.group_of(user.id, device)), fmt, f"{username} on {device}")
+
+    def subscribed() -> list[str]:
+        if not store.device_known(user.id, _device(device)):
+            raise APIError(404, "not_found", f"no device {device!r}")
+        return store.subscribed(user.id, store.group_of(user.id, device))
+
+    return _render(await run_in_threadpool(subscribed), fmt, f"{username} on {device}")
 
 
 @router.put("/subscriptions/{username}/{device}.{fmt}")
@@ -364,8 +384,8 @@ async def put_device_subscriptions(username: str, device: str, fmt: str, request
     elif fmt == "txt":
         urls = [line.strip() for line in body.decode("utf-8", "replace").splitlines() if line.strip()]
     else:
-        urls = [feed.url for feed in parse_opml_document(body, "the uploaded OPML").feeds]
-    new, _ = _service(request).replace_subscriptions(user.id, _device(device), urls)
+        urls = [feed.url for feed in (await run_in_threadpool(parse_opml_document, body, "the uploaded OPML")).feeds]
+    new, _ = await run_in_threadpool(_service(request).replace_subscriptions, user.id, _device(device), urls)
     _fetch_new(request, new)
     return Response(status_code=200)
 
@@ -373,7 +393,8 @@ async def put_device_subscriptions(username: str, device: str, fmt: str, request
 @router.get("/subscriptions/{username}.{fmt}")
 async def all_subscriptions(username: str, fmt: str, request: Request) -> Response:
     user = await current_user(request, username)
-    return _render(_service(request).store.subscribed(user.id), _format(fmt), username)
+    fmt = _format(fmt)
+    return _render(await run_in_threadpool(_service(request).store.subscribed, user.id), fmt, username)
 
 
 # -- Nextcloud gpoddersync ----------------------------------------------------------------------
@@ -386,7 +407,7 @@ async def nextcloud_subscriptions(request: Request) -> dict:
     user = await current_user(request)
     since, stamp = _since(request), now_stamp()
     store = _service(request).store
-    added, removed = store.changes(user.id, store.group_of(user.id, NEXTCLOUD_DEVICE), since)
+    added, removed = await run_in_threadpool(lambda: store.changes(user.id, store.group_of(user.id, NEXTCLOUD_DEVICE), since))
     return {"add": added, "remove": removed, "timestamp": stamp}
 
 
@@ -394,7 +415,7 @@ async def nextcloud_subscriptions(request: Request) -> dict:
 async def nextcloud_subscription_change(request: Request) -> dict:
     user = await current_user(request)
     upload = read_changes(await _json(request))
-    _fetch_new(request, _service(request).upload_subscriptions(user.id, NEXTCLOUD_DEVICE, upload))
+    _fetch_new(request, await run_in_threadpool(_service(request).upload_subscriptions, user.id, NEXTCLOUD_DEVICE, upload))
     return {"timestamp": now_stamp()}
 
 
@@ -402,7 +423,7 @@ async def nextcloud_subscription_change(request: Request) -> dict:
 async def nextcloud_episode_actions(request: Request) -> dict:
     user = await current_user(request)
     since, stamp = _since(request), now_stamp()
-    actions = _service(request).store.actions(user.id, since)
+    actions = await run_in_threadpool(_service(request).store.actions, user.id, since)
     return {"actions": [action_json(a, upper=True) for a in actions], "timestamp": stamp}
 
 
@@ -410,7 +431,7 @@ async def nextcloud_episode_actions(request: Request) -> dict:
 async def nextcloud_create_episode_actions(request: Request) -> dict:
     user = await current_user(request)
     actions, _ = read_actions(await _json(request), device=NEXTCLOUD_DEVICE)
-    _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp()))
+    await run_in_threadpool(lambda: _process_played(request, _service(request).store.add_actions(user.id, actions, now_stamp())))
     return {"timestamp": now_stamp()}
 
 

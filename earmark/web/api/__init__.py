@@ -1,4 +1,8 @@
-"""The JSON API under /api/v1: one router per resource."""
+"""The JSON API under /api/v1: one router per resource.
+
+A handler that uses the store is a plain ``def`` (FastAPI runs it in its threadpool, where each
+thread has its own SQLite connection: Library.conn); an ``async def`` one awaits I/O and hands its
+store work to ``run_in_threadpool``. Nothing blocks the event loop: bench/bench_concurrency.py."""
 
 from fastapi import APIRouter, Depends
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from earmark.directory import (
     CATEGORIES,
@@ -92,8 +93,13 @@ class FeedPreviewOut(BaseModel):
 UNAVAILABLE = {"model": ErrorResponse, "description": "No directory could answer (offline, down, rate-limited)"}
 
 
-def _out(results: DirectoryResults, library, request: Request) -> DirectoryResultsOut:
-    shows = mark_subscribed(results.shows, subscriptions(library, get_user_id(request)))
+async def _subscriptions(library, request: Request) -> dict:
+    """The asking user's subscriptions by feed key, read in the threadpool (off the event loop)."""
+    return await run_in_threadpool(subscriptions, library, get_user_id(request))
+
+
+def _out(results: DirectoryResults, subscribed: dict, request: Request) -> DirectoryResultsOut:
+    shows = mark_subscribed(results.shows, subscribed)
     return DirectoryResultsOut(
         query=results.query, category=results.category,
         results=[
@@ -132,7 +138,7 @@ async def directory_search(
         results = await directory.search(settings, q, limit=limit)
     except DirectoryError as exc:
         raise APIError(502, "directory_unavailable", str(exc)) from None
-    return _out(results, library, request)
+    return _out(results, await _subscriptions(library, request), request)
 
 
 @router.get("/directory/trending", response_model=DirectoryResultsOut, responses={422: {"model": ErrorResponse}, 502: UNAVAILABLE})
@@ -148,7 +154,7 @@ async def directory_trending(
         results = await directory.trending(settings, category, limit=limit)
     except DirectoryError as exc:
         raise APIError(502, "directory_unavailable", str(exc)) from None
-    return _out(results, library, request)
+    return _out(results, await _subscriptions(library, request), request)
 
 
 @router.get(
@@ -172,7 +178,7 @@ async def directory_preview(
         # (an <img> pointing here); only Earmark's own pages may ask.
         raise APIError(403, "forbidden", "feed previews are for Earmark's own pages")
     found = await directory.preview(settings, url, limit=limit)  # FeedError → 422, FetchError → 502
-    subscription = subscriptions(library, get_user_id(request)).get(feed_key(found.feed_url))
+    subscription = (await _subscriptions(library, request)).get(feed_key(found.feed_url))
     return FeedPreviewOut(
         feed_url=found.feed_url, title=found.title, author=found.author, description=found.description,
         image=found.image, image_path=art_path(request.app.state, found.image, 300), link=found.link, categories=list(found.categories), episode_count=found.episode_count,

@@ -49,7 +49,7 @@ def summaries(library: Library, playback: Playback, episodes: list[Episode]) -> 
 
 
 @router.get("/episodes/{episode_id}", response_model=EpisodeDetailOut)
-async def get_episode(episode_id: EpisodeIdPath, library: LibraryDep, playback: PlaybackDep) -> EpisodeDetailOut:
+def get_episode(episode_id: EpisodeIdPath, library: LibraryDep, playback: PlaybackDep) -> EpisodeDetailOut:
     episode = library.episode(episode_id)
     [summary] = summaries(library, playback, [episode])
     record = library.download(episode_id)
@@ -92,7 +92,7 @@ def _media_type(episode: Episode, path: Path) -> str:
         307: {"description": "Not downloaded: a redirect to the feed's enclosure URL"},
     },
 )
-async def get_audio(episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep):
+def get_audio(episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep):
     episode = library.episode(episode_id)
     record = library.download(episode_id)
     if record is not None:
@@ -107,12 +107,12 @@ async def get_audio(episode_id: EpisodeIdPath, library: LibraryDep, settings: Se
 
 
 @router.put("/episodes/{episode_id}/position", response_model=PlaybackOut)
-async def put_position(episode_id: EpisodeIdPath, body: PositionIn, playback: PlaybackDep) -> PlaybackOut:
+def put_position(episode_id: EpisodeIdPath, body: PositionIn, playback: PlaybackDep) -> PlaybackOut:
     return PlaybackOut.model_validate(playback.set_position(episode_id, body.seconds, at=body.at))
 
 
 @router.post("/episodes/{episode_id}/played", response_model=PlaybackOut)
-async def post_played(
+def post_played(
     episode_id: EpisodeIdPath, playback: PlaybackDep, library: LibraryDep, settings: SettingsDep, user: UserIdDep,
     body: Annotated[PlayedIn | None, Body()] = None,
 ) -> PlaybackOut:

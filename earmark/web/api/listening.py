@@ -112,13 +112,13 @@ def _out(s: PodcastSettings) -> PodcastSettingsOut:
 
 
 @router.get("/podcasts/{podcast_id}/settings", response_model=PodcastSettingsOut)
-async def get_settings(podcast_id: PodcastIdPath, library: LibraryDep, user: UserIdDep) -> PodcastSettingsOut:
+def get_settings(podcast_id: PodcastIdPath, library: LibraryDep, user: UserIdDep) -> PodcastSettingsOut:
     """Your playback settings for this podcast (the defaults until you set them)."""
     return _out(Listening(library, user).settings(podcast_id))
 
 
 @router.put("/podcasts/{podcast_id}/settings", response_model=PodcastSettingsOut)
-async def put_settings(
+def put_settings(
     podcast_id: PodcastIdPath, body: PodcastSettingsIn, library: LibraryDep, user: UserIdDep
 ) -> PodcastSettingsOut:
     """Replace your playback settings for this podcast."""
@@ -126,7 +126,7 @@ async def put_settings(
 
 
 @router.post("/listening", response_model=ListeningOut)
-async def post_listening(body: ListeningIn, library: LibraryDep, user: UserIdDep) -> ListeningOut:
+def post_listening(body: ListeningIn, library: LibraryDep, user: UserIdDep) -> ListeningOut:
     """The player's reports: cumulative seconds per session, so sending one again counts once."""
     reports = [
         ListeningReport(r.session, r.episode_id, r.listened_seconds, r.media_seconds, r.silence_saved_seconds)
@@ -155,7 +155,7 @@ def stats_of(library: Library, user: int, days: int | None) -> StatsOut:
 
 
 @router.get("/stats", response_model=StatsOut)
-async def get_stats(
+def get_stats(
     library: LibraryDep, user: UserIdDep, days: Annotated[int | None, Query(ge=1, le=36_500)] = None
 ) -> StatsOut:
     """Your listening: time listened and time saved, in all and per podcast (over the last `days`)."""
@@ -178,7 +178,7 @@ def history_of(library: Library, user: int, limit: int, offset: int) -> HistoryO
 
 
 @router.get("/history", response_model=HistoryOut)
-async def get_history(
+def get_history(
     library: LibraryDep,
     user: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

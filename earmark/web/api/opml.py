@@ -23,7 +23,7 @@ _XML_TYPES = {"application/xml", "text/xml", "text/x-opml", "application/x-opml"
 
 
 @router.get("/opml", response_class=Response, responses={200: {"content": {"application/xml": {}}}})
-async def get_opml(library: LibraryDep, user: UserIdDep) -> Response:
+def get_opml(library: LibraryDep, user: UserIdDep) -> Response:
     """Every subscription as an OPML 2.0 file."""
     return Response(
         export_opml(library.podcasts(user)),

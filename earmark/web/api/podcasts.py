@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from earmark.downloads import delete_files
 from earmark.feeds.refresh import refresh_many, subscribe
@@ -27,7 +28,7 @@ _PODCAST_LIST = TypeAdapter(list[PodcastOut])
 
 
 @router.get("/podcasts", response_model=list[PodcastOut])
-async def list_podcasts(library: LibraryDep, user: UserIdDep) -> Response:
+def list_podcasts(library: LibraryDep, user: UserIdDep) -> Response:
     """Your subscriptions."""
     # Serialized once, here: FastAPI would validate the 2,000 records of a big library a second time.
     podcasts = [PodcastOut.model_validate(p) for p in library.podcasts(user)]
@@ -55,12 +56,12 @@ async def add_podcast(
 
 
 @router.get("/podcasts/{podcast_id}", response_model=PodcastOut)
-async def get_podcast(podcast_id: PodcastIdPath, library: LibraryDep) -> PodcastOut:
+def get_podcast(podcast_id: PodcastIdPath, library: LibraryDep) -> PodcastOut:
     return PodcastOut.model_validate(library.podcast(podcast_id))
 
 
 @router.delete("/podcasts/{podcast_id}", status_code=204)
-async def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep) -> Response:
+def delete_podcast(podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep) -> Response:
     """Unsubscribe; the last listener to leave a podcast also deletes its downloaded files."""
     delete_files(library.unsubscribe(user, podcast_id), within=settings.downloads_dir)
     return Response(status_code=204)
@@ -71,9 +72,10 @@ async def refresh_podcast(
     podcast_id: PodcastIdPath, library: LibraryDep, settings: SettingsDep, request: Request
 ) -> RefreshOut:
     """Fetch the feed now. A failure is recorded on the podcast and reported in `status`/`error`."""
-    library.podcast(podcast_id)
+    await run_in_threadpool(library.podcast, podcast_id)  # 404 first (store reads in the threadpool)
     [result] = await refresh_many(library, settings, [podcast_id])
-    if queue_new_episodes(library, settings, [result]) and (workers := getattr(request.app.state, "workers", None)):
+    queued = await run_in_threadpool(queue_new_episodes, library, settings, [result])
+    if queued and (workers := getattr(request.app.state, "workers", None)):
         workers.wake()
     return RefreshOut(
         podcast_id=result.podcast_id,
@@ -82,12 +84,12 @@ async def refresh_podcast(
         new_episodes=result.new_episodes,
         updated_episodes=result.updated_episodes,
         error=result.error,
-        podcast=PodcastOut.model_validate(library.podcast(podcast_id)),
+        podcast=PodcastOut.model_validate(await run_in_threadpool(library.podcast, podcast_id)),
     )
 
 
 @router.get("/podcasts/{podcast_id}/episodes", response_model=EpisodePageOut)
-async def list_episodes(
+def list_episodes(
     podcast_id: PodcastIdPath,
     library: LibraryDep,
     playback: PlaybackDep,

@@ -52,7 +52,7 @@ def episode_stages(library: Library, episode_id: int) -> list[StageOut]:
         404: {"model": ErrorResponse, "description": "No such episode, or no transcript yet"},
     },
 )
-async def get_transcript(
+def get_transcript(
     episode_id: EpisodeIdPath,
     library: LibraryDep,
     format: Annotated[Literal["json", "srt", "vtt", "txt"], Query(description="json (default), srt, vtt or txt")] = "json",
@@ -89,7 +89,7 @@ async def get_transcript(
     status_code=202,
     responses={404: {"model": ErrorResponse, "description": "No episode with that id"}},
 )
-async def process_episode(episode_id: EpisodeIdPath, library: LibraryDep, request: Request) -> JobOut:
+def process_episode(episode_id: EpisodeIdPath, library: LibraryDep, request: Request) -> JobOut:
     """Queue the episode for download → transcript at user priority (a live job for it is
     returned instead, raised to user priority). Poll ``GET /jobs`` for progress."""
     job = JobStore(library).enqueue(episode_id, priority=PRIORITY_USER)
@@ -100,7 +100,7 @@ async def process_episode(episode_id: EpisodeIdPath, library: LibraryDep, reques
 
 
 @router.get("/jobs", response_model=list[JobOut])
-async def list_jobs(
+def list_jobs(
     library: LibraryDep,
     episode_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only this episode's jobs")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -17,7 +17,7 @@ def _queue(library, playback) -> QueueOut:
 
 
 @router.get("/queue", response_model=QueueOut)
-async def get_queue(library: LibraryDep, playback: PlaybackDep) -> QueueOut:
+def get_queue(library: LibraryDep, playback: PlaybackDep) -> QueueOut:
     return _queue(library, playback)
 
 
@@ -26,7 +26,7 @@ async def get_queue(library: LibraryDep, playback: PlaybackDep) -> QueueOut:
     response_model=QueueOut,
     responses={404: {"model": ErrorResponse, "description": "An unknown episode id; the queue is unchanged"}},
 )
-async def put_queue(body: QueueIn, library: LibraryDep, playback: PlaybackDep) -> QueueOut:
+def put_queue(body: QueueIn, library: LibraryDep, playback: PlaybackDep) -> QueueOut:
     """Replace the queue with these episodes, in this order (an empty list clears it)."""
     playback.set_queue(body.episode_ids)
     return _queue(library, playback)

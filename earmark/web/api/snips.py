@@ -163,7 +163,7 @@ FavoriteQ = Annotated[bool | None, Query(description="only favourites (true) or 
         404: {"model": ErrorResponse, "description": "No such episode"}, **_422,
     },
 )
-async def post_snip(
+def post_snip(
     episode_id: EpisodeIdPath, body: SnipIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep, response: Response,
 ):
     """Save the moment at ``position``. Answers at once with bounds snapped to sentences (when the
@@ -192,7 +192,7 @@ async def post_snip(
 
 
 @router.get("/episodes/{episode_id}/snips", response_model=SnipPageOut, responses=_404)
-async def episode_snips(
+def episode_snips(
     episode_id: EpisodeIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep, limit: Limit = 100, offset: Offset = 0,
 ):
     """The episode's snips, newest first."""
@@ -201,7 +201,7 @@ async def episode_snips(
 
 
 @router.get("/snips", response_model=SnipPageOut, responses=_422)
-async def list_snips(
+def list_snips(
     library: LibraryDep, settings: SettingsDep, user: UserIdDep, podcast: PodcastQ = None, tag: TagQ = None,
     favorite: FavoriteQ = None, limit: Limit = 50, offset: Offset = 0,
 ):
@@ -229,7 +229,7 @@ def _markdown(library: Library, settings, snips: list[Snip]) -> str:
     "/snips/export",
     responses={200: {"content": {"text/markdown": {}, "application/json": {}}}, **_422},
 )
-async def export_snips(
+def export_snips(
     library: LibraryDep, settings: SettingsDep, user: UserIdDep,
     format: Annotated[Literal["markdown", "json"], Query(description="markdown (default) or json")] = "markdown",
     podcast: PodcastQ = None, tag: TagQ = None, favorite: FavoriteQ = None,
@@ -246,12 +246,12 @@ async def export_snips(
 
 
 @router.get("/snips/{snip_id:int}", response_model=SnipOut, responses=_404)
-async def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
+def get_snip(snip_id: SnipIdPath, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
     return _out(SnipStore(library, user).get(snip_id), library, settings)
 
 
 @router.patch("/snips/{snip_id:int}", response_model=SnipOut, responses={**_404, **_422})
-async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
+def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep, settings: SettingsDep, user: UserIdDep):
     """Edit title, takeaways, quote, bounds (0 ≤ start < end ≤ the episode's duration, at most
     10 minutes), note, tags or favourite. Edited fields are never overwritten by the AI."""
     changes = body.model_dump(exclude_unset=True)
@@ -266,6 +266,6 @@ async def patch_snip(snip_id: SnipIdPath, body: SnipPatchIn, library: LibraryDep
 
 
 @router.delete("/snips/{snip_id:int}", status_code=204, responses=_404)
-async def delete_snip(snip_id: SnipIdPath, library: LibraryDep, user: UserIdDep):
+def delete_snip(snip_id: SnipIdPath, library: LibraryDep, user: UserIdDep):
     SnipStore(library, user).delete(snip_id)
     return Response(status_code=204)

@@ -176,7 +176,7 @@ def library_highlights(library: Library, limit: int, offset: int, user_id: int |
 
 
 @router.get("/episodes/{episode_id}/summary", response_model=SummaryOut, responses=_404)
-async def get_summary(episode_id: EpisodeIdPath, library: LibraryDep) -> SummaryOut:
+def get_summary(episode_id: EpisodeIdPath, library: LibraryDep) -> SummaryOut:
     """The AI summary: two to four paragraphs and the key takeaways, with the engine, model and
     prompt version that made it. 404 until the episode is processed."""
     library.episode(episode_id)
@@ -190,7 +190,7 @@ async def get_summary(episode_id: EpisodeIdPath, library: LibraryDep) -> Summary
 
 
 @router.get("/episodes/{episode_id}/chapters", response_model=ChaptersOut, responses=_404)
-async def get_chapters(episode_id: EpisodeIdPath, library: LibraryDep) -> ChaptersOut:
+def get_chapters(episode_id: EpisodeIdPath, library: LibraryDep) -> ChaptersOut:
     """The chapters: the publisher's or generated ones once processed; before that the feed's own
     (Podlove) chapters when it has any (``stored`` false); else 404."""
     library.episode(episode_id)
@@ -201,7 +201,7 @@ async def get_chapters(episode_id: EpisodeIdPath, library: LibraryDep) -> Chapte
 
 
 @router.get("/episodes/{episode_id}/highlights", response_model=HighlightsOut, responses=_404)
-async def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> HighlightsOut:
+def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> HighlightsOut:
     """The episode's best moments in time order, each with a title and why it matters."""
     library.episode(episode_id)
     found = UnderstandingStore(library).highlights(episode_id)
@@ -214,7 +214,7 @@ async def get_highlights(episode_id: EpisodeIdPath, library: LibraryDep) -> High
     "/highlights", response_model=HighlightPageOut,
     responses={404: {"model": ErrorResponse, "description": "No such podcast (podcast_id)"}},
 )
-async def list_highlights(
+def list_highlights(
     library: LibraryDep,
     user: UserIdDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -245,18 +245,21 @@ async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDe
     from earmark.jobs.understanding import show_notes
     from earmark.search.episode import Found, episode_retriever
 
-    episode = library.episode(episode_id)
+    # Store reads, retrieval (embedding the question) and the model all run in the threadpool (each
+    # thread has its own connection), in the order they always did: the event loop keeps answering.
+    episode = await run_in_threadpool(library.episode, episode_id)
     question = body.question.strip()
     if not re.search(NOT_BLANK, question):  # (the schema's pattern already says so)
         raise APIError(422, "validation_error", "question: the question is empty")
-    transcript = TranscriptStore(library).get(episode_id)  # read here: the store's connection stays on this thread
-    if transcript is None or not transcript.segments:
-        raise not_processed(episode_id, "transcript to ask")
 
-    # the library is read here, on this thread; the model runs in the threadpool
-    retriever = episode_retriever(library, episode_id)
-    found = Found(retriever.find(question, TOP_K)) if retriever else None
-    notes = show_notes(library, episode)
+    def context():
+        transcript = TranscriptStore(library).get(episode_id)
+        if transcript is None or not transcript.segments:
+            raise not_processed(episode_id, "transcript to ask")
+        retriever = episode_retriever(library, episode_id)
+        return transcript, (Found(retriever.find(question, TOP_K)) if retriever else None), show_notes(library, episode)
+
+    transcript, found, notes = await run_in_threadpool(context)
 
     def run():
         return ask(transcript, question, get_llm(settings), title=episode.title, retriever=found, notes=notes)

@@ -10,6 +10,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from earmark.uploads import ACCEPTED, TempWriter, UploadError, UploadTooLarge, import_temp, too_large
@@ -85,5 +86,5 @@ async def upload(
         raise APIError(422, "invalid_audio", str(exc)) from None
     if not result.created:
         response.status_code = 200
-    episode = await get_episode(result.episode.id, library, playback)
+    episode = await run_in_threadpool(get_episode, result.episode.id, library, playback)
     return UploadOut(episode=episode, podcast=PodcastOut.model_validate(result.podcast), created=result.created)
