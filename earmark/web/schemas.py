@@ -1,5 +1,6 @@
 """Request and response models of the JSON API (/api/v1). Requests are strict: a wrong type is a
-422, never coerced; unknown fields are refused."""
+422, never coerced; unknown fields are refused. The response models of the directory, listening,
+search, snips and understanding routers are in earmark/web/api/schemas.py."""
 
 from __future__ import annotations
 

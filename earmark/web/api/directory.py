@@ -8,11 +8,9 @@ others' results come with its ``state: "error"`` and message."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from earmark.directory import (
@@ -24,6 +22,13 @@ from earmark.directory import (
     subscriptions,
 )
 from earmark.directory import service as directory
+from earmark.web.api.schemas import (
+    DirectoryResultsOut,
+    DirectoryShowOut,
+    DirectorySourceOut,
+    FeedPreviewOut,
+    PreviewEpisodeOut,
+)
 from earmark.web.deps import APIError, LibraryDep, SettingsDep, get_user_id
 from earmark.web.discover import art_path
 from earmark.web.schemas import WORDY, ErrorResponse
@@ -31,63 +36,6 @@ from earmark.web.schemas import WORDY, ErrorResponse
 router = APIRouter(tags=["directory"])
 
 Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
-
-
-# "subscription", not "podcast_id": a null podcast_id reads as a link to /podcasts/{podcast_id} to
-# clients that follow ids (the contract fuzzer does), and most results are not subscribed.
-class DirectoryShowOut(BaseModel):
-    feed_url: str
-    title: str
-    author: str
-    artwork: str | None = Field(description="the directory's address of the show's artwork (http or https)")
-    artwork_path: str | None = Field(description="the artwork from this server (pages load only these)")
-    episode_count: int | None
-    categories: list[str]
-    description: str
-    link: str | None = Field(description="the show's page at the directory")
-    itunes_id: int | None
-    podcastindex_id: int | None
-    sources: list[Literal["itunes", "podcastindex"]]
-    score: float = Field(description="merged rank: the sum of 1/(rank+1) over the directories listing it")
-    subscribed: bool = Field(description="whether the library already follows this feed")
-    subscription: int | None = Field(description="then the library's podcast id (as in /api/v1/podcasts/ID)")
-
-
-class DirectorySourceOut(BaseModel):
-    source: Literal["itunes", "podcastindex"]
-    name: str
-    state: Literal["ok", "cached", "stale", "error", "skipped"]
-    message: str | None
-    count: int
-
-
-class DirectoryResultsOut(BaseModel):
-    query: str | None
-    category: str | None
-    results: list[DirectoryShowOut]
-    sources: list[DirectorySourceOut]
-
-
-class PreviewEpisodeOut(BaseModel):
-    title: str
-    published: datetime | None
-    duration: int | None
-    description: str
-
-
-class FeedPreviewOut(BaseModel):
-    feed_url: str
-    title: str
-    author: str
-    description: str
-    image: str | None
-    image_path: str | None = Field(description="the image from this server (pages load only these)")
-    link: str | None
-    categories: list[str]
-    episode_count: int
-    episodes: list[PreviewEpisodeOut]
-    subscribed: bool = Field(description="whether the library already follows this feed")
-    subscription: int | None = Field(description="then the library's podcast id (as in /api/v1/podcasts/ID)")
 
 
 UNAVAILABLE = {"model": ErrorResponse, "description": "No directory could answer (offline, down, rate-limited)"}

@@ -3,11 +3,10 @@ listening statistics and history. Also the auto-delete of a finished episode's d
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from earmark.config import Settings
 from earmark.downloads import delete_files
@@ -19,6 +18,14 @@ from earmark.store.listening import (
     others_still_listening,
 )
 from earmark.uploads import is_upload
+from earmark.web.api.schemas import (
+    HistoryItemOut,
+    HistoryOut,
+    ListeningOut,
+    PodcastSettingsOut,
+    PodcastStatsOut,
+    StatsOut,
+)
 from earmark.web.deps import LibraryDep, PodcastIdPath, UserIdDep
 from earmark.web.schemas import EpisodeId, _In
 
@@ -42,16 +49,6 @@ class PodcastSettingsIn(_In):
     auto_delete: bool = Field(False, description="delete the download once finished (never an upload's file)")
 
 
-class PodcastSettingsOut(BaseModel):
-    podcast_id: int
-    speed: float | None
-    skip_silence: bool
-    volume_boost: float
-    skip_intro: int
-    skip_outro: int
-    auto_delete: bool
-
-
 class ListeningReportIn(_In):
     session: str = Field(
         pattern=r"^[A-Za-z0-9_-]{8,64}$", description="a key the player made for this listening session"
@@ -64,47 +61,6 @@ class ListeningReportIn(_In):
 
 class ListeningIn(_In):
     reports: list[ListeningReportIn] = Field(min_length=1, max_length=100)
-
-
-class ListeningOut(BaseModel):
-    recorded: int
-    unknown_episode_ids: list[int] = Field(description="reports for episodes that no longer exist, dropped")
-
-
-class PodcastStatsOut(BaseModel):
-    podcast_id: int | None = Field(description="null: a podcast since removed")
-    title: str
-    listened_seconds: float
-    saved_seconds: float = Field(description="episode time covered minus time spent (speed and skipped silence)")
-    silence_saved_seconds: float
-    episodes: int
-
-
-class StatsOut(BaseModel):
-    days: int | None = Field(description="the period (null: all time)")
-    listened_seconds: float
-    media_seconds: float
-    saved_seconds: float
-    silence_saved_seconds: float
-    podcasts: list[PodcastStatsOut]
-
-
-class HistoryItemOut(BaseModel):
-    episode_id: int
-    podcast_id: int | None
-    title: str
-    podcast_title: str
-    listened_seconds: float
-    saved_seconds: float
-    last_listened_at: datetime
-    played: bool
-
-
-class HistoryOut(BaseModel):
-    items: list[HistoryItemOut]
-    total: int
-    limit: int
-    offset: int
 
 
 def _out(s: PodcastSettings) -> PodcastSettingsOut:

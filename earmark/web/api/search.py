@@ -10,38 +10,14 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BeforeValidator
 
 from earmark.search import NotIndexed, Searcher, SearchFilters, SearchQueryError
+from earmark.web.api.schemas import SearchResponse, SearchResult, SimilarResponse, SpanOut
 from earmark.web.deps import APIError, LibraryDep, UserIdDep
 from earmark.web.schemas import MAX_ID, WORDY, ErrorResponse
 
 router = APIRouter(tags=["search"])
-
-
-class SpanOut(BaseModel):
-    text: str
-    hit: bool
-
-
-class SearchResult(BaseModel):
-    kind: str
-    podcast_id: int
-    podcast_title: str
-    episode_id: int | None
-    episode_title: str | None
-    published: datetime | None
-    start: float | None
-    end: float | None
-    snippet: list[SpanOut]
-    score: float
-    found_by: list[str]
-
-
-class SearchResponse(BaseModel):
-    query: str
-    mode: str
-    results: list[SearchResult]
 
 
 def _iso_day(value: object) -> object:
@@ -83,12 +59,6 @@ def search(
         query=q, mode=mode,
         results=[_result(h) for h in hits],
     )
-
-
-class SimilarResponse(BaseModel):
-    episode_id: int
-    t: float
-    results: list[SearchResult]
 
 
 @router.get(

@@ -4,7 +4,6 @@ edit (user edits are never overwritten by the AI), delete, and export (Markdown 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -18,8 +17,9 @@ from earmark.snips import create_snip, edit_snip
 from earmark.snips.boundaries import FIXED_LENGTHS, parse_boundary
 from earmark.store.library import Library
 from earmark.store.snips import SnipFilter, SnipStore
+from earmark.web.api.schemas import ShareOut, SnipOut, SnipPageOut
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
-from earmark.web.schemas import MAX_ID, ErrorResponse, _In, _Out
+from earmark.web.schemas import MAX_ID, ErrorResponse, _In
 
 router = APIRouter(tags=["snips"])
 
@@ -60,49 +60,6 @@ class SnipPatchIn(_In):
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise ValueError("start must be before end")
         return self
-
-
-class ShareOut(_Out):
-    text: str = Field(description="the whole message: quote, attribution and a timestamp link")
-    link: str = Field(description="plays the episode from the snip's start")
-    twitter: str = Field(description="a Twitter/X share link")
-    whatsapp: str = Field(description="a WhatsApp share link")
-
-
-class SnipOut(_Out):
-    id: int
-    episode_id: int
-    tapped_at: float
-    start: float
-    end: float
-    boundary: str
-    state: str = Field(description="pending (card not yet made) / ready / failed (see error; the snip is kept)")
-    title: str
-    takeaways: list[str]
-    quote: str
-    quote_speaker: str | None
-    excerpt: str
-    note: str
-    tags: list[str]
-    favorite: bool
-    edited: list[str] = Field(description="fields the user changed; AI runs leave them alone")
-    error: str | None
-    engine: str | None
-    model: str | None
-    prompt_version: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    episode_title: str = ""
-    podcast_id: int | None = None
-    podcast_title: str = ""
-    share: ShareOut | None = Field(None, description="share text and Twitter/X and WhatsApp links")
-
-
-class SnipPageOut(_Out):
-    items: list[SnipOut]
-    limit: int
-    offset: int
-    has_more: bool
 
 
 class _Context:

@@ -18,8 +18,19 @@ from earmark.models import Highlight
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
+from earmark.web.api.schemas import (
+    AnswerOut,
+    ChapterMarkOut,
+    ChaptersOut,
+    CitationOut,
+    HighlightOut,
+    HighlightPageOut,
+    HighlightsOut,
+    LibraryHighlightOut,
+    SummaryOut,
+)
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
-from earmark.web.schemas import MAX_ID, NOT_BLANK, TEXT_CHAR, ErrorResponse, _In, _Out
+from earmark.web.schemas import MAX_ID, NOT_BLANK, TEXT_CHAR, ErrorResponse, _In
 
 router = APIRouter(tags=["understanding"])
 
@@ -32,87 +43,8 @@ def not_processed(episode_id: int, what: str) -> NotFound:
     )
 
 
-class SummaryOut(_Out):
-    episode_id: int
-    paragraphs: list[str]
-    takeaways: list[str]
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    created_at: datetime | None = None
-
-
-class ChapterMarkOut(_Out):
-    start: float
-    end: float | None = None
-    title: str
-    href: str | None = None
-    image: str | None = None
-    generated: bool = False
-
-
-class ChaptersOut(_Out):
-    episode_id: int
-    source: str = Field(description="publisher / generated")
-    origin: str = Field(description="psc / podcast-chapters / id3 / show-notes / llm")
-    stored: bool = Field(description="false when read straight from the feed (the episode is not processed yet)")
-    chapters: list[ChapterMarkOut]
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    created_at: datetime | None = None
-
-
-class HighlightOut(_Out):
-    id: int | None = None
-    episode_id: int
-    start: float
-    end: float
-    title: str
-    why: str
-    quote: str = ""
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    created_at: datetime | None = None
-
-
-class LibraryHighlightOut(HighlightOut):
-    episode_title: str
-    podcast_id: int
-    podcast_title: str
-
-
-class HighlightsOut(_Out):
-    episode_id: int
-    highlights: list[HighlightOut]
-
-
-class HighlightPageOut(_Out):
-    items: list[LibraryHighlightOut]
-    limit: int
-    offset: int
-    has_more: bool
-
-
 class AskIn(_In):
     question: str = Field(min_length=1, max_length=500, pattern=f"^{TEXT_CHAR}*{NOT_BLANK}{TEXT_CHAR}*$")
-
-
-class CitationOut(_Out):
-    start: float
-    end: float
-    text: str
-
-
-class AnswerOut(_Out):
-    question: str
-    answer: str
-    answerable: bool
-    citations: list[CitationOut]
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
 
 
 def summary_of(library: Library, episode_id: int):
