@@ -1,7 +1,8 @@
 """Subscribing and refreshing: fetch → parse → store, each podcast on its own.
 
-Fetches run concurrently (bounded by ``refresh_concurrency``); parsing and saving run in worker
-threads so the event loop stays free, and the Library's lock keeps a single writer. A failure is
+Fetches run concurrently (bounded by ``refresh_concurrency``); every store call, parsing and
+saving run in worker threads so the event loop stays free (a write may wait for the lock), and the
+Library's lock keeps a single writer. A failure is
 recorded on its podcast and never stops the others.
 """
 
@@ -31,8 +32,8 @@ async def refresh_podcast(
     library: Library, settings: Settings, client: httpx.AsyncClient, podcast_id: int
 ) -> RefreshResult:
     try:
-        state = library.fetch_state(podcast_id)
-        if library.podcast(podcast_id).kind != "feed":  # your own uploads: no feed, nothing to fetch
+        state, kind = await asyncio.to_thread(lambda: (library.fetch_state(podcast_id), library.podcast(podcast_id).kind))
+        if kind != "feed":  # your own uploads: no feed, nothing to fetch
             return RefreshResult(podcast_id, state.url, "unchanged")
     except NotFound as exc:  # removed while a refresh of everything was under way
         return RefreshResult(podcast_id, "", "error", error=str(exc))
@@ -41,12 +42,16 @@ async def refresh_podcast(
             client, state.url, settings, etag=state.etag, last_modified=state.last_modified
         )
         if fetched.not_modified:
-            library.record_unchanged(podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified)
+            await asyncio.to_thread(
+                library.record_unchanged, podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified
+            )
             return RefreshResult(podcast_id, fetched.url, "not-modified")
         digest = hashlib.sha256(fetched.content).hexdigest()
         if digest == state.content_hash:
             # The server has no validators but sent the same bytes: nothing to parse.
-            library.record_unchanged(podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified)
+            await asyncio.to_thread(
+                library.record_unchanged, podcast_id, url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified
+            )
             return RefreshResult(podcast_id, fetched.url, "unchanged")
         # Parsing and saving a big feed take seconds: off the event loop, so a server keeps answering.
         feed = await asyncio.to_thread(parse_feed, fetched.content, fetched.url)
@@ -69,7 +74,7 @@ async def refresh_podcast(
             await asyncio.to_thread(SyncStore(library).attach_pending, podcast_id)
         return RefreshResult(podcast_id, url, "updated", new_episodes=new, updated_episodes=updated)
     except EarmarkError as exc:
-        library.record_error(podcast_id, str(exc))
+        await asyncio.to_thread(library.record_error, podcast_id, str(exc))
         return RefreshResult(
             podcast_id, state.url, "error", error=str(exc), unreachable=isinstance(exc, FetchError)
         )
@@ -78,7 +83,7 @@ async def refresh_podcast(
         # rather than let it abort refresh_many's gather and every other podcast with it.
         log.exception("refreshing %s", state.url)
         message = f"{state.url}: unexpected error: {type(exc).__name__}: {exc}"
-        library.record_error(podcast_id, message)
+        await asyncio.to_thread(library.record_error, podcast_id, message)
         return RefreshResult(podcast_id, state.url, "error", error=message)
 
 
@@ -121,21 +126,31 @@ async def subscribe(
     kept and the FeedError says why; subscribing twice returns the existing podcast, and one the
     library has for another user is shared."""
     url = normalize_url(url)
-    existing = library.podcast_by_url(url)
-    if existing is not None:
-        subscribed = library.is_subscribed(user_id, existing.id)
-        library.add_podcast(url, user_id=user_id)
-        return existing, RefreshResult(existing.id, url, "exists" if subscribed else "shared")
-    podcast, _ = library.add_podcast(url, user_id=user_id)
+
+    def add() -> tuple[Podcast, RefreshResult | None]:  # the store work, in a worker thread
+        existing = library.podcast_by_url(url)
+        if existing is not None:
+            subscribed = library.is_subscribed(user_id, existing.id)
+            library.add_podcast(url, user_id=user_id)
+            return existing, RefreshResult(existing.id, url, "exists" if subscribed else "shared")
+        return library.add_podcast(url, user_id=user_id)[0], None
+
+    podcast, known = await asyncio.to_thread(add)
+    if known is not None:
+        return podcast, known
     async with make_client(settings) as client:
         result = await refresh_podcast(library, settings, client, podcast.id)
-    if result.status == "error":
-        library.remove_podcast(podcast.id)
-        raise (FetchError if result.unreachable else FeedError)(result.error)
-    if result.url != url and (moved := library.podcast_by_url(result.url)) and moved.id != podcast.id:
-        # The feed moved (permanent redirect or itunes:new-feed-url) to an address we already
-        # follow: the same podcast under its old address; keep the one subscription.
-        library.remove_podcast(podcast.id)
-        library.add_podcast(moved.url, user_id=user_id)
-        return moved, RefreshResult(moved.id, moved.url, "exists")
-    return library.podcast(podcast.id), result
+
+    def settle() -> tuple[Podcast, RefreshResult]:
+        if result.status == "error":
+            library.remove_podcast(podcast.id)
+            raise (FetchError if result.unreachable else FeedError)(result.error)
+        if result.url != url and (moved := library.podcast_by_url(result.url)) and moved.id != podcast.id:
+            # The feed moved (permanent redirect or itunes:new-feed-url) to an address we already
+            # follow: the same podcast under its old address; keep the one subscription.
+            library.remove_podcast(podcast.id)
+            library.add_podcast(moved.url, user_id=user_id)
+            return moved, RefreshResult(moved.id, moved.url, "exists")
+        return library.podcast(podcast.id), result
+
+    return await asyncio.to_thread(settle)
