@@ -6,7 +6,7 @@ quote both halves.
 
     python bench/bench_quality.py [--split dev|heldout|all] [--only d1-interview,d3-news]
         [--engine llama-cpp|openai] [--model PATH_OR_ID] [--base-url URL] [--asr-model base]
-        [--home DIR] [--fresh] [--report report.json] [--redo summary,highlights]
+        [--home DIR] [--fresh] [--report report.json] [--redo summary,highlights] [--skip ask,snips]
 
 The first run transcribes everything (minutes per episode); later runs keep each episode's audio,
 transcript and speaker labels while its script is unchanged, and redo only the understanding
@@ -257,7 +257,7 @@ def covers(audio: Spoken, line: int, start: float, end: float) -> bool:
 
 
 def score(library: Library, settings: Settings, script: Script, audio: Spoken, episode_id: int, llm,
-          searcher: Searcher) -> tuple[Tally, dict]:
+          searcher: Searcher, skip: frozenset[str] = frozenset()) -> tuple[Tally, dict]:
     tally, shown = Tally(), {}
     transcript = TranscriptStore(library).get(episode_id)
     tally.wer = [wer(script.text, " ".join(s.text for s in transcript.segments))]
@@ -321,7 +321,7 @@ def score(library: Library, settings: Settings, script: Script, audio: Spoken, e
 
     retriever = EpisodeRetriever(library.conn, episode_id, searcher.embedder)
     shown["answers"] = []
-    for q in script.questions:
+    for q in [] if "ask" in skip else script.questions:
         started = time.perf_counter()
         answer = ask(transcript, q.question, llm, title=episode.title, retriever=retriever, notes=notes)
         tally.seconds["ask"] = tally.seconds.get("ask", 0.0) + time.perf_counter() - started
@@ -331,7 +331,7 @@ def score(library: Library, settings: Settings, script: Script, audio: Spoken, e
         tally.answers.append(words_ok and cited)
         judge(answer.answer)
         shown["answers"].append({"q": q.question, "a": answer.answer, "right_words": words_ok, "cites_line": cited})
-    for q in script.unanswerable:
+    for q in [] if "ask" in skip else script.unanswerable:
         answer = ask(transcript, q.question, llm, title=episode.title, retriever=retriever, notes=notes)
         tally.declined.append(not answer.answerable)
         shown["answers"].append({"q": q.question, "a": answer.answer, "declined": not answer.answerable})
@@ -379,7 +379,7 @@ def score(library: Library, settings: Settings, script: Script, audio: Spoken, e
 
     # snip cards at the end of two answer lines
     shown["snips"] = []
-    for q in script.questions[:2]:
+    for q in [] if "snips" in skip else script.questions[:2]:
         line = script.line_with(q.evidence)
         snip = create_snip(library, settings, episode_id, audio.ends[line] - 0.5)
         started = time.perf_counter()
@@ -420,7 +420,11 @@ def main() -> None:
     ap.add_argument("--prepare", action="store_true", help="only speak, transcribe, diarize and index; score nothing")
     ap.add_argument("--redo", default=",".join(UNDERSTANDING),
                     help="stages rerun on episodes transcribed before (e.g. summary after a summary change; the others keep their results)")
+    ap.add_argument("--skip", default="", help="comma-separated parts not scored: ask, snips (they take most of a run)")
     args = ap.parse_args()
+    skip = frozenset(x for x in args.skip.split(",") if x)
+    if skip - {"ask", "snips"}:
+        ap.error(f"--skip takes ask and snips, not {', '.join(sorted(skip - {'ask', 'snips'}))}")
 
     home = Path(args.home)
     if args.fresh and home.exists():
@@ -461,7 +465,7 @@ def main() -> None:
         if args.prepare:
             return
         for script, audio, episode_id, seconds in prepared:
-            tally, shown = score(library, settings, script, audio, episode_id, llm, searcher)
+            tally, shown = score(library, settings, script, audio, episode_id, llm, searcher, skip)
             tally.seconds.update({k: v for k, v in seconds.items()})
             per_episode[script.id] = tally
             report["episodes"][script.id] = {"split": script.split, "minutes": round(audio.duration / 60, 1),
