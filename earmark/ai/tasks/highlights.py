@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker, whole_sentences
+from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, numbered, revise, structured
 from earmark.ai.tasks.reading import Reading, read_sections
@@ -32,6 +33,7 @@ from earmark.transcripts.sentences import sentence_units
 MIN_SECONDS, MAX_SECONDS = 30.0, 120.0
 TARGET_SECONDS = 50.0
 MIN_COUNT, MAX_COUNT = 3, 8
+MAX_TOKENS = 80  # a title and the first sentence of "why"; what runs on is cut (first_sentence)
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -137,6 +139,13 @@ def _rank(units: Sequence[Segment], candidates, embed: Embed | None):
     return [candidates[k] for k in order]
 
 
+def first_sentence(text: str) -> str:
+    """The "why" line: its first whole sentence (the model often goes on for two or three, and is
+    cut off by MAX_TOKENS when it does); "" when there is none."""
+    whole = split_sentences(whole_sentences(strip_speaker(text.strip())))
+    return whole[0] if whole else ""
+
+
 def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: str | None) -> tuple[str, str] | None:
     text = "\n".join(s.text for s in chunk)
     source = Source.of(text, " ".join(sorted({s.speaker for s in chunk if s.speaker})), language=language)
@@ -146,7 +155,7 @@ def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: 
 
     def problems(value: dict) -> list[str]:
         found = []
-        heading, why = value["title"].strip(), value["why"].strip()
+        heading, why = value["title"].strip(), first_sentence(value["why"])
         if bad := source.unsupported(heading, title=True):
             found.append(f"the title {explain(bad)} in this moment")
         if bad := source.unsupported(why):
@@ -155,17 +164,17 @@ def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: 
             found.append("the title must name this moment's own subject, in its words")
         if any(heading.lower() == t.lower() for t in titles):
             found.append(f'the title "{heading}" is already used for another moment; give this one its own')
-        if not ends_sentence(why):
+        if not why:
             found.append('"why" must be one complete sentence')
         return found
 
-    value = structured(ctx, messages, SCHEMA, max_tokens=120, what="highlight")
+    value = structured(ctx, messages, SCHEMA, max_tokens=MAX_TOKENS, what="highlight")
     found = problems(value)
     if found:
-        value = revise(ctx, messages, SCHEMA, value, found, max_tokens=120, what="highlight")
+        value = revise(ctx, messages, SCHEMA, value, found, max_tokens=MAX_TOKENS, what="highlight")
         found = problems(value)
     heading = value["title"].strip().strip('"“”.').strip()
-    why = whole_sentences(strip_speaker(value["why"].strip()))
+    why = first_sentence(value["why"])
     if found or not heading or not why:
         ctx.drop("highlights", f"{heading} — {value['why'].strip()}", "; ".join(found) or "empty title or line")
         return None

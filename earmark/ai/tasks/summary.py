@@ -33,6 +33,9 @@ from earmark.transcripts.sentences import sentence_units
 
 MIN_TAKEAWAYS, MAX_TAKEAWAYS = 3, 7
 MIN_SUPPORT = 0.5  # share of a takeaway's content words its sentence must hold
+# A paragraph is asked for in 2 to 4 sentences, but the model tends to restate every key sentence
+# it is given; what runs past about 130 words is cut at its last whole sentence.
+PARAGRAPH_TOKENS = 180
 
 
 PARAGRAPH_SCHEMA = {
@@ -153,7 +156,7 @@ def _paragraph(ctx: Context, units: Sequence[Segment], group: list[Reading], pic
     messages = [Message("system", ctx.use("system").text),
                 Message("user", ctx.use("summary").format(title=ctx.title or "untitled", span=span,
                                                           notes=_listing(units, picked)))]
-    max_tokens = 260
+    max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
