@@ -263,8 +263,49 @@ class Job:
     stages: list[StageRun] = field(default_factory=list)
 
 
+# -- provenance: what made an AI result -----------------------------------------------------------
+#
+# Every AI result (summary, chapters, highlights, an answer, a snip's card, speaker names) says what
+# made it: the engine, the model, the prompt versions ("system@1+summary@3") and, once stored, when.
+# ``Provenance`` is that one record. The result types keep its fields flat (``engine``, ``model``,
+# ``prompt_version``, ``created_at``) rather than holding a ``provenance`` field, on purpose: they
+# are the SQLite columns one to one, the store and the tests build results positionally, and
+# ``as_dict`` (the CLI's --json, the snips API) and the API's response models expose them flat, so
+# a nested field would change every one of those for no gain. ``Provenanced`` gives each result the
+# record as ``.provenance`` (read it there when passing provenance on: the stage records, the CLI,
+# the API); the API's flat fields are one response model in earmark/web/api/schemas.py,
+# ``ProvenanceOut`` (``StoredProvenanceOut`` with created_at), shared by the results' models.
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What made an AI result. ``created_at`` is when it was stored (None until it is, and for
+    results kept with no time of their own: an answer, a snip's card)."""
+
+    engine: str | None = None  # "llama-cpp", "openai", "fake"; "publisher:<origin>" for a feed's chapters
+    model: str | None = None
+    prompt_version: str | None = None  # the prompts used, "name@version" joined by "+"
+    created_at: datetime | None = None
+
+
+class Provenanced:
+    """Mixin for the records that carry a ``Provenance`` as flat fields (see the comment above).
+    A record without one of the fields (speaker names have no prompt version, an answer no time)
+    reads as None there; ``PROVENANCE_TIME`` names the field holding when it was made, None where
+    ``created_at`` means something else (a snip's is when the listener tapped, not the card's)."""
+
+    __slots__ = ()
+    PROVENANCE_TIME: str | None = "created_at"
+
+    @property
+    def provenance(self) -> Provenance:
+        when = getattr(self, self.PROVENANCE_TIME, None) if self.PROVENANCE_TIME else None
+        return Provenance(getattr(self, "engine", None), getattr(self, "model", None),
+                          getattr(self, "prompt_version", None), when)
+
+
 @dataclass(slots=True)
-class Snip:
+class Snip(Provenanced):
     """A saved moment. Stored the instant the listener taps; the AI card (title, takeaways, quote)
     arrives later. Fields named in ``edited`` were changed by the user and are never overwritten
     by a later AI run."""
@@ -293,6 +334,8 @@ class Snip:
     updated_at: datetime | None = None
     user_id: int = 1  # whose snip it is (the owner's by default)
 
+    PROVENANCE_TIME = None  # created_at is when the listener tapped; the card's time is not kept
+
 
 # -- understanding (summary, chapters, highlights, ask) ------------------------------------------
 
@@ -318,7 +361,7 @@ class SpeakerName:
 
 
 @dataclass(slots=True)
-class Summary:
+class Summary(Provenanced):
     paragraphs: list[str]
     takeaways: list[str]
     engine: str | None = None
@@ -343,7 +386,7 @@ class ChapterMark:
 
 
 @dataclass(slots=True)
-class EpisodeChapters:
+class EpisodeChapters(Provenanced):
     chapters: list[ChapterMark]
     source: str  # publisher / generated
     origin: str  # psc / podcast-chapters / id3 / show-notes / llm
@@ -355,7 +398,7 @@ class EpisodeChapters:
 
 
 @dataclass(slots=True)
-class Highlight:
+class Highlight(Provenanced):
     start: float
     end: float
     title: str
@@ -394,7 +437,7 @@ class Citation:
 
 
 @dataclass(slots=True)
-class Answer:
+class Answer(Provenanced):
     question: str
     answer: str
     answerable: bool

@@ -24,4 +24,5 @@ def summary(
     console.print("[bold]Key takeaways[/]")
     for item in result.takeaways:
         console.print(f" • {escape(item)}", highlight=False)
-    console.print(f"\n[dim]{escape(result.engine or '')} · {escape(result.model or '')} · {escape(result.prompt_version or '')}[/]")
+    made = result.provenance
+    console.print(f"\n[dim]{escape(made.engine or '')} · {escape(made.model or '')} · {escape(made.prompt_version or '')}[/]")

@@ -12,14 +12,14 @@ from earmark.ai.llm import LLMEngine
 from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.speaker_names import asker
 from earmark.errors import EarmarkError
-from earmark.models import Episode, Podcast, Segment, SpeakerName
+from earmark.models import Episode, Podcast, Provenanced, Segment, SpeakerName
 from earmark.speakers.naming import name_speakers
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class NamesResult:
+class NamesResult(Provenanced):
     names: list[SpeakerName]
     engine: str
     model: str | None = None

@@ -220,7 +220,8 @@ def names(ctx: StageContext, stage: StageRun) -> str | None:
         return f"names: {exc}"
     with ctx.library.transaction() as conn:
         ctx.transcripts.save_speaker_names(conn, job.episode_id, result.names)
-        ctx.jobs.finish_stage(job.id, "names", engine=result.engine, model=result.model, conn=conn)
+        made = result.provenance
+        ctx.jobs.finish_stage(job.id, "names", engine=made.engine, model=made.model, conn=conn)
     report(100, force=True)
     return None
 
@@ -256,10 +257,10 @@ def understand(ctx: StageContext, stage: StageRun) -> str | None:
         reason = f"{name}: {exc}"
         ctx.jobs.fail_stage(job.id, name, reason)
         return reason
-    engine_name, model = understanding.provenance(result)
+    made = understanding.provenance(result)
     with ctx.library.transaction() as conn:
         understanding.save(ctx.library, name, job.episode_id, result, dropped, conn)
-        ctx.jobs.finish_stage(job.id, name, engine=engine_name, model=model, conn=conn)
+        ctx.jobs.finish_stage(job.id, name, engine=made.engine, model=made.model, conn=conn)
     report(100, force=True)
     return None
 

@@ -20,7 +20,7 @@ from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
 from earmark.config import Settings
 from earmark.errors import NotFound
-from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Summary
+from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Provenance, Summary
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
@@ -97,12 +97,14 @@ def save(library: Library, name: str, episode_id: int, result, dropped: list[Dro
     store.save_dropped(episode_id, name, [d for d in dropped if d.task == name], conn=conn)
 
 
-def provenance(result) -> tuple[str | None, str | None]:
+def provenance(result: Summary | EpisodeChapters | list[Highlight]) -> Provenance:
+    """What made a stage's result, for its stage record: the first highlight's (they are made
+    together); a feed's chapters as ``publisher:<origin>``, with no model."""
     if isinstance(result, list):
-        return (result[0].engine, result[0].model) if result else (None, None)
+        return result[0].provenance if result else Provenance()
     if isinstance(result, EpisodeChapters) and result.source == "publisher":
-        return f"publisher:{result.origin}", None
-    return result.engine, result.model
+        return Provenance(f"publisher:{result.origin}")
+    return result.provenance
 
 
 # The prompts each task's result must have been made with to count as current.

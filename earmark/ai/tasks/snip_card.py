@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
+from earmark.models import Provenanced
 
 if TYPE_CHECKING:  # annotations only: importing the snips package here would be an import cycle
     from earmark.snips.boundaries import Sentence, Snap
@@ -35,7 +36,7 @@ class CardAnswer(BaseModel):
 
 
 @dataclass(slots=True)
-class Card:
+class Card(Provenanced):
     title: str
     takeaways: list[str]
     quote: str

@@ -208,16 +208,34 @@ class SnipPageOut(_Out):
 
 
 # -- understanding: summary, chapters, highlights, ask ----------------------------------------
+#
+# What made a result (earmark.models.Provenance) is one response model, ProvenanceOut (with
+# created_at, StoredProvenanceOut, for the stored results), whose fields a result lists flat, after
+# its own, as the API always has. Pydantic orders a model's fields from its furthest base to itself
+# (the MRO reversed), and the OpenAPI document and every response keep that order, so a result's own
+# fields sit in a second base: SummaryOut(StoredProvenanceOut, _Summary) lists episode_id,
+# paragraphs, takeaways, then engine, model, prompt_version, created_at (tests/ai/test_provenance.py).
+# A snip's are required and sit mid-record, its created_at being the tap's: SnipOut spells them out.
 
 
-class SummaryOut(_Out):
-    episode_id: int
-    paragraphs: list[str]
-    takeaways: list[str]
+class ProvenanceOut(_Out):
     engine: str | None = None
     model: str | None = None
     prompt_version: str | None = None
+
+
+class StoredProvenanceOut(ProvenanceOut):
     created_at: datetime | None = None
+
+
+class _Summary(_Out):
+    episode_id: int
+    paragraphs: list[str]
+    takeaways: list[str]
+
+
+class SummaryOut(StoredProvenanceOut, _Summary):
+    pass
 
 
 class ChapterMarkOut(_Out):
@@ -229,19 +247,19 @@ class ChapterMarkOut(_Out):
     generated: bool = False
 
 
-class ChaptersOut(_Out):
+class _Chapters(_Out):
     episode_id: int
     source: str = Field(description="publisher / generated")
     origin: str = Field(description="psc / podcast-chapters / id3 / show-notes / llm")
     stored: bool = Field(description="false when read straight from the feed (the episode is not processed yet)")
     chapters: list[ChapterMarkOut]
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    created_at: datetime | None = None
 
 
-class HighlightOut(_Out):
+class ChaptersOut(StoredProvenanceOut, _Chapters):
+    pass
+
+
+class _Highlight(_Out):
     id: int | None = None
     episode_id: int
     start: float
@@ -249,10 +267,10 @@ class HighlightOut(_Out):
     title: str
     why: str
     quote: str = ""
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    created_at: datetime | None = None
+
+
+class HighlightOut(StoredProvenanceOut, _Highlight):
+    pass
 
 
 class LibraryHighlightOut(HighlightOut):
@@ -279,11 +297,12 @@ class CitationOut(_Out):
     text: str
 
 
-class AnswerOut(_Out):
+class _Answer(_Out):
     question: str
     answer: str
     answerable: bool
     citations: list[CitationOut]
-    engine: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
+
+
+class AnswerOut(ProvenanceOut, _Answer):  # an answer is not stored: no created_at
+    pass

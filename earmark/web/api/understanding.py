@@ -27,6 +27,8 @@ from earmark.web.api.schemas import (
     HighlightPageOut,
     HighlightsOut,
     LibraryHighlightOut,
+    ProvenanceOut,
+    StoredProvenanceOut,
     SummaryOut,
 )
 from earmark.web.deps import APIError, EpisodeIdPath, LibraryDep, SettingsDep, UserIdDep
@@ -51,6 +53,12 @@ def summary_of(library: Library, episode_id: int):
     return UnderstandingStore(library).summary(episode_id)
 
 
+def made(result, out: type[ProvenanceOut] = StoredProvenanceOut) -> dict:
+    """What made a result (its ``Provenance``) as the response's flat fields."""
+    provenance = result.provenance
+    return {name: getattr(provenance, name) for name in out.model_fields}
+
+
 def chapters_of(library: Library, episode_id: int) -> ChaptersOut | None:
     """Stored chapters; else the feed's Podlove chapters as the publisher's; else None."""
     found = UnderstandingStore(library).shown_chapters(episode_id)
@@ -58,7 +66,7 @@ def chapters_of(library: Library, episode_id: int) -> ChaptersOut | None:
         return None
     chapters, stored = found
     return ChaptersOut.model_validate(
-        {**{k: getattr(chapters, k) for k in ("source", "origin", "engine", "model", "prompt_version", "created_at")},
+        {"source": chapters.source, "origin": chapters.origin, **made(chapters),
          "episode_id": episode_id, "stored": stored,
          "chapters": [ChapterMarkOut.model_validate(m) for m in chapters.chapters]}
     )
@@ -116,8 +124,7 @@ def get_summary(episode_id: EpisodeIdPath, library: LibraryDep) -> SummaryOut:
     if summary is None:
         raise not_processed(episode_id, "summary")
     return SummaryOut.model_validate(
-        {"episode_id": episode_id, **{k: getattr(summary, k) for k in
-                                      ("paragraphs", "takeaways", "engine", "model", "prompt_version", "created_at")}}
+        {"episode_id": episode_id, "paragraphs": summary.paragraphs, "takeaways": summary.takeaways, **made(summary)}
     )
 
 
@@ -205,5 +212,5 @@ async def ask_episode(episode_id: EpisodeIdPath, body: AskIn, library: LibraryDe
     return AnswerOut.model_validate(
         {"question": answer.question, "answer": answer.answer, "answerable": answer.answerable,
          "citations": [CitationOut.model_validate(c) for c in answer.citations],
-         "engine": answer.engine, "model": answer.model, "prompt_version": answer.prompt_version}
+         **made(answer, ProvenanceOut)}
     )
