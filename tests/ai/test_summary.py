@@ -112,6 +112,20 @@ def test_an_answer_cut_off_by_the_token_limit_keeps_its_whole_sentences():
     assert len(_writes(llm)) == 3  # no retry needed
 
 
+def test_takeaways_the_model_cannot_give_leave_the_paragraphs_standing():
+    def answer(messages, schema):
+        if "takeaways" in schema["properties"]:  # cut off mid-list every time, as at max_tokens
+            return '{"takeaways": ["Tom keeps bees outside Bristol and has for eleven years, selling'
+        return valid_answer(messages, schema)
+
+    llm = FakeLLM(default=answer)
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert result.paragraphs and result.takeaways == []
+    assert len([c for c in llm.history if "takeaways" in c.schema["properties"]]) == 3  # bounded
+    assert any(d.text == "key takeaways" and "no valid takeaways" in d.reason for d in ctx.dropped)
+
+
 def test_gives_up_after_bounded_retries_with_a_clear_error():
     llm = FakeLLM(default='{"title": 5}')
     ctx = Context(llm, "Field Notes")

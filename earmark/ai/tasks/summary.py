@@ -23,7 +23,7 @@ from earmark.ai.grounding import (
     supported_share, whole_sentences,
 )
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, clock, revise, structured
+from earmark.ai.tasks.common import Context, LLMOutputError, clock, revise, structured
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed, topic_changes
 from earmark.ai.terms import terms
@@ -36,6 +36,9 @@ MIN_SUPPORT = 0.5  # share of a takeaway's content words its sentence must hold
 # A paragraph is asked for in 2 to 4 sentences, but the model tends to restate every key sentence
 # it is given; what runs past about 130 words is cut at its last whole sentence.
 PARAGRAPH_TOKENS = 180
+# A takeaway is one short sentence; the grammar closes one that runs past this many characters
+# (its check then finds it cut off), so the list always fits in its token budget.
+TAKEAWAY_CHARS = 220
 
 
 PARAGRAPH_SCHEMA = {
@@ -52,7 +55,7 @@ def _takeaways_schema(count: int) -> dict:
     return {
         "type": "object",
         "properties": {"takeaways": {"type": "array", "minItems": count, "maxItems": count,
-                                     "items": {"type": "string", "minLength": 8}}},
+                                     "items": {"type": "string", "minLength": 8, "maxLength": TAKEAWAY_CHARS}}},
         "required": ["takeaways"],
         "additionalProperties": False,
     }
@@ -122,7 +125,11 @@ def summarize(
     paragraphs = drop_repeated_sentences(paragraphs)
     if not paragraphs:
         raise LLMError("no sentence of the summary passed the checks")
-    takeaways = _takeaways(ctx, units, _spread(units, talk, keys, language), language)
+    try:
+        takeaways = _takeaways(ctx, units, _spread(units, talk, keys, language), language)
+    except LLMOutputError as exc:  # the paragraphs stand without them
+        ctx.drop("summary", "key takeaways", f"no valid takeaways: {exc}")
+        takeaways = []
     return Summary(paragraphs=paragraphs, takeaways=takeaways, engine=engine.name, model=engine.model,
                    prompt_version=ctx.prompt_version)
 
@@ -200,7 +207,7 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
                 Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
                                                                     notes=_listing(units, picked, numbers_first=True)))]
     schema = _takeaways_schema(len(picked))
-    max_tokens = 45 * len(picked) + 30
+    max_tokens = (TAKEAWAY_CHARS // 4 + 5) * len(picked) + 20
 
     said = [f"{units[k].text} {units[k].speaker or ''}" for k in picked]
     people = " ".join({u.speaker for u in units if u.speaker})  # "Tom" may be "Tom Fletcher" in a takeaway
