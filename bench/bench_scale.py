@@ -279,13 +279,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, src: Path = REPO) -> tuple[subprocess.Popen, str]:
+    """`uvicorn earmark.web.app:create_app` serving ``home``, with the earmark package of ``src``
+    (bench_concurrency serves an older tree the same way)."""
     port = free_port()
-    env = {**os.environ, "EARMARK_HOME": str(home)}
+    env = {**os.environ, "EARMARK_HOME": str(home), "PYTHONPATH": str(src)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "earmark.web.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=REPO,
+        env=env, cwd=src,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
