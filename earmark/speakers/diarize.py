@@ -6,8 +6,8 @@ speakers is estimated, not given) → speaker turns.
 
 Voice embedders sit behind a small seam (:class:`VoiceEmbedder`: ``name``/``model``/``threshold``,
 ``embed(windows)``) so a better one can replace them; :func:`get_diarizer` picks one by name
-(``settings.diarizer``). The one shipped is ``resemblyzer`` (GE2E d-vectors on CPU torch, a hard
-dependency). Audio is read in pieces of ``PIECE_SECONDS`` so memory stays bounded on long episodes.
+(``settings.diarizer``). The one shipped is ``resemblyzer`` (Resemblyzer's GE2E d-vectors on CPU
+torch, the network and its weights in :mod:`earmark.speakers.ge2e`). Audio is read in pieces of ``PIECE_SECONDS`` so memory stays bounded on long episodes.
 """
 
 from __future__ import annotations
@@ -52,30 +52,32 @@ class VoiceEmbedder(Protocol):
 
 
 class ResemblyzerEmbedder:
-    """Resemblyzer's GE2E d-vectors (``pretrained.pt`` shipped in the package; torch on CPU)."""
+    """Resemblyzer 0.1.4's GE2E d-vectors (:mod:`earmark.speakers.ge2e`, its weights shipped there;
+    torch on CPU). The name and model stay Resemblyzer's: the embeddings are the same numbers."""
 
     name = "resemblyzer"
     model = "resemblyzer-0.1.4-ge2e"
     threshold = 0.16
 
     def __init__(self) -> None:
-        from resemblyzer import VoiceEncoder  # heavy: torch
+        from earmark.speakers.ge2e import VoiceEncoder  # heavy: torch
 
-        self.encoder = VoiceEncoder("cpu", verbose=False)
+        self.encoder = VoiceEncoder()
 
     def embed(self, windows: list[np.ndarray]) -> np.ndarray:
         """resemblyzer's embed_utterance for many windows at once: every window's 1.6 s partials go
         through the LSTM in one batch (one call per window took most of the speakers stage), then
         each window's partials are averaged and normalized as embed_utterance does."""
         import torch
-        from resemblyzer.audio import wav_to_mel_spectrogram
+
+        from earmark.speakers.ge2e import partial_slices, wav_to_mel_spectrogram
 
         out: list[np.ndarray] = []
         for first in range(0, len(windows), GATE_WINDOWS):
             mels, owner = [], []
             for n, window in enumerate(windows[first:first + GATE_WINDOWS]):
                 wav = window.astype(np.float32)
-                wav_slices, mel_slices = self.encoder.compute_partial_slices(len(wav), 1.3, 0.75)  # its defaults
+                wav_slices, mel_slices = partial_slices(len(wav))
                 if wav_slices[-1].stop >= len(wav):
                     wav = np.pad(wav, (0, wav_slices[-1].stop - len(wav)))
                 mel = wav_to_mel_spectrogram(wav)
