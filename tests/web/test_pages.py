@@ -131,6 +131,19 @@ def test_player_bar_scripts_load_in_order_and_offline(client):
         assert f'"/static/{name}"' in shell, name
 
 
+def test_service_worker_keeps_every_script_and_stylesheet_of_the_pages(client):
+    """Each file base.html loads is in the worker's shell: a page opened offline gets all of them."""
+    html = client.get("/").text
+    loaded = re.findall(r'<script src="/static/([^"]+)"', html)
+    loaded += re.findall(r'<link rel="stylesheet" href="/static/([^"]+)"', html)
+    assert {"listening.js", "reel.js", "reel.css"} <= set(loaded)
+    sw = client.get("/sw.js").text
+    shell = re.findall(r'"/static/([^"]+)"', re.search(r"const SHELL_FILES = \[(.*?)\];", sw, re.S).group(1))
+    assert sorted(set(loaded) - set(shell)) == []
+    for name in shell:
+        assert client.get(f"/static/{name}").status_code == 200, name
+
+
 def test_understanding_panels_escape_ai_text(client, lib, show):
     from earmark.models import Highlight, Summary
     from earmark.store.understanding import UnderstandingStore

@@ -12,7 +12,7 @@
  */
 "use strict";
 
-const VERSION = "v4";
+const VERSION = "v5";
 const SHELL = "earmark-shell-" + VERSION; // the app's code and the offline page: nothing of a user's
 const RUNTIME = "earmark-runtime"; // pages, API answers and artwork seen since (kept across versions)
 const AUDIO = "earmark-audio"; // episodes saved for offline: only pwa.js adds or removes them
@@ -20,11 +20,12 @@ const NETWORK_TIMEOUT_MS = 6000; // a page that hangs longer (a dead Wi-Fi) is a
 const STATE = "earmark-state"; // whose data RUNTIME and AUDIO hold
 const OWNER_KEY = "/__earmark/user"; // its entry in STATE: a user id, "" (emptied: nobody's yet)
 
+// Every stylesheet and script that base.html loads (tests/web/test_pages.py checks it), in its order.
 const SHELL_FILES = [
-  "/static/app.css", "/static/player.js", "/static/effects.js", "/static/listening-history.js",
+  "/static/app.css", "/static/reel.css", "/static/player.js", "/static/effects.js", "/static/listening-history.js",
   "/static/controls.js", "/static/navigation.js", "/static/dom.js", "/static/snips.js", "/static/transcript.js",
-  "/static/pages.js", "/static/discover.js", "/static/uploads.js",
-  "/static/pwa.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline",
+  "/static/pages.js", "/static/discover.js", "/static/uploads.js", "/static/listening.js",
+  "/static/pwa.js", "/static/reel.js", "/static/icons/icon-192.png", "/manifest.webmanifest", "/offline",
 ];
 const AUDIO_PATH = /^\/api\/v1\/episodes\/\d+\/audio$/;
 // Never kept: answers that are downloads, streams or one-off (exports, feeds, the worker itself).
