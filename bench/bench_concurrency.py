@@ -53,7 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_load import cpu_seconds, pct
+from bench_load import cpu_seconds, latency_line, pct
 from bench_scale import MARKER, generate, start_server
 
 from earmark.config import Settings
@@ -159,22 +159,14 @@ async def phase(url: str, heavy: list[str], cheap: list[str], *, heavy_clients: 
         return heavy_tally, cheap_tally, time.perf_counter() - started
 
 
-def line(name: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    if not ms:
-        return f"  {name:<42} {0:6d}"
-    return (f"  {name:<42} {len(ms):6d}  p50 {statistics.median(ms):8.1f}  p95 {pct(ms, 95):8.1f}"
-            f"  max {ms[-1]:8.1f} ms")
-
-
 def show(title: str, tally: Tally, elapsed: float) -> None:
     every = [s for samples in tally.latency.values() for s in samples]
     print(f"{title}: {len(every)} requests in {elapsed:.1f} s = {len(every) / elapsed:.1f} req/s;"
           f" statuses {dict(sorted(tally.statuses.items(), key=str))}")
     for path, samples in tally.latency.items():
-        print(line(path, samples))
+        print(latency_line(path, samples, 42))
     if len(tally.latency) > 1:
-        print(line("all of them", every))
+        print(latency_line("all of them", every, 42))
 
 
 def main() -> None:

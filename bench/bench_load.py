@@ -379,12 +379,15 @@ async def verify_api(base: str, results: Results, concurrency: int = 16) -> Veri
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
 
-        async def position(episode_id: int, seconds: float) -> None:
+        async def get(what: str, number: int) -> httpx.Response | None:  # None: failed, and noted
             try:
                 async with gate:
-                    r = await http.get(f"/api/v1/episodes/{episode_id}")
+                    return await http.get(f"/api/v1/{what}s/{number}")
             except httpx.HTTPError as exc:
-                out.missing.append(f"api: episode {episode_id}: {exc!r}")
+                out.missing.append(f"api: {what} {number}: {exc!r}")
+
+        async def position(episode_id: int, seconds: float) -> None:
+            if (r := await get("episode", episode_id)) is None:
                 return
             got = r.json()["playback"]["position"] if r.status_code == 200 else f"HTTP {r.status_code}"
             if got == seconds:
@@ -393,11 +396,7 @@ async def verify_api(base: str, results: Results, concurrency: int = 16) -> Veri
                 out.missing.append(f"api: episode {episode_id} position {got}, last acknowledged {seconds}")
 
         async def snip(snip_id: int, tapped_at: float) -> None:
-            try:
-                async with gate:
-                    r = await http.get(f"/api/v1/snips/{snip_id}")
-            except httpx.HTTPError as exc:
-                out.missing.append(f"api: snip {snip_id}: {exc!r}")
+            if (r := await get("snip", snip_id)) is None:
                 return
             if r.status_code == 200 and abs(r.json()["tapped_at"] - tapped_at) < 1e-6:
                 out.snips_ok += 1
@@ -416,11 +415,11 @@ def pct(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, round(p / 100 * (len(sorted_ms) - 1)))]
 
 
-def latency_line(name: str, samples: list[float]) -> str:
+def latency_line(name: str, samples: list[float], width: int = 16) -> str:  # bench_concurrency's too
     ms = sorted(s * 1000 for s in samples)
     if not ms:
-        return f"  {name:16s} {0:7d}"
-    return (f"  {name:16s} {len(ms):7d}  p50 {statistics.median(ms):7.1f}  p95 {pct(ms, 95):7.1f}"
+        return f"  {name:{width}s} {0:7d}"
+    return (f"  {name:{width}s} {len(ms):7d}  p50 {statistics.median(ms):7.1f}  p95 {pct(ms, 95):7.1f}"
             f"  p99 {pct(ms, 99):7.1f}  max {ms[-1]:7.1f} ms")
 
 

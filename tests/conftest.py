@@ -27,22 +27,25 @@ def llm_home() -> Path:
     return Path(tempfile.gettempdir()) / "earmark-real-model-home"
 
 
+def _fake_engine(engine, provider):
+    """``provider`` installed as ``engine``'s "fake" for one test: every test gets a new one; none
+    outlives its test."""
+    yield provider.install()
+    engine.uninstall()
+
+
 @pytest.fixture(autouse=True)
 def fake_llm() -> fake_llm_engine.FakeLLMProvider:
     """This test's fake LLM: what get_llm hands out for ``llm_engine = "fake"`` (``reset`` scripts
-    it, ``history`` has its calls). Every test gets a new one; none outlives its test."""
-    provider = fake_llm_engine.FakeLLMProvider().install()
-    yield provider
-    fake_llm_engine.uninstall()
+    it, ``history`` has its calls)."""
+    yield from _fake_engine(fake_llm_engine, fake_llm_engine.FakeLLMProvider())
 
 
 @pytest.fixture(autouse=True)
 def fake_asr() -> fake_asr_engine.FakeASRProvider:
     """This test's fake ASR: what get_asr hands out for ``asr_engine = "fake"`` (``defaults`` tune
-    it, ``history`` has its calls). Every test gets a new one; none outlives its test."""
-    provider = fake_asr_engine.FakeASRProvider().install()
-    yield provider
-    fake_asr_engine.uninstall()
+    it, ``history`` has its calls)."""
+    yield from _fake_engine(fake_asr_engine, fake_asr_engine.FakeASRProvider())
 
 
 @pytest.fixture
