@@ -1,9 +1,11 @@
 """Download stage: an episode's enclosure → a local file. Store-free: it takes the episode record
-and settings and returns where the file is, so it can run where the library is not."""
+and settings and returns where the file is, so it can run where the library is not. The episode
+job's download stage (stages.py) and the snip job's audio stage (snip_stages.py) both fetch here."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,5 +36,16 @@ def download_audio(
         if progress and total:
             progress(100.0 * done / total)
 
-    path, size = asyncio.run(fetch_enclosure(settings, episode, progress=report))
+    path, size = _run_async(fetch_enclosure(settings, episode, progress=report))
     return AudioFile(path, size)
+
+
+def _run_async(coro):
+    """Run ``coro`` to completion from sync code, even when this thread already runs an event loop
+    (a snip enriched from async code fetches its episode's audio through here too)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

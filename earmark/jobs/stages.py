@@ -9,6 +9,9 @@ The ordered stage names are ``earmark.store.jobs.STAGES``: the store writes one 
 name, by position, when it queues a job, and the store layer must not import this package (it sits
 below it). That tuple is the single list of names; the table below is built from it, and importing
 this module fails when a name has no entry here or an entry names no stage.
+
+A snip's enrichment is a job of its own with its stages in snip_stages.py, beside this table (the
+audio stage fetches as the download stage here does), run and written by snip_runner.py.
 """
 
 from __future__ import annotations

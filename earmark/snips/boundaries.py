@@ -25,6 +25,8 @@ FALLBACK_MIN, FALLBACK_TARGET, FALLBACK_MAX = 30.0, 45.0, 90.0
 PAUSE = 1.0  # seconds of silence that count as a pause before a sentence
 LONG_SENTENCE = 30.0  # a run without punctuation is cut at a segment end after this long
 PROVISIONAL_BEFORE, PROVISIONAL_AFTER = 45.0, 5.0  # bounds before any transcript exists
+WINDOW_BEFORE, WINDOW_AFTER = 150.0, 30.0  # what is transcribed around a tap when no transcript exists
+CONTEXT = 60.0  # extra transcript read around a window, so its first sentence is whole
 
 _TERMINAL = re.compile(r"[.?!…][\"'”’)\]]*$")
 
@@ -129,6 +131,11 @@ def excerpt(sentences: Sequence[Sentence], start: float, end: float) -> str:
     return " ".join(s.text for s in sentences if s.start >= start - 0.05 and s.end <= end + 0.05)
 
 
+def overlap_excerpt(sentences: Sequence[Sentence], start: float, end: float) -> str:
+    """For bounds a user set (possibly inside sentences): every sentence they touch."""
+    return " ".join(s.text for s in sentences if s.end > start and s.start < end)
+
+
 def _tapped(sentences: Sequence[Sentence], position: float) -> int:
     """The sentence being spoken at ``position``; in a pause, the one before; before any speech, the first."""
     index = 0
@@ -214,6 +221,16 @@ def provisional(position: float, duration: float | None = None) -> tuple[float, 
     if end <= start:
         end = start + PROVISIONAL_AFTER
     return round(start, 3), round(end, 3)
+
+
+def window(position: float, duration: float | None = None) -> tuple[float, float]:
+    """The stretch of audio transcribed for a tap at ``position`` when no transcript exists."""
+    lo = max(0.0, position - WINDOW_BEFORE)
+    hi = position + WINDOW_AFTER
+    if duration:
+        hi = min(hi, float(duration))
+        lo = min(lo, max(0.0, hi - 1.0))
+    return round(lo, 3), round(max(hi, lo + 1.0), 3)
 
 
 def _as_sentences(items) -> list[Sentence]:

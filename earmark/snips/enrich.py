@@ -1,4 +1,5 @@
-"""The background snip enricher: one daemon thread with its own library connection. The store is
+"""The background snip enricher: one daemon thread with its own library connection, running the
+snip job's stages (earmark/jobs/snip_stages.py) through its runner (snip_runner.py). The store is
 the queue: every snip in state ``pending`` is work, so nothing is lost on a crash or restart — on
 start, every pending snip (even one waiting for a transcript) is looked at again. Each pass also
 re-snaps snips whose episode's full transcript landed after they were written.
@@ -16,12 +17,8 @@ from earmark.ai.asr import ASREngine
 from earmark.ai.llm import LLMEngine, get_llm
 from earmark.config import Settings
 from earmark.errors import EarmarkError
-from earmark.snips.service import (
-    enrich_snip,
-    pending_snips,
-    resnap_snip,
-    snips_to_resnap,
-)
+from earmark.jobs.snip_runner import SnipRunner
+from earmark.snips.service import pending_snips, snips_to_resnap
 from earmark.snips.wake import notify, register, unregister
 from earmark.store.library import Library
 
@@ -37,17 +34,19 @@ def run_once(
     include_waiting: bool = False,
 ) -> int:
     """One pass: enrich the pending snips, then re-snap those the full transcript overtook.
-    Returns how many snips it worked on. Runs inline in tests and the CLI's --wait."""
+    Returns how many snips it worked on. Runs inline in tests and the CLI's --wait. One runner for
+    the pass: the engines it loads serve every snip of it."""
     done = 0
+    runner = SnipRunner(library, settings, llm=llm, asr=asr)
     for snip_id in pending_snips(library, include_waiting=include_waiting):
         try:
-            enrich_snip(library, settings, snip_id, llm=llm, asr=asr)
+            runner.enrich(snip_id)
         except EarmarkError as exc:  # e.g. the snip or its episode was deleted meanwhile
             log.info("snip %s: %s", snip_id, exc)
         done += 1
     for snip_id in snips_to_resnap(library):
         try:
-            resnap_snip(library, snip_id)
+            runner.resnap(snip_id)
         except EarmarkError as exc:
             log.info("snip %s: %s", snip_id, exc)
         done += 1
@@ -85,7 +84,7 @@ class Enricher:
         if self._llm is None:
             try:
                 self._llm = get_llm(self.settings)
-            except EarmarkError as exc:  # enrich_snip calls get_llm again and records the reason
+            except EarmarkError as exc:  # the card stage calls get_llm again and records the reason
                 log.warning("snip cards: no language model: %s", exc)
                 return None
         return self._llm
