@@ -21,7 +21,7 @@ class SpeakersResult:
 
 
 def default_diarizer(name: str = "auto") -> Diarizer:
-    """``auto`` is resemblyzer's d-vectors (a declared dependency: the one voice embedder shipped)."""
+    """``auto`` is the GE2E d-vectors shipped in earmark/speakers/ge2e.py (the one voice embedder shipped)."""
     return get_diarizer("resemblyzer" if name == "auto" else name)
 
 
