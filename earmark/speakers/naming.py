@@ -49,6 +49,9 @@ _LIST = re.compile(r"\b(?:guests?|panel(?:lists)?|joined by|with me (?:are|today
 _FULL_NAME = re.compile(r"\b([A-Z][a-z'\-]+)\s+([A-Z][a-z'\-]+)\b")
 _VOCATIVE_START = re.compile(r"^(?:(?i:so|and|now|okay|well|thanks|thank you),?\s+)?([A-Z][a-z'\-]+),")
 _VOCATIVE_END = re.compile(r",\s+([A-Z][a-z'\-]+)\s*[?.!]$")
+# "… Fletcher, welcome to the show." where speech recognition garbled the first name ("Oh in
+# Fletcher"): counts when the word is part of a name the episode knows, as a vocative does.
+_WELCOMED = re.compile(r"\b([A-Z][a-z'\-]+),\s+welcome\b")
 # Capitalised words that follow "I'm" etc. or open a sentence but are not names.
 _NOT_NAMES = {*_TITLES,
     "Here", "Not", "So", "Very", "Just", "Really", "Sure", "Glad", "Happy", "Excited", "Sorry", "Going", "Still", "Also",
@@ -118,9 +121,13 @@ def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_not
 
 
 def _resolve(short: str, known: list[str]) -> str:
-    """"Maya" → "Maya Lopez" when the episode knows exactly one such person."""
-    hits = [k for k in known if k.split()[0].lower() == short.split()[0].lower()]
-    return hits[0] if len(hits) == 1 and len(short.split()) == 1 else short
+    """"Maya" (or "Lopez") → "Maya Lopez" when the episode knows exactly one such person."""
+    if len(short.split()) != 1:
+        return short
+    hits = [k for k in known if k.split()[0].lower() == short.lower()]
+    if not hits:
+        hits = [k for k in known if len(k.split()) > 1 and k.split()[-1].lower() == short.lower()]
+    return hits[0] if len(hits) == 1 else short
 
 
 def _next_other(segments: list[Segment], i: int) -> str | None:
@@ -145,6 +152,7 @@ def name_speakers(
             order.append(s.label)
     known = known_names(segments, persons, show_notes, titles)
     first_names = {k.split()[0] for k in known}
+    name_words = first_names | {k.split()[-1] for k in known}
     votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     evidence: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -173,6 +181,9 @@ def name_speakers(
                 if m.group(1) not in first_names and (pattern is _VOCATIVE_START or m.group(1).lower() in common_words()):
                     continue
                 vote(_next_other(segments, i), m.group(1), "vocative", s.text)
+            m = _WELCOMED.search(sentence)
+            if m and m.group(1) in name_words - _NOT_NAMES and not _match(_WELCOME, sentence):
+                vote(_next_other(segments, i), m.group(1), "welcome", s.text)
 
     names: dict[str, SpeakerName] = {}
     # names already shown on segments without a label (named before labels were kept) are taken
@@ -220,9 +231,9 @@ def name_speakers(
 
 
 def _addressed(segments: list[Segment], label: str, name: str, candidates: list[str], reach: int = 2) -> bool:
-    """Whether another speaker says (the first word of) ``name``, and no other candidate's, within
+    """Whether another speaker says ``name`` (its first or last word), and no other candidate's, within
     ``reach`` segments before one of ``label``'s turns (a list of guests is no such evidence)."""
-    said = lambda text, n: re.search(rf"\b{re.escape(n.split()[0])}\b", text) is not None  # noqa: E731
+    said = lambda text, n: re.search(rf"\b(?:{re.escape(n.split()[0])}|{re.escape(n.split()[-1])})\b", text) is not None  # noqa: E731
     for i, s in enumerate(segments):
         if s.label != label or (i and segments[i - 1].label == label):
             continue

@@ -114,3 +114,14 @@ def test_the_model_is_not_believed_where_nobody_says_the_name_before_the_speaker
                                                                                                "B": "Anna Morgan"})}
     assert names == {"A": "Speaker 1", "B": "Speaker 2", "C": "Speaker 3"}
 
+
+
+def test_a_guest_welcomed_by_surname_alone_gets_the_full_name_the_episode_gives():
+    """Speech recognition heard "Owen Fletcher, welcome to the show." as "Oh in Fletcher, …"."""
+    segments = [seg("A", "I'm Ruth Palmer."), seg("A", "Oh in Fletcher, welcome to the show."),
+                seg("B", "Thank you, Ruth."), seg("A", "Tell us about the ferries.")]
+    notes = "Ruth Palmer talks with Owen Fletcher, a former ferry engineer."
+    assert named(segments, show_notes=notes) == {"A": "Ruth Palmer", "B": "Owen Fletcher"}
+    assert named(segments) == {"A": "Ruth Palmer", "B": "Speaker 1"}  # nobody the episode names
+    chat = [seg("A", "I'm Ruth Palmer."), seg("A", "Everyone, welcome to the show."), seg("B", "Hi.")]
+    assert named(chat, show_notes=notes)["B"] == "Speaker 1"
