@@ -10,7 +10,7 @@ with a publisher transcript (WebVTT of the scripts, timed by the speech synthesi
 alone spent in it. Each part runs in its own child process, so its peak resident memory
 (ru_maxrss) is its own. Prints figures; not a test.
 
-    python bench/bench_pipeline.py [--minutes 30] [--cache DIR] [--skip-anchors] [--skip-publisher]
+    python bench/bench_pipeline.py [--minutes 30] [--cache DIR] [--skip-anchors] [--skip-publisher] [--asr-beam 5]
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
         return out
 
     LlamaCppEngine.complete = timed
-    settings = Settings(home=home)
+    settings = Settings.load(home)
     library = Library(settings.db_path)
     seconds = float(subprocess.run(["soxi", "-D", str(audio)], capture_output=True, text=True, check=True).stdout)
     server = LoopbackServer()
@@ -133,7 +133,7 @@ def child_whisper(audio: Path, home: Path) -> dict:
     from earmark.config import Settings
     from earmark.engines.weights import resolve_model
 
-    settings = Settings(home=home)
+    settings = Settings.load(home)
     engine = get_asr(settings)
     model = WhisperModel(resolve_model(settings, engine.model), device=engine.device, compute_type=engine.compute_type,
                          cpu_threads=engine.cpu_threads)
@@ -148,7 +148,7 @@ def child_llm(home: Path) -> dict:
     from earmark.ai.llm import Message, get_llm
     from earmark.config import Settings
 
-    llm = get_llm(Settings(home=home))
+    llm = get_llm(Settings.load(home))
     text = " ".join(f"Sentence {n} says the clock was wound at {n} o'clock by the keeper." for n in range(80))
     prompt = [Message("user", f"{text}\n\nWrite a long story about clocks.")]
     started = time.perf_counter()
@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--audio", type=Path)
     parser.add_argument("--home", type=Path)
     parser.add_argument("--vtt", type=Path)
+    parser.add_argument("--asr-beam", type=int, help="faster-whisper's beam width (the setting asr_beam_size)")
     args = parser.parse_args()
     if args.child:
         result = {"pipeline": lambda: child_pipeline(args.audio, args.home, args.vtt),
@@ -199,6 +200,8 @@ def main() -> None:
         models.mkdir(exist_ok=True)
         home.mkdir()
         (home / "models").symlink_to(models)
+        if args.asr_beam:  # every child reads it (Settings.load), the raw faster-whisper anchor included
+            (home / "settings.toml").write_text(f"asr_beam_size = {args.asr_beam}\n")
         run, peak = run_child("pipeline", audio, home)
         print(f"audio: {run['audio_seconds'] / 60:.1f} min ({audio})")
         print(f"pipeline: {run['state']}" + (f" ({run['error']})" if run["error"] else ""))

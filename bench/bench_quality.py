@@ -5,7 +5,7 @@ scripted episodes whose ground truth is known (tests/episodes/*.toml). Tune on t
 quote both halves.
 
     python bench/bench_quality.py [--split dev|heldout|all] [--only d1-interview,d3-news]
-        [--engine llama-cpp|openai] [--model PATH_OR_ID] [--base-url URL] [--asr-model base]
+        [--engine llama-cpp|openai] [--model PATH_OR_ID] [--base-url URL] [--asr-model base] [--asr-beam 5]
         [--home DIR] [--fresh] [--report report.json] [--redo summary,highlights] [--skip ask,snips]
 
 The first run transcribes everything (minutes per episode); later runs keep each episode's audio,
@@ -193,7 +193,7 @@ def feed(script: Script, audio_url: str, duration: float) -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
 <title>{escape(script.podcast)}</title><link>https://example.org/{script.id}</link>
-<description>A scripted podcast for Earmark's quality benchmark.</description>
+<description>A scripted podcast for a quality benchmark.</description>
 <item><guid isPermaLink="false">{script.id}</guid><title>{escape(script.title)}</title>
 <pubDate>{formatdate(1_760_000_000, usegmt=True)}</pubDate>
 <description>{escape(script.show_notes)}</description><itunes:duration>{int(duration)}</itunes:duration>
@@ -220,12 +220,14 @@ def process(library: Library, settings: Settings, server: LoopbackServer, script
     understanding) when the episode was transcribed from this very script before."""
     pipeline = Pipeline(library, settings)
     known = state.get(script.id)
-    if known and known["fingerprint"] == script.fingerprint() and TranscriptStore(library).info(known["episode_id"]):
+    asr = f"{settings.asr_model} beam {settings.asr_beam_size}"  # a transcript made otherwise is made again
+    if (known and known["fingerprint"] == script.fingerprint() and known.get("asr", "base beam 5") == asr
+            and TranscriptStore(library).info(known["episode_id"])):
         if prepare_only:
             return known["episode_id"], {}
         episode_id, only = known["episode_id"], redo
     else:
-        if known:  # the script changed: its old podcast goes
+        if known:  # the script or the speech recognizer changed: its old podcast goes
             try:
                 library.remove_podcast(library.episode(known["episode_id"]).podcast_id)
             except Exception:
@@ -239,7 +241,7 @@ def process(library: Library, settings: Settings, server: LoopbackServer, script
     job = pipeline.run_job(job.id)
     if job.state != DONE:
         print(f"  {script.id}: job {job.state}: {job.error}", file=sys.stderr)
-    state[script.id] = {"fingerprint": script.fingerprint(), "episode_id": episode_id}
+    state[script.id] = {"fingerprint": script.fingerprint(), "episode_id": episode_id, "asr": asr}
     seconds = {s.name: (s.finished_at - s.started_at).total_seconds() for s in job.stages
                if s.started_at and s.finished_at and (only is None or s.name in only)}
     return episode_id, seconds
@@ -414,6 +416,7 @@ def main() -> None:
     ap.add_argument("--base-url", default=None)
     ap.add_argument("--api-key", default=None)
     ap.add_argument("--asr-model", default="base")
+    ap.add_argument("--asr-beam", type=int, default=Settings.asr_beam_size, help="faster-whisper beam width")
     ap.add_argument("--home", default=str(Path.home() / ".cache" / "earmark-bench"))
     ap.add_argument("--fresh", action="store_true", help="forget earlier runs: transcribe everything again")
     ap.add_argument("--report", default=None, help="write every output and figure to this JSON file")
@@ -430,7 +433,7 @@ def main() -> None:
     if args.fresh and home.exists():
         shutil.rmtree(home)
     (home / "audio").mkdir(parents=True, exist_ok=True)
-    overrides = {"llm_engine": args.engine, "asr_model": args.asr_model}
+    overrides = {"llm_engine": args.engine, "asr_model": args.asr_model, "asr_beam_size": args.asr_beam}
     if args.model:
         overrides["llm_model"] = args.model
     if args.base_url:
@@ -450,7 +453,7 @@ def main() -> None:
     searcher = Searcher(library, get_embedder())
     per_episode: dict[str, Tally] = {}
     report: dict = {"episodes": {}, "settings": {"engine": settings.llm_engine, "model": settings.llm_model,
-                                                 "asr_model": settings.asr_model}}
+                                                 "asr_model": settings.asr_model, "asr_beam_size": settings.asr_beam_size}}
     try:
         prepared = []
         for script in scripts:  # every episode processed first, so library-wide search sees them all

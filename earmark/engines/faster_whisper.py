@@ -141,7 +141,7 @@ class FasterWhisperEngine:
 
 @register_asr("faster-whisper")
 def make_engine(settings: Settings) -> FasterWhisperEngine:
-    return FasterWhisperEngine(settings.asr_model, settings)
+    return FasterWhisperEngine(settings.asr_model, settings, beam_size=settings.asr_beam_size)
 
 
 def _segment(seg, shift: float, limit: float) -> Segment | None:
