@@ -66,7 +66,7 @@ def test_enrich_stores_the_card_and_the_chosen_start(lib, snip_settings, episode
     assert done.state == "ready" and done.error is None
     assert done.title == "Why it matters" and done.takeaways == ["One point.", "Another point."]
     assert done.quote == QUOTE41 and done.quote_speaker == "Ben"  # speaker from the transcript
-    assert done.engine == "fake" and done.prompt_version == f"system@1+{load_prompt('snip_card').id}"
+    assert done.engine == "fake" and done.prompt_version == f"{load_prompt('system').id}+{load_prompt('snip_card').id}"
     schema = llm.history[0].schema
     first = schema["properties"]["start"]["enum"][0]
     assert done.start == truth[first][0] and done.end == truth[41][1]  # the model's pick, ≤ 120 s
