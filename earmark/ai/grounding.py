@@ -35,6 +35,9 @@ _SCALED_DIGITS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(thousand|million|billion|tril
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.U)
 _SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+# "Ruth Palmer, a historian, shares …": a description a small model likes to add to a name, often
+# invented. Only mid-sentence (a lower-case word follows), so the sentence still reads without it.
+_APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the)\s+[^,.;:!?()]{2,60}?),\s+(?=[a-z])")
 # Capitalised words that begin sentences or stand alone without naming anybody.
 _NOT_NAMES = frozenset(
     """i i'm i've i'll i'd ok okay tv dj ai mr mrs ms dr""".split()
@@ -171,6 +174,22 @@ class Source:
                 if not all(p in self.words or _stem(p, lang) in self.stems for p in parts):
                     problems.append(name)
         return problems
+
+
+    def cut_unsupported_roles(self, text: str) -> tuple[str, list[str]]:
+        """``text`` without the descriptions of people ("Ruth Palmer, a historian, shares" →
+        "Ruth Palmer shares") whose words the source never says, and those descriptions."""
+        from earmark.ai.terms import terms
+
+        cut: list[str] = []
+
+        def keep(m: re.Match) -> str:
+            if all(t in self.stems for t in terms(m.group(2), self.language)):
+                return m.group(0)
+            cut.append(f"{m.group(1)}, {m.group(2)}")
+            return f"{m.group(1)} "
+
+        return _APPOSITIVE.sub(keep, text), cut
 
 
 def explain(problems: list[str]) -> str:

@@ -67,3 +67,14 @@ def test_copied_speaker_prefixes_and_support():
     assert strip_speaker("The point: bees matter.") == "The point: bees matter."
     assert supported_share("The bridges twisted", "the bridge twisted in the wind") == 1.0
     assert supported_share("Engineers added dampers", "the bridge twisted") == 0.0
+
+
+def test_descriptions_of_people_the_source_never_gives_are_cut():
+    source = Source.of("I'm Ruth Palmer. I spent 11 years as a marine engineer. Lucy Price, an astronomer, joins us.")
+    assert source.cut_unsupported_roles("Ruth Palmer, a historian, shares her story.") == (
+        "Ruth Palmer shares her story.", ["Ruth Palmer, a historian"])
+    assert source.cut_unsupported_roles("Ruth Palmer, a marine engineer, and Lucy Price, an astronomer, talk.") == (
+        "Ruth Palmer, a marine engineer, and Lucy Price, an astronomer, talk.", [])
+    # only a description between commas inside a sentence: nothing else is touched
+    assert source.cut_unsupported_roles("In 2009, the year he began, he fixed a clock.")[1] == []
+    assert source.cut_unsupported_roles("She thanked Ruth, a historian.")[1] == []

@@ -66,6 +66,19 @@ def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     assert [(d.task, d.text) for d in ctx.dropped] == [("summary", "He sold 7000 jars last year.")]
 
 
+def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
+    def described(messages):
+        lines = numbered_lines(messages)
+        return [lines[1].replace("Tom keeps", "Tom, a retired surgeon, keeps"), *[lines[k] for k in range(2, len(lines) + 1)]]
+
+    llm = FakeLLM(default=answers(paragraphs=["Tom, a retired surgeon, keeps 42 hives."], takeaways=[described]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert result.paragraphs[0] == "Tom keeps 42 hives."
+    assert result.takeaways[0].startswith("Tom keeps") and not any("surgeon" in t for t in result.takeaways)
+    assert [d.text for d in ctx.dropped if "description" in d.reason] == ["Tom, a retired surgeon"] * 2
+
+
 def test_a_fixed_answer_replaces_the_first():
     llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", "Tom keeps 42 hives."]))
     ctx = Context(llm, "Field Notes")

@@ -185,7 +185,10 @@ def _paragraph(ctx: Context, units: Sequence[Segment], group: list[Reading], pic
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
     kept = [s for s in sentences(whole_sentences(value["paragraph"])) if s not in unsupported]
-    return drop_repeated_sentences([" ".join(kept)]) if kept else []
+    text, roles = source.cut_unsupported_roles(" ".join(kept))
+    for role in roles:
+        ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
+    return drop_repeated_sentences([text]) if kept else []
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
@@ -235,10 +238,15 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     out = []
+    source = Source.of(*said, people, ctx.title, language=language)
     for n, text in enumerate(value["takeaways"]):
         text = strip_speaker(text.strip())
         if n in found:
             ctx.drop("summary", text, found[n])
-        elif text not in out:
+            continue
+        text, roles = source.cut_unsupported_roles(text)
+        for role in roles:
+            ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
+        if text not in out:
             out.append(text)
     return out
