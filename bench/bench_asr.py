@@ -2,6 +2,7 @@
 
     python bench/bench_asr.py                       # tiny.en and base on ~3.6 min of espeak-ng speech
     python bench/bench_asr.py --models base --repeats 3
+    python bench/bench_asr.py --models base --threads 1 2   # speech recognition on 1 and on 2 CPU threads
     python bench/bench_asr.py --decode-minutes 180   # plus peak memory of decoding a 3 h file
 
 The speech is made with espeak-ng + sox (several voices, known script). Every measurement runs in its
@@ -54,7 +55,7 @@ def child(args) -> None:
     from earmark.engines.faster_whisper import FasterWhisperEngine
 
     settings = Settings(home=args.home)
-    engine = FasterWhisperEngine(args.model, settings)
+    engine = FasterWhisperEngine(args.model, settings, cpu_threads=args.threads[0] if args.threads else None)
     t0 = time.perf_counter()
     if args.mode == "decode-earmark":
         from earmark.audio import chunks, decode
@@ -97,8 +98,9 @@ def child(args) -> None:
     print(json.dumps({"load": load, "seconds": elapsed, "text": text}))
 
 
-def run_child(mode: str, model: str, audio: Path, home: Path) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, "--model", model, "--audio", str(audio), "--home", str(home)]
+def run_child(mode: str, model: str, audio: Path, home: Path, threads: int | None = None) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--model", model, "--audio", str(audio), "--home", str(home),
+           *(["--threads", str(threads)] if threads else [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # wait4 gives this child's own rusage (ru_maxrss in KiB on Linux)
     out = proc.stdout.read()
@@ -118,6 +120,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2, help="runs of each side per model (best time counts)")
     ap.add_argument("--audio", help="use this file instead of generated speech (no WER then)")
     ap.add_argument("--decode-minutes", type=float, default=0, help="also compare decoding memory on a file this long")
+    ap.add_argument("--threads", type=int, nargs="+", help="CPU thread counts to compare (default: Earmark's)")
     ap.add_argument("--child")
     ap.add_argument("--model")
     ap.add_argument("--home")
@@ -126,7 +129,7 @@ def main() -> None:
         args.mode = args.child
         return child(args)
 
-    from earmark.engines.faster_whisper import _cpu_threads
+    from earmark.engines.faster_whisper import _cpu_threads, default_threads
     from tests.engines import speech
 
     with tempfile.TemporaryDirectory(prefix="earmark-bench-asr-") as tmp:
@@ -145,15 +148,15 @@ def main() -> None:
 
         for model in args.models:  # assemble weights before timing anything
             resolve_model(Settings(home=home), model)
-        print(f"audio: {duration:.1f} s ({audio.name}), cpu threads: {_cpu_threads()}, int8, beam 5, "
-              f"word timestamps, VAD, {args.repeats} run(s) per side, best counts")
+        print(f"audio: {duration:.1f} s ({audio.name}), {_cpu_threads()} cores, Earmark's ASR threads "
+              f"{default_threads()}, int8, beam 5, word timestamps, VAD, {args.repeats} run(s) per side, best counts")
         asr_seconds: dict[str, float] = {}
-        print(f"{'model':8} {'side':8} {'load s':>7} {'transcribe s':>13} {'RTF':>6} {'peak MB':>8} {'WER':>6}")
-        for model in args.models:
+        print(f"{'model':8} {'threads':>7} {'side':8} {'load s':>7} {'transcribe s':>13} {'RTF':>6} {'peak MB':>8} {'WER':>6}")
+        for model, threads in [(m, t) for m in args.models for t in (args.threads or [default_threads()])]:
             best: dict[str, dict] = {}
             for _ in range(args.repeats):
                 for side in ("direct", "earmark"):
-                    r = run_child(side, model, audio, home)
+                    r = run_child(side, model, audio, home, threads)
                     if side not in best or r["seconds"] < best[side]["seconds"]:
                         keep_peak = max(r["peak_mb"], best.get(side, {}).get("peak_mb", 0))
                         best[side] = r | {"peak_mb": keep_peak}
@@ -162,12 +165,12 @@ def main() -> None:
             for side in ("direct", "earmark"):
                 r = best[side]
                 w = f"{speech.wer(script, r['text']):.3f}" if script else "-"
-                print(f"{model:8} {side:8} {r['load']:7.2f} {r['seconds']:13.2f} {r['seconds'] / duration:6.3f} "
-                      f"{r['peak_mb']:8.0f} {w:>6}")
-            asr_seconds[model] = best["earmark"]["seconds"]
+                print(f"{model:8} {threads:7} {side:8} {r['load']:7.2f} {r['seconds']:13.2f} "
+                      f"{r['seconds'] / duration:6.3f} {r['peak_mb']:8.0f} {w:>6}")
+            asr_seconds[f"{model} ({threads} threads)"] = best["earmark"]["seconds"]
             ratio = best["direct"]["seconds"] / best["earmark"]["seconds"]
             same = best["direct"]["text"] == best["earmark"]["text"]
-            print(f"{model:8} speed ratio earmark/direct = {ratio:.3f} (target >= 0.95); identical text: {same}")
+            print(f"{model:8} {threads:7} speed ratio earmark/direct = {ratio:.3f} (target >= 0.95); identical text: {same}")
 
         d = run_child("diarize", args.models[0], audio, home)  # load + run, in its own process
         fractions = ", ".join(f"{d['seconds'] / s:.3f} of {m} ASR" for m, s in asr_seconds.items())

@@ -32,6 +32,7 @@ class Settings:
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
     asr_beam_size: int = 5  # faster-whisper's beam search width; 1 (greedy) is faster, with a few more word errors
+    asr_threads: int = 0  # CPU threads for speech recognition; 0: half the cores (at least 1), see engines/faster_whisper.py
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
@@ -75,8 +76,10 @@ class Settings:
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
-        if not isinstance(self.asr_beam_size, int) or isinstance(self.asr_beam_size, bool) or self.asr_beam_size < 1:
-            raise ConfigError("asr_beam_size must be a whole number, 1 or more")
+        for name, least in (("asr_beam_size", 1), ("asr_threads", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(f"{name} must be a whole number, {least} or more")
         if self.block_private_hosts not in (None, True, False):
             raise ConfigError("block_private_hosts must be true or false")
         from earmark.snips.boundaries import parse_boundary

@@ -33,6 +33,7 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     ('block_private_hosts = "yes"\n', "block_private_hosts must be true or false"),
     ('asr_beam_size = 0\n', "asr_beam_size must be a whole number"),
     ('asr_beam_size = "5"\n', "asr_beam_size must be a whole number"),
+    ('asr_threads = -1\n', "asr_threads must be a whole number, 0 or more"),
 ])
 def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message):
     (tmp_path / "settings.toml").write_text(text)
@@ -42,9 +43,10 @@ def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message)
 
 def test_documented_values_load(tmp_path):
     (tmp_path / "settings.toml").write_text('snip_boundary = "fixed:90"\nallowed_hosts = ["Podcasts.Home.Lan"]\n'
-                                            'asr_beam_size = 1\n')
+                                            'asr_beam_size = 1\nasr_threads = 3\n')
     settings = Settings.load(tmp_path)
     assert settings.snip_boundary == "fixed:90" and settings.allowed_hosts == ("podcasts.home.lan",)
     from earmark.ai.asr import get_asr
 
-    assert get_asr(settings).transcribe_options("en")["beam_size"] == 1
+    engine = get_asr(settings)
+    assert engine.transcribe_options("en")["beam_size"] == 1 and engine.cpu_threads == 3

@@ -41,6 +41,14 @@ def _cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads() -> int:
+    """Half the cores, at least one. On 2 cores, Whisper base (int8, beam 5, word timestamps, VAD)
+    ran 240 s of speech in 23-25 s on one thread and in 27-28 s on two (bench/bench_asr.py
+    --threads 1 2), and a language model generating on the other core slowed neither: the second
+    core is worth more to the LLM, the speakers stage or another episode."""
+    return max(1, _cpu_threads() // 2)
+
+
 class FasterWhisperEngine:
     name = "faster-whisper"
 
@@ -59,7 +67,7 @@ class FasterWhisperEngine:
         self._settings = settings
         self.device = device
         self.compute_type = compute_type
-        self.cpu_threads = cpu_threads or _cpu_threads()
+        self.cpu_threads = cpu_threads or default_threads()
         self.beam_size = beam_size
         self.chunk_seconds = float(chunk_seconds)
         self.last_language: str | None = None
@@ -141,7 +149,8 @@ class FasterWhisperEngine:
 
 @register_asr("faster-whisper")
 def make_engine(settings: Settings) -> FasterWhisperEngine:
-    return FasterWhisperEngine(settings.asr_model, settings, beam_size=settings.asr_beam_size)
+    return FasterWhisperEngine(settings.asr_model, settings, beam_size=settings.asr_beam_size,
+                               cpu_threads=settings.asr_threads or None)
 
 
 def _segment(seg, shift: float, limit: float) -> Segment | None:
