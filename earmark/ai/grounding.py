@@ -175,7 +175,6 @@ class Source:
                     problems.append(name)
         return problems
 
-
     def cut_unsupported_roles(self, text: str) -> tuple[str, list[str]]:
         """``text`` without the descriptions of people ("Ruth Palmer, a historian, shares" →
         "Ruth Palmer shares") whose words the source never says, and those descriptions."""
