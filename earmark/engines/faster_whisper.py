@@ -43,9 +43,9 @@ def _cpu_threads() -> int:
 
 def default_threads() -> int:
     """Half the cores, at least one. On 2 cores, Whisper base (int8, beam 5, word timestamps, VAD)
-    ran 240 s of speech in 23-25 s on one thread and in 27-28 s on two (bench/bench_asr.py
-    --threads 1 2), and a language model generating on the other core slowed neither: the second
-    core is worth more to the LLM, the speakers stage or another episode."""
+    is faster on one thread than on two (``bench/bench_asr.py --models base --threads 1 2``: 211 s
+    of speech in 16.8 s against 19.3 s, the same text), and a language model generating on the other
+    core slowed neither: the second core is worth more to the LLM or another episode."""
     return max(1, _cpu_threads() // 2)
 
 
