@@ -23,13 +23,13 @@ from earmark.jobs.snip_stages import (
     SNIP_BY_NAME,
     SNIP_TABLE,
     TRANSCRIPT,
+    WAITING,
     SnipContext,
     SnipStage,
     Step,
 )
 from earmark.models import PRIORITY_USER, Snip
 from earmark.snips import boundaries as B
-from earmark.snips.service import WAITING
 from earmark.store.jobs import JobStore
 from earmark.store.library import Library
 from earmark.store.snips import SnipStore

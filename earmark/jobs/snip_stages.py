@@ -29,6 +29,8 @@ from earmark.snips import boundaries as B
 
 log = logging.getLogger(__name__)
 
+WAITING = "waiting for the episode's transcript (queued for processing)"  # a snip's error while it waits
+
 # What the runner can read for a stage (snip_runner.READERS says how):
 TRANSCRIPT = "transcript"  # the complete transcript around the tap's window (None when there is none)
 DOWNLOAD = "download"  # the episode's audio file when it is already here
@@ -194,4 +196,4 @@ if any(set(stage.inputs) - set(INPUTS) for stage in SNIP_TABLE):
     raise ImportError("a snip stage names an input the runner cannot read")
 
 
-__all__ = ["INPUTS", "SNIP_BY_NAME", "SNIP_TABLE", "SnipContext", "SnipStage", "Step"]
+__all__ = ["INPUTS", "SNIP_BY_NAME", "SNIP_TABLE", "WAITING", "SnipContext", "SnipStage", "Step"]

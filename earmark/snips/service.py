@@ -11,6 +11,8 @@ import math
 from earmark.ai.asr import ASREngine
 from earmark.ai.llm import LLMEngine
 from earmark.config import Settings
+from earmark.jobs.snip_runner import SnipRunner
+from earmark.jobs.snip_stages import WAITING  # noqa: F401  (named here as before)
 from earmark.models import Segment, Snip
 from earmark.snips import boundaries as B
 from earmark.snips.boundaries import CONTEXT, WINDOW_AFTER, WINDOW_BEFORE, window  # noqa: F401  (named here as before)
@@ -19,7 +21,6 @@ from earmark.store.library import OWNER_ID, Library
 from earmark.store.snips import SnipStore
 from earmark.store.transcripts import TranscriptStore
 
-WAITING = "waiting for the episode's transcript (queued for processing)"
 MAX_SNIP_SECONDS = 600.0
 
 
@@ -83,17 +84,12 @@ def enrich_snip(
     tap (downloading the audio first when needed); only when there is no audio to get, queue the
     episode for processing and leave the snip pending (``WAITING``) until its transcript lands. A
     card that fails marks the snip failed, with the reason; the snip itself is kept."""
-    # The runner imports this module (WAITING), so it is imported here, not at the top.
-    from earmark.jobs.snip_runner import SnipRunner
-
     return SnipRunner(library, settings, llm=llm, asr=asr).enrich(snip_id)
 
 
 def resnap_snip(library: Library, snip_id: int, settings: Settings | None = None) -> Snip:
     """Move the snip's bounds onto the episode's complete transcript (unless the user set them)
     and refresh its excerpt. Idempotent; always touches ``updated_at``."""
-    from earmark.jobs.snip_runner import SnipRunner
-
     return SnipRunner(library, settings or Settings.load()).resnap(snip_id)
 
 
