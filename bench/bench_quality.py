@@ -221,7 +221,7 @@ def process(library: Library, settings: Settings, server: LoopbackServer, script
     pipeline = Pipeline(library, settings)
     known = state.get(script.id)
     asr = f"{settings.asr_model} beam {settings.asr_beam_size}"  # a transcript made otherwise is made again
-    if (known and known["fingerprint"] == script.fingerprint() and known.get("asr", "base beam 5") == asr
+    if (known and known["fingerprint"] == script.fingerprint() and known.get("asr", f"{Settings.asr_model} beam {Settings.asr_beam_size}") == asr
             and TranscriptStore(library).info(known["episode_id"])):
         if prepare_only:
             return known["episode_id"], {}
