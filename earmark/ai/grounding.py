@@ -35,6 +35,7 @@ _SCALED_DIGITS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(thousand|million|billion|tril
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.U)
 _SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|vs|etc|e\.g|i\.e)\.$", re.I)  # "Dr. Paul Fenton"
 # "Ruth Palmer, a historian, shares …": a description a small model likes to add to a name, often
 # invented. Only mid-sentence (a lower-case word follows), so the sentence still reads without it.
 _APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the)\s+[^,.;:!?()]{2,60}?),\s+(?=[a-z])")
@@ -100,7 +101,14 @@ def _norm(word: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+    out: list[str] = []
+    for piece in _SENTENCE_SPLIT.split(text):
+        piece = (piece or "").strip()
+        if piece and out and _ABBREVIATION.search(out[-1]):  # "… imaging, Dr." goes on
+            out[-1] += " " + piece
+        elif piece:
+            out.append(piece)
+    return out
 
 
 @cache
@@ -199,7 +207,7 @@ def explain(problems: list[str]) -> str:
 # -- whole sentences, no loops -------------------------------------------------------------------
 
 def ends_sentence(text: str) -> bool:
-    return bool(_SENTENCE_END.search(text))
+    return bool(_SENTENCE_END.search(text)) and not _ABBREVIATION.search(text.rstrip())
 
 
 def whole_sentences(text: str) -> str:
@@ -208,10 +216,10 @@ def whole_sentences(text: str) -> str:
     text = text.strip()
     if not text or ends_sentence(text):
         return text
-    cut = max(text.rfind(p) for p in (". ", "! ", "? ", "… ", '." ', '?" '))
-    if cut < 0:
-        return ""
-    return text[: cut + 1].strip()
+    for end in reversed([m.end() for m in re.finditer(r"[.!?…][\"'”’)\]]*(?=\s)", text)]):
+        if ends_sentence(text[:end]):
+            return text[:end].strip()
+    return ""
 
 
 def _shingles(words: list[str], n: int) -> list[tuple[str, ...]]:

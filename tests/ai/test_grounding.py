@@ -4,7 +4,8 @@ no loops."""
 import pytest
 
 from earmark.ai.grounding import (
-    Source, drop_repeated_sentences, names, numbers, repeats, strip_speaker, supported_share, whole_sentences,
+    Source, drop_repeated_sentences, ends_sentence, names, numbers, repeats, sentences, strip_speaker, supported_share,
+    whole_sentences,
 )
 
 SOURCE = Source.of(
@@ -53,6 +54,15 @@ def test_no_text_is_left_cut_off():
     assert whole_sentences("It ended well!") == "It ended well!"
 
 
+def test_a_title_s_full_stop_does_not_end_a_sentence():
+    """"The hospital's head of imaging, Dr." was a highlight's whole line."""
+    text = "The head of imaging, Dr. Paul Fenton, called it the biggest gift. It opens in June."
+    assert sentences(text) == ["The head of imaging, Dr. Paul Fenton, called it the biggest gift.", "It opens in June."]
+    assert whole_sentences("The gift was big. The head of imaging, Dr. Paul Fen") == "The gift was big."
+    assert whole_sentences("The head of imaging, Dr. Paul Fen") == ""
+    assert not ends_sentence("The head of imaging, Dr.") and ends_sentence("He saw the Dr.'s notes.")
+
+
 def test_loops_and_repeated_sentences():
     looped = ["The bridge fell in the wind that day. The bridge fell in the wind that day."]
     assert repeats(looped) and not repeats(["The bridge fell.", "Then it was rebuilt in steel."])
@@ -78,3 +88,4 @@ def test_descriptions_of_people_the_source_never_gives_are_cut():
     # only a description between commas inside a sentence: nothing else is touched
     assert source.cut_unsupported_roles("In 2009, the year he began, he fixed a clock.")[1] == []
     assert source.cut_unsupported_roles("She thanked Ruth, a historian.")[1] == []
+
