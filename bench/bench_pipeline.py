@@ -92,15 +92,17 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
     from earmark.store.library import Library
     from tests.loopback import LoopbackServer
 
-    llm_seconds = [0.0]  # time spent inside the language model's calls
-    complete = LlamaCppEngine.complete
+    llm_seconds = [0.0]  # wall time inside the language model's calls (calls decoded together count once)
+    complete_many = LlamaCppEngine.complete_many  # complete() goes through it too
 
     def timed(self, *args, **kwargs):
-        out = complete(self, *args, **kwargs)
-        llm_seconds[0] += out.seconds
-        return out
+        started = time.perf_counter()
+        try:
+            return complete_many(self, *args, **kwargs)
+        finally:
+            llm_seconds[0] += time.perf_counter() - started
 
-    LlamaCppEngine.complete = timed
+    LlamaCppEngine.complete_many = timed
     settings = Settings.load(home)
     library = Library(settings.db_path)
     seconds = float(subprocess.run(["soxi", "-D", str(audio)], capture_output=True, text=True, check=True).stdout)

@@ -38,6 +38,7 @@ class Settings:
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     llm_api_key: str | None = None
     llm_context: int = 8192  # llama-cpp context (tokens); ~2.0 GB RSS with the bundled model at 8192
+    llm_slots: int = 4  # llama-cpp: calls decoded together (one shared context); see engines/llama_cpp.py
     llm_timeout: float = 300.0  # seconds an "openai" endpoint may take to answer one request
     diarizer: str = "auto"  # speakers stage: "auto" or "resemblyzer" (the voice embedder shipped)
     auto_process: str = "none"  # after a refresh: "none", or "new" (queue new episodes at background priority)
@@ -76,7 +77,7 @@ class Settings:
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
-        for name, least in (("asr_beam_size", 1), ("asr_threads", 0)):
+        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("llm_slots", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name} must be a whole number, {least} or more")

@@ -32,6 +32,17 @@ class Completion:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One call, for :func:`complete_all`."""
+
+    messages: list[Message]
+    schema: dict | None = None
+    max_tokens: int = 512
+    temperature: float = 0.2
+    frequency_penalty: float = 0.0
+
+
 class LLMEngine(Protocol):
     name: str  # engine, e.g. "llama-cpp", "openai"
     model: str  # model it runs: a GGUF path/name, or the endpoint's model id
@@ -50,6 +61,16 @@ class LLMEngine(Protocol):
 
     @property
     def context_size(self) -> int: ...
+
+
+def complete_all(engine: LLMEngine, requests: list[Request]) -> list[Completion]:
+    """Independent calls, answered in order: together where the engine decodes several at once
+    (``complete_many``: llama.cpp's slots share each step's pass over the weights), else one by one."""
+    many = getattr(engine, "complete_many", None)
+    if many is not None and len(requests) > 1:
+        return many(requests)
+    return [engine.complete(r.messages, schema=r.schema, max_tokens=r.max_tokens, temperature=r.temperature,
+                            frequency_penalty=r.frequency_penalty) for r in requests]
 
 
 _FACTORIES: dict[str, Callable[[Settings], LLMEngine]] = {}

@@ -1,10 +1,15 @@
 """The local language model: llama.cpp's server, in-process, through the prebuilt ``xllamacpp`` wheel.
 
 The model (a GGUF: the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M, or any path the user sets) loads
-lazily on the first :meth:`complete`. One slot (``n_parallel = 1``) with ``cache_prompt`` on keeps
-the last prompt's KV cache, so consecutive tasks that share a prefix (the transcript first, each
-task's instruction last) only process their own tokens; the reuse is reported as
-``Completion.cached_tokens``. Calls are serialised with a lock (one slot).
+lazily on the first :meth:`complete`. With ``cache_prompt`` on, a slot keeps its last prompt's KV
+cache, so consecutive calls that share a prefix (the instruction first, what differs last) only
+process their own tokens; the reuse is reported as ``Completion.cached_tokens``.
+
+``llm_slots`` slots share one context (``kv_unified``: no more memory than one). :meth:`complete`
+uses one at a time; :meth:`complete_many` hands independent calls to all of them at once, and
+llama.cpp decodes their next tokens in one batch: on a CPU, generating a token is bound by reading
+the weights, so several sequences cost little more than one per step. Calls are serialised with a
+lock between those batches.
 
 Structured output: a JSON schema becomes a grammar, so the answer is JSON unless it was cut off by
 ``max_tokens``. Where the build has llguidance (the prebuilt wheels do), the grammar is written here
@@ -25,9 +30,10 @@ import os
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from earmark.ai.gate import COMPUTE
-from earmark.ai.llm import Completion, Message, register_llm
+from earmark.ai.llm import Completion, Message, Request, register_llm
 from earmark.config import Settings
 from earmark.engines.openai_codec import read_completion, request_body
 from earmark.errors import ConfigError, LLMError
@@ -72,6 +78,7 @@ class LlamaCppEngine:
         self.model = settings.llm_model
         self.threads = threads or _cores()
         self._context = int(settings.llm_context)
+        self.slots = int(settings.llm_slots)
         self._server = None
         self._address: str | None = None
         self._key = secrets.token_urlsafe(24)
@@ -99,7 +106,8 @@ class LlamaCppEngine:
             params = xllamacpp.CommonParams()
             params.model.path = str(path)
             params.n_ctx = self._context
-            params.n_parallel = 1  # one slot: its KV cache is the prefix cache shared by the tasks
+            params.n_parallel = self.slots
+            params.kv_unified = True  # the slots share the one context: each may use all of it
             params.cache_prompt = True
             params.cache_ram_mib = 0  # no extra host-RAM prompt cache: the slot's own cache suffices
             params.cpuparams.n_threads = self.threads
@@ -147,18 +155,54 @@ class LlamaCppEngine:
         temperature: float = 0.2,
         frequency_penalty: float = 0.0,
     ) -> Completion:
+        return self.complete_many([Request(messages, schema, max_tokens, temperature, frequency_penalty)])[0]
+
+    def complete_many(self, requests: list[Request]) -> list[Completion]:
+        """Answers to independent calls, in order, decoded together on the slots: a wave of as many
+        as there are slots at a time, each wave one turn at the gate (so a listener's request still
+        goes ahead at the next wave)."""
         self.load()
+        return [c for k in range(0, len(requests), self.slots) for c in self._wave(requests[k:k + self.slots])]
+
+    def _wave(self, requests: list[Request]) -> list[Completion]:
+        """The calls under way at once fit the shared context together (by a generous estimate of
+        their tokens): llama.cpp fails every one of them when they do not."""
+        with COMPUTE.held(), self._lock:  # the machine's cores, by priority (ai/gate.py)
+            if len(requests) == 1:
+                return [self._call(requests[0])]
+            room = threading.Condition()
+            used = 0
+
+            def call(request: Request) -> Completion:
+                nonlocal used
+                need = estimate_tokens("".join(m.content for m in request.messages)) + 16 * len(request.messages) \
+                    + request.max_tokens
+                with room:
+                    room.wait_for(lambda: used == 0 or used + need <= self._context)
+                    used += need
+                try:
+                    return self._call(request)
+                finally:
+                    with room:
+                        used -= need
+                        room.notify_all()
+
+            with ThreadPoolExecutor(min(self.slots, len(requests)), thread_name_prefix="llm-slot") as pool:
+                return list(pool.map(call, requests))
+
+    def _call(self, request: Request) -> Completion:
+        schema = request.schema
         grammar = one_line_grammar(schema) if schema is not None else None
-        body = request_body(messages, schema=None if grammar else schema, max_tokens=max_tokens,
-                            temperature=temperature, frequency_penalty=frequency_penalty, cache_prompt=True)
+        body = request_body(request.messages, schema=None if grammar else schema, max_tokens=request.max_tokens,
+                            temperature=request.temperature, frequency_penalty=request.frequency_penalty,
+                            cache_prompt=True)
         if grammar:
             body["grammar"] = grammar
         started = time.perf_counter()
-        with COMPUTE.held(), self._lock:  # the machine's cores, by priority (ai/gate.py)
-            try:
-                response = self._server.handle_chat_completions(body)
-            except Exception as exc:
-                raise LLMError(f"llama-cpp: {exc}") from exc
+        try:
+            response = self._server.handle_chat_completions(body)
+        except Exception as exc:
+            raise LLMError(f"llama-cpp: {exc}") from exc
         seconds = time.perf_counter() - started
         if not isinstance(response, dict):
             raise LLMError(f"llama-cpp: unexpected answer {response!r:.200}")

@@ -19,13 +19,14 @@ from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 
 def answers(paragraphs=None, takeaways=None):
     """Valid extractive answers, with the paragraph / takeaways calls scripted (lists are used one
-    call at a time)."""
+    call at a time, None for a valid answer). The paragraphs are asked for together, then any
+    of them once more: the scripted transcript has three."""
     paragraphs, takeaways = list(paragraphs or []), list(takeaways or [])
 
     def answer(messages, schema):
         props = schema["properties"]
-        if "paragraph" in props and paragraphs:
-            return json.dumps({"paragraph": paragraphs.pop(0)})
+        if "paragraph" in props and paragraphs and (scripted := paragraphs.pop(0)) is not None:
+            return json.dumps({"paragraph": scripted})
         if "takeaways" in props and takeaways:
             return json.dumps({"takeaways": takeaways.pop(0)(messages)})
         return valid_answer(messages, schema)
@@ -44,7 +45,7 @@ def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provena
     assert (result.engine, result.model) == ("fake", "fake-llm-1")
     used = {load_prompt(n).id for n in ("section", "summary", "summary_takeaways")}
     assert used <= set(result.prompt_version.split("+"))
-    writes = _writes(llm)
+    writes = [c for c in _writes(llm) if "Problems with that answer" not in c.prompt]  # not the retries
     assert len(writes) == 3
     bees, *_, chess = writes
     assert "forty two hives" in bees.prompt and "chess" not in bees.prompt.lower()  # one part each
@@ -57,7 +58,7 @@ def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provena
 
 def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     invented = "Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year."
-    llm = FakeLLM(default=answers(paragraphs=[invented, invented]))
+    llm = FakeLLM(default=answers(paragraphs=[invented, None, None, invented]))
     ctx = Context(llm, "Field Notes")
     result = summarize(scripted_transcript(), llm, ctx=ctx)
     retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
@@ -80,18 +81,27 @@ def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
 
 
 def test_a_fixed_answer_replaces_the_first():
-    llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", "Tom keeps 42 hives."]))
+    llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", None, None, "Tom keeps 42 hives."]))
     ctx = Context(llm, "Field Notes")
     assert summarize(scripted_transcript(), llm, ctx=ctx).paragraphs[0] == "Tom keeps 42 hives." and not ctx.dropped
 
 
 def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
     loop = "Tom keeps bees on a hill outside Bristol. Tom keeps bees on a hill outside Bristol."
-    llm = FakeLLM(default=answers(paragraphs=[loop, loop]))
+    llm = FakeLLM(default=answers(paragraphs=[loop, None, None, loop]))
     result = summarize(scripted_transcript(), llm)
     retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
     assert retry.frequency_penalty > 0 and "repeats itself" in retry.prompt
     assert result.paragraphs[0] == "Tom keeps bees on a hill outside Bristol."
+
+
+def test_a_paragraph_in_the_first_person_is_asked_for_once_more_in_the_third():
+    copied = "I keep 42 hives on a hill outside Bristol."
+    llm = FakeLLM(default=answers(paragraphs=[copied, None, None, "Tom keeps 42 hives on a hill outside Bristol."]))
+    result = summarize(scripted_transcript(), llm)
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert "third person" in retry.prompt and retry.frequency_penalty == 0
+    assert result.paragraphs[0] == "Tom keeps 42 hives on a hill outside Bristol."
 
 
 def test_cut_off_text_is_trimmed_to_whole_sentences():
@@ -145,9 +155,22 @@ def test_gives_up_after_bounded_retries_with_a_clear_error():
     with pytest.raises(LLMOutputError, match="no valid summary after 3 attempts"):
         summarize(scripted_transcript(), llm, ctx=ctx)
     paragraph_calls = [c for c in llm.history if "paragraph" in c.schema["properties"]]
-    assert len(paragraph_calls) == 3  # bounded
+    assert len(paragraph_calls) == 3 * 3  # bounded: three tries for each of the three paragraphs
     # a section the model cannot read is recorded and skipped, not fatal on its own
     assert ctx.dropped and all("section not read" in d.reason for d in ctx.dropped)
+
+
+def test_a_paragraph_the_model_cannot_give_is_recorded_and_the_others_stand():
+    def answer(messages, schema):
+        if "paragraph" in schema["properties"] and "chess" in messages[1].content.lower():
+            return '{"title": 5}'  # the last part's paragraph, every time
+        return valid_answer(messages, schema)
+
+    llm = FakeLLM(default=answer)
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert len(result.paragraphs) == 2 and not any("chess" in p.lower() for p in result.paragraphs)
+    assert any(d.text == "a paragraph" and "no valid summary after 3 attempts" in d.reason for d in ctx.dropped)
 
 
 def test_the_tasks_of_one_episode_read_each_section_once():
@@ -186,3 +209,67 @@ def test_takeaways_out_of_order_are_each_checked_against_the_sentence_that_holds
     assert kept == ["Tom's hives made 900 kilograms of honey last year.",
                     "Tom sells his honey at the Saturday market for 8 pounds a jar.", "Tom keeps 42 hives outside Bristol."]
     assert [d.text for d in ctx.dropped] == ["Tom keeps 43 hives in Leeds."]
+
+
+def _three_units():
+    from earmark.models import Segment
+
+    return [Segment(0, 5, "Tom keeps 42 hives on a hill outside Bristol.", "Maria"),
+            Segment(5, 10, "Last year my hives made 900 kilograms of honey.", "Tom"),
+            Segment(10, 15, "He sells it at the Saturday market for 8 pounds a jar.", "Tom")]
+
+
+def test_a_takeaway_the_model_ends_without_a_full_stop_is_kept_with_one():
+    from earmark.ai.tasks.summary import _takeaways
+
+    answer = json.dumps({"takeaways": ["Tom keeps 42 hives outside Bristol",
+                                       "Tom's hives made 900 kilograms of honey last year,",
+                                       "Tom sells his honey at the Saturday market for 8 pounds a jar."]})
+    llm = FakeLLM(answers=[answer])
+    ctx = Context(llm, "Field Notes")
+    assert _takeaways(ctx, _three_units(), [0, 1, 2], "en") == [
+        "Tom keeps 42 hives outside Bristol.", "Tom's hives made 900 kilograms of honey last year.",
+        "Tom sells his honey at the Saturday market for 8 pounds a jar."]
+    assert len(llm.history) == 1 and not ctx.dropped
+
+
+def test_a_takeaway_cut_off_by_the_token_limit_stays_cut_and_is_dropped():
+    from earmark.ai.tasks.summary import _takeaways
+
+    cut = '{"takeaways": ["Tom keeps 42 hives outside Bristol.", "Tom\'s hives made 900 kilograms of honey last year.", "Tom sells his honey at the Saturday'
+    ctx = Context(FakeLLM(answers=[cut, cut]), "Field Notes")
+    kept = _takeaways(ctx, _three_units(), [0, 1, 2], "en")
+    assert kept == ["Tom keeps 42 hives outside Bristol.", "Tom's hives made 900 kilograms of honey last year."]
+    assert [d.reason for d in ctx.dropped] == ["takeaway 3 must be one complete sentence"]
+
+
+def test_a_first_person_takeaway_is_asked_for_once_more_in_the_third_person():
+    from earmark.ai.tasks.summary import _takeaways
+
+    first = json.dumps({"takeaways": ["Tom keeps 42 hives outside Bristol.", "Last year my hives made 900 kilograms of honey.",
+                                      "Tom sells his honey at the Saturday market for 8 pounds a jar."]})
+    second = json.dumps({"takeaways": ["Tom keeps 42 hives outside Bristol.", "Last year Tom's hives made 900 kilograms of honey.",
+                                       "Tom sells his honey at the Saturday market for 8 pounds a jar."]})
+    llm = FakeLLM(answers=[first, second])
+    ctx = Context(llm, "Field Notes")
+    kept = _takeaways(ctx, _three_units(), [0, 1, 2], "en")
+    assert kept[1] == "Last year Tom's hives made 900 kilograms of honey."
+    assert "takeaway 2 must name the speaker" in llm.history[1].messages[-1].content
+
+
+def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
+    """A point said over two sentences ("That was the winter of 2018." "I lost 31 of my 40
+    colonies.") can be one takeaway, and its check accepts what the sentence before holds."""
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "What went wrong?", "Maria"), Segment(5, 10, "That was the winter of 2018.", "Tom"),
+             Segment(10, 15, "When I opened the hives in March, I had lost 31 of my 40 colonies.", "Tom"),
+             Segment(15, 20, "He sells honey at the Saturday market for 8 pounds a jar.", "Maria")]
+    answer = json.dumps({"takeaways": ["In the winter of 2018 Tom lost 31 of his 40 colonies.",
+                                       "Tom sells honey at the Saturday market for 8 pounds a jar."]})
+    llm = FakeLLM(answers=[answer])
+    ctx = Context(llm, "Field Notes")
+    assert _takeaways(ctx, units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
+    assert "(just before it: Tom: That was the winter of 2018.)" in llm.history[0].prompt
+    assert llm.history[0].prompt.count("(just before it:") == 1  # not for [3]: the sentence before it is listed

@@ -110,3 +110,13 @@ def test_each_test_has_its_own_fakes_and_none_outlives_it(tmp_path, fake_llm, fa
 
 def test_llm_error_is_earmark_and_runtime_error():
     assert issubclass(LLMError, EarmarkError) and issubclass(LLMError, RuntimeError)
+
+
+def test_complete_all_answers_in_order_one_by_one_on_an_engine_without_slots():
+    from earmark.ai.llm import Message, Request, complete_all
+    from tests.engines.fake_llm import FakeLLM
+
+    llm = FakeLLM(answers=["one", "two", "three"])
+    out = complete_all(llm, [Request([Message("user", f"call {n}")], max_tokens=5) for n in range(3)])
+    assert [c.text for c in out] == ["one", "two", "three"]
+    assert [c.prompt.split()[-1] for c in llm.history] == ["0", "1", "2"] and llm.history[0].max_tokens == 5

@@ -90,3 +90,18 @@ def test_shared_prefix_is_served_from_the_cache(llm):
     assert second.cached_tokens > 500, second
     assert second.cached_tokens < second.prompt_tokens
     assert second.seconds < first.seconds
+
+
+def test_calls_decoded_together_come_back_in_order_each_with_its_own_answer(llm):
+    """complete_many: the slots decode the calls at once; every answer belongs to its own prompt."""
+    from earmark.ai.llm import Request, complete_all
+
+    schema = {"type": "object", "properties": {"capital": {"type": "string"}}, "required": ["capital"],
+              "additionalProperties": False}
+    countries = {"France": "paris", "Japan": "tokyo", "Italy": "rome", "Egypt": "cairo", "Spain": "madrid"}
+    requests = [Request([Message("user", f"What is the capital of {c}? Answer as JSON.")], schema, 20, 0.0)
+                for c in countries]
+    answers = complete_all(llm, requests)
+    assert llm.slots > 1
+    assert [json.loads(a.text)["capital"].lower() for a in answers] == list(countries.values())
+    assert all(a.completion_tokens > 0 and a.seconds > 0 for a in answers)

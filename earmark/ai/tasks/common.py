@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from earmark.ai.grounding import Source
-from earmark.ai.llm import Completion, LLMEngine, Message
+from earmark.ai.llm import Completion, LLMEngine, Message, Request, complete_all
 from earmark.ai.prompts import load_prompt
 from earmark.errors import LLMError
 from earmark.models import Dropped, Segment
@@ -67,6 +67,7 @@ class Context:
     usage: Usage = field(default_factory=Usage)
     source: Source | None = None
     dropped: list[Dropped] = field(default_factory=list)
+    cut_off: bool = False  # the last structured answer was cut by the token limit, then closed
 
     def drop(self, task: str, text: str, reason: str) -> None:
         log.info("%s: dropped %r: %s", task, text[:120], reason)
@@ -102,44 +103,28 @@ def structured(
     attempts: int = MAX_ATTEMPTS,
     what: str = "answer",
     frequency_penalty: float = 0.0,
+    answered: Completion | None = None,
 ) -> dict:
     """Ask for JSON matching ``schema``; validate it (and run ``check``, which raises ValueError
     for answers the schema cannot rule out). On invalid output, retry with the error told to the
-    model, at most ``attempts`` calls in all; then raise LLMOutputError."""
+    model, at most ``attempts`` calls in all; then raise LLMOutputError. ``answered``: the first
+    call's answer, already made (see structured_many)."""
     conversation = list(messages)
     problem = ""
     for attempt in range(attempts):
-        # Greedy first (repeatable results); a retry samples a little so it can differ.
-        heat = temperature if attempt == 0 else max(temperature, 0.3)
-        completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=heat,
-                                         frequency_penalty=frequency_penalty)
+        if attempt == 0 and answered is not None:
+            completion = answered
+        else:  # greedy first (repeatable results); a retry samples a little so it can differ
+            heat = temperature if attempt == 0 else max(temperature, 0.3)
+            completion = ctx.engine.complete(conversation, schema=schema, max_tokens=max_tokens, temperature=heat,
+                                             frequency_penalty=frequency_penalty)
         ctx.usage.add(completion)
-        try:
-            value = json.loads(completion.text)
-        except json.JSONDecodeError as exc:
-            value = salvage_json(completion.text)  # cut off by max_tokens: closed where it stopped
-            problem = f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
-            if value is not None and not list(jsonschema.Draft202012Validator(schema).iter_errors(value)):
+        value, problem, cut = _accept(completion.text, schema, check)
+        if value is not None:
+            if cut:
                 log.info("%s: %s cut off; kept what was complete", ctx.engine.name, what)
-                try:
-                    if check is not None:
-                        check(value)
-                    return value
-                except ValueError as exc2:
-                    problem = str(exc2)
-        else:
-            errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.absolute_path))
-            if errors:  # tell the model every problem (a few), not just the first
-                problem = "; ".join(
-                    f"at {'/'.join(str(p) for p in e.absolute_path) or 'the top level'}: {e.message}" for e in errors[:4]
-                )
-            else:
-                try:
-                    if check is not None:
-                        check(value)
-                    return value
-                except ValueError as exc:
-                    problem = str(exc)
+            ctx.cut_off = cut
+            return value
         log.info("%s: invalid %s on attempt %d: %s", ctx.engine.name, what, attempt + 1, problem)
         if attempt + 1 < attempts:
             ctx.usage.retries += 1
@@ -149,6 +134,45 @@ def structured(
                 Message("user", f"That {what} is invalid: {problem}. Answer again with corrected JSON only."),
             ]
     raise LLMOutputError(f"{ctx.engine.name} ({ctx.engine.model}) gave no valid {what} after {attempts} attempts: {problem}")
+
+
+def structured_many(
+    ctx: Context, asks: list[list[Message]], schema: dict | list[dict], *, max_tokens: int, what: str,
+) -> list[dict | LLMOutputError]:
+    """:func:`structured` for independent calls: their first tries decoded together
+    (llm.complete_all), a retry where one is invalid made on its own. Each result is the value, or
+    the LLMOutputError its tries ended in."""
+    schemas = schema if isinstance(schema, list) else [schema] * len(asks)
+    firsts = complete_all(ctx.engine, [Request(m, s, max_tokens, 0.0) for m, s in zip(asks, schemas)])
+    out: list[dict | LLMOutputError] = []
+    for messages, one, first in zip(asks, schemas, firsts):
+        try:
+            out.append(structured(ctx, messages, one, max_tokens=max_tokens, what=what, answered=first))
+        except LLMOutputError as exc:
+            out.append(exc)
+    return out
+
+
+def _accept(text: str, schema: dict, check: Callable[[dict], None] | None) -> tuple[dict | None, str, bool]:
+    """(the answer, "", whether it was cut off and closed) when it is valid; else (None, what is wrong, False)."""
+    validator = jsonschema.Draft202012Validator(schema)
+    try:
+        value, cut = json.loads(text), False
+    except json.JSONDecodeError as exc:
+        value, cut = salvage_json(text), True  # cut off by max_tokens: closed where it stopped
+        if value is None or list(validator.iter_errors(value)):
+            return None, f"the answer is not valid JSON ({exc.msg} at position {exc.pos})", False
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    if errors:  # tell the model every problem (a few), not just the first
+        return None, "; ".join(
+            f"at {'/'.join(str(p) for p in e.absolute_path) or 'the top level'}: {e.message}" for e in errors[:4]
+        ), False
+    try:
+        if check is not None:
+            check(value)
+    except ValueError as exc:
+        return None, str(exc), False
+    return value, "", cut
 
 
 def salvage_json(text: str):

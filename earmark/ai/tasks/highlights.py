@@ -21,7 +21,7 @@ import numpy as np
 from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker, whole_sentences
 from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, numbered, revise, structured
+from earmark.ai.tasks.common import Context, LLMOutputError, numbered, revise, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.summary import sections_for
 from earmark.ai.tasks.topics import Embed
@@ -110,16 +110,18 @@ def find_highlights(
     ranked = _rank(units, candidates, embed)
     found: list[Highlight] = []
     titles: list[str] = []
-    for reading, (i, j) in ranked:
-        if len(found) >= wanted(duration):
-            break
-        made = _write(ctx, units[i:j + 1], titles, language)
-        if made is None:
-            continue
-        heading, why = made
-        titles.append(heading)
-        quote = " ".join(s.text.strip() for s in units[i:j + 1])
-        found.append(Highlight(units[i].start, units[j].end, heading, why, quote))
+    while ranked and len(found) < wanted(duration):  # the best moments written together; more if some fail
+        batch, ranked = ranked[:wanted(duration) - len(found)], ranked[wanted(duration) - len(found):]
+        asks = [_ask(ctx, units[i:j + 1]) for _, (i, j) in batch]
+        for (_, (i, j)), messages, value in zip(batch, asks, structured_many(ctx, asks, SCHEMA, max_tokens=MAX_TOKENS,
+                                                                             what="highlight")):
+            made = _write(ctx, units[i:j + 1], messages, value, titles, language)
+            if made is None:
+                continue
+            heading, why = made
+            titles.append(heading)
+            quote = " ".join(s.text.strip() for s in units[i:j + 1])
+            found.append(Highlight(units[i].start, units[j].end, heading, why, quote))
     found.sort(key=lambda h: h.start)
     for h in found:
         h.engine, h.model, h.prompt_version = engine.name, engine.model, ctx.prompt_version
@@ -146,12 +148,21 @@ def first_sentence(text: str) -> str:
     return whole[0] if whole else ""
 
 
-def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: str | None) -> tuple[str, str] | None:
+def _ask(ctx: Context, chunk: Sequence[Segment]) -> list[Message]:
+    return [Message("system", ctx.use("system").text),
+            Message("user", ctx.use("highlights").format(title=ctx.title or "untitled", moment=numbered(chunk)))]
+
+
+def _write(ctx: Context, chunk: Sequence[Segment], messages: list[Message], value: dict | LLMOutputError,
+           titles: list[str], language: str | None) -> tuple[str, str] | None:
+    """The moment's title and line, checked against its own text and the titles given before;
+    asked for once more if they fail, then None (recorded)."""
+    if isinstance(value, LLMOutputError):
+        ctx.drop("highlights", numbered(chunk[:1]), str(value))
+        return None
     text = "\n".join(s.text for s in chunk)
     source = Source.of(text, " ".join(sorted({s.speaker for s in chunk if s.speaker})), language=language)
     own_terms = set(terms(text, language))
-    messages = [Message("system", ctx.use("system").text),
-                Message("user", ctx.use("highlights").format(title=ctx.title or "untitled", moment=numbered(chunk)))]
 
     def problems(value: dict) -> list[str]:
         found = []
@@ -168,7 +179,6 @@ def _write(ctx: Context, chunk: Sequence[Segment], titles: list[str], language: 
             found.append('"why" must be one complete sentence')
         return found
 
-    value = structured(ctx, messages, SCHEMA, max_tokens=MAX_TOKENS, what="highlight")
     found = problems(value)
     if found:
         value = revise(ctx, messages, SCHEMA, value, found, max_tokens=MAX_TOKENS, what="highlight")

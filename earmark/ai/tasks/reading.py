@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from earmark.ai.grounding import Source, explain
 from earmark.ai.llm import Message
-from earmark.ai.tasks.common import Context, LLMOutputError, clock, numbered, revise, structured
+from earmark.ai.tasks.common import Context, LLMOutputError, clock, numbered, revise, structured_many
 from earmark.models import Dropped, Segment
 
 MAX_SECTION_TOKENS = 1400  # a longer chapter is read in parts of about this size
@@ -91,54 +91,72 @@ def _key(ctx: Context, sentences: Sequence[Segment], first: int, last: int, note
 
 def read_sections(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[int], *, notes: str = "") -> list[Reading]:
     """One Reading per part of each section, in order. A part read before by the same engine
-    (another stage of the same job) is not read again."""
+    (another stage of the same job) is not read again; the others are read together (the engine
+    decodes them at once where it can, llm.complete_all)."""
     prompts = "+".join(ctx.use(n).id for n in ("section", "section_text"))
     ranges = parts(sentences, bounds)
-    readings = []
-    for n, (first, last) in enumerate(ranges):
-        key = _key(ctx, sentences, first, last, notes, prompts)
-        with _MEMO_LOCK:
+    readings: list[Reading | None] = [None] * len(ranges)
+    keys = [_key(ctx, sentences, first, last, notes, prompts) for first, last in ranges]
+    with _MEMO_LOCK:
+        for n, key in enumerate(keys):
             hit = _MEMO.get(key)
             if hit is not None and hit[0]() is ctx.engine:  # the same engine, not one at a reused address
                 _MEMO.move_to_end(key)
-                readings.append(hit[1])
+                readings[n] = hit[1]
                 ctx.dropped.extend(d for d in hit[2] if d not in ctx.dropped)
-                continue
+    todo = [n for n in range(len(ranges)) if readings[n] is None]
+    asks = [_ask(ctx, sentences, *ranges[n], n + 1, len(ranges), notes) for n in todo]
+    answers = structured_many(ctx, [a.messages for a in asks], [a.schema for a in asks], max_tokens=MAX_TOKENS,
+                              what="section reading")
+    for n, ask, answer in zip(todo, asks, answers):
         before = len(ctx.dropped)
-        reading = _read(ctx, sentences, first, last, n + 1, len(ranges), notes)
+        readings[n] = reading = _read(ctx, ask, answer)
         with _MEMO_LOCK:
-            _MEMO[key] = (weakref.ref(ctx.engine), reading, ctx.dropped[before:])
+            _MEMO[keys[n]] = (weakref.ref(ctx.engine), reading, ctx.dropped[before:])
             while len(_MEMO) > _MEMO_SIZE:
                 _MEMO.popitem(last=False)
-        readings.append(reading)
     return readings
 
 
-def _read(ctx: Context, sentences: Sequence[Segment], first: int, last: int, n: int, total: int, notes: str) -> Reading:
+@dataclass(slots=True)
+class _Ask:
+    """One part's call and what its answer is checked against."""
+
+    first: int
+    last: int
+    chunk: list[Segment]
+    span: str
+    messages: list[Message]
+    schema: dict
+    source: Source
+
+
+def _ask(ctx: Context, sentences: Sequence[Segment], first: int, last: int, n: int, total: int, notes: str) -> _Ask:
     chunk = list(sentences[first:last + 1])
     span = f"{clock(chunk[0].start)}–{clock(chunk[-1].end)}"
-    system = ctx.use("system").text
     messages = [
-        Message("system", system),
+        Message("system", ctx.use("system").text),
         Message("user", ctx.use("section").format(title=ctx.title or "untitled") + "\n\n"
                 + ctx.use("section_text").format(part=f"{n} of {total}", span=span, sentences=numbered(chunk))),
     ]
-    schema = _schema(len(chunk))
     speakers = " ".join(sorted({s.speaker for s in chunk if s.speaker}))
     source = Source.of("\n".join(s.text for s in chunk), speakers, notes, ctx.title,
                        language=ctx.source.language if ctx.source else "en")
+    return _Ask(first, last, chunk, span, messages, _schema(len(chunk)), source)
+
+
+def _read(ctx: Context, ask: _Ask, value: dict | LLMOutputError) -> Reading:
+    first, last, chunk = ask.first, ask.last, ask.chunk
 
     def problems(value: dict) -> list[str]:
-        bad = source.unsupported(value["title"], title=True)
+        bad = ask.source.unsupported(value["title"], title=True)
         return [f'the title {explain(bad)} in this section'] if bad else []
 
-    try:
-        value = structured(ctx, messages, schema, max_tokens=MAX_TOKENS, what="section reading")
-    except LLMOutputError as exc:  # one unreadable part must not cost the episode its chapters
-        ctx.drop("chapters", span, f"section not read: {exc}")
+    if isinstance(value, LLMOutputError):  # one unreadable part must not cost the episode its chapters
+        ctx.drop("chapters", ask.span, f"section not read: {value}")
         return Reading(first, last, chunk[0].start, chunk[-1].end, "", False, [], None)
     if found := problems(value):
-        again = revise(ctx, messages, schema, value, found, max_tokens=MAX_TOKENS, what="section reading")
+        again = revise(ctx, ask.messages, ask.schema, value, found, max_tokens=MAX_TOKENS, what="section reading")
         if not problems(again):
             value = again
     title = value["title"].strip().strip('"“”.').strip()

@@ -23,7 +23,7 @@ from earmark.ai.grounding import (
     supported_share, whole_sentences,
 )
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, LLMOutputError, clock, revise, structured
+from earmark.ai.tasks.common import Context, LLMOutputError, clock, revise, structured, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed, topic_changes
 from earmark.ai.terms import terms
@@ -40,6 +40,7 @@ PARAGRAPH_TOKENS = 260
 # A takeaway is one short sentence; the grammar closes one that runs past this many characters
 # (its check then finds it cut off), so the list always fits in its token budget.
 TAKEAWAY_CHARS = 220
+LOOP = "it repeats itself; write each thing once"
 
 
 PARAGRAPH_SCHEMA = {
@@ -48,6 +49,7 @@ PARAGRAPH_SCHEMA = {
     "required": ["paragraph"],
     "additionalProperties": False,
 }
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll)\b|\b(?i:my|me|we|we're|we've|our|us)\b")
 _GREETING = re.compile(r"\b(welcome (?:back )?to|thanks? (?:you )?for (?:having|listening|coming)|good to (?:be|have)|"
                        r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are))\b", re.I)
 
@@ -120,9 +122,17 @@ def summarize(
     talk = [r for r in talk if keys[id(r)]]
     if not talk:
         raise LLMError("nothing to summarize: no section states anything")
+    asks = [_paragraph_ask(ctx, units, group, [k for r in group for k in keys[id(r)]])
+            for group in _groups(talk, paragraph_count(units[-1].end - units[0].start), keys)]
+    values = structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS, what="summary")
+    if all(isinstance(v, LLMOutputError) for v in values):
+        raise values[0]
     paragraphs = []
-    for group in _groups(talk, paragraph_count(units[-1].end - units[0].start), keys):
-        paragraphs += _paragraph(ctx, units, group, [k for r in group for k in keys[id(r)]], source)
+    for messages, value in zip(asks, values):
+        if isinstance(value, LLMOutputError):  # the other paragraphs stand without it
+            ctx.drop("summary", "a paragraph", str(value))
+            continue
+        paragraphs += _paragraph(ctx, messages, value, source)
     paragraphs = drop_repeated_sentences(paragraphs)
     if not paragraphs:
         raise LLMError("no sentence of the summary passed the checks")
@@ -151,34 +161,45 @@ def _groups(readings: list[Reading], count: int, keys: dict) -> list[list[Readin
     return groups
 
 
-def _listing(units: Sequence[Segment], picked: list[int], numbers_first: bool = False) -> str:
-    lines = []
-    for n, k in enumerate(picked, 1):
-        who = f"{units[k].speaker}: " if units[k].speaker else ""
-        lines.append(f"[{n}] {who}{units[k].text.strip()}" if numbers_first else f"- {who}{units[k].text.strip()}")
-    return "\n".join(lines)
+def _said(unit: Segment) -> str:
+    return f"{unit.speaker}: {unit.text.strip()}" if unit.speaker else unit.text.strip()
 
 
-def _paragraph(ctx: Context, units: Sequence[Segment], group: list[Reading], picked: list[int], source: Source) -> list[str]:
+def _listing(units: Sequence[Segment], picked: list[int]) -> str:
+    return "\n".join(f"- {_said(units[k])}" for k in picked)
+
+
+def before(picked: list[int]) -> dict[int, int]:
+    """The sentence said just before each picked one, where it is not picked itself: a point is
+    often made over two ("That was the winter of 2018." "I lost 31 of my 40 colonies.")."""
+    return {k: k - 1 for k in picked if k > 0 and k - 1 not in picked}
+
+
+def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading], picked: list[int]) -> list[Message]:
     span = f"{clock(group[0].start)}–{clock(group[-1].end)}"
-    messages = [Message("system", ctx.use("system").text),
-                Message("user", ctx.use("summary").format(title=ctx.title or "untitled", span=span,
-                                                          notes=_listing(units, picked)))]
+    return [Message("system", ctx.use("system").text),
+            Message("user", ctx.use("summary").format(title=ctx.title or "untitled", span=span,
+                                                      notes=_listing(units, picked)))]
+
+
+def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source) -> list[str]:
+    """The paragraph's checked sentences: asked for once more if some fail, which then go."""
     max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad)) for s in sentences(text) if (bad := source.unsupported(s))]
         if repeats([text], n=8):
-            found.append(("", "it repeats itself; write each thing once"))
+            found.append(("", LOOP))
+        if _FIRST_PERSON.search(text):  # copied from the transcript: "I" is nobody to a reader
+            found.append(("", "write about the speakers in the third person, by name, never as I, we or my"))
         return found
 
-    value = structured(ctx, messages, PARAGRAPH_SCHEMA, max_tokens=max_tokens, what="summary")
     found = problems(value)
     if found:
         again = revise(ctx, messages, PARAGRAPH_SCHEMA, value, [f'"{s}": {r}' if s else r for s, r in found],
                        max_tokens=max_tokens, what="summary",
-                       frequency_penalty=0.5 if any(not s for s, _ in found) else 0.0)
+                       frequency_penalty=0.5 if ("", LOOP) in found else 0.0)
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     unsupported = {s: r for s, r in found if s}
@@ -204,22 +225,38 @@ def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, langu
     return sorted(picked)
 
 
+def closed(texts: list[str], cut_off: bool) -> list[str]:
+    """Takeaways without a copied speaker label, and with a full stop where the model left it out.
+    One that a limit cut off stays open (its check drops it): the last when the answer was cut at
+    the token limit, any that the grammar closed at TAKEAWAY_CHARS."""
+    out = []
+    for n, text in enumerate(texts):
+        text = strip_speaker(text.strip())
+        cut = len(text) >= TAKEAWAY_CHARS - 1 or (cut_off and n == len(texts) - 1)
+        if text and not ends_sentence(text) and not cut:
+            text = text.rstrip(",;:-– ") + "."
+        out.append(text)
+    return out
+
+
 def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], language: str | None) -> list[str]:
     if not picked:
         return []
+    context = before(picked)
+    listing = "\n".join(f"[{n}] {_said(units[k])}" + (f"\n    (just before it: {_said(units[context[k]])})" if k in context else "")
+                        for n, k in enumerate(picked, 1))
     messages = [Message("system", ctx.use("system").text),
                 Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
-                                                                    notes=_listing(units, picked, numbers_first=True)))]
+                                                                    notes=listing))]
     schema = _takeaways_schema(len(picked))
     max_tokens = (TAKEAWAY_CHARS // 4 + 5) * len(picked) + 20
 
-    said = [f"{units[k].text} {units[k].speaker or ''}" for k in picked]
+    said = [" ".join(_said(units[j]) for j in (context.get(k), k) if j is not None) for k in picked]
     people = " ".join({u.speaker for u in units if u.speaker})  # "Tom" may be "Tom Fletcher" in a takeaway
 
     def problems(value: dict) -> dict[int, str]:
         found = {}
         for n, text in enumerate(value["takeaways"]):
-            text = strip_speaker(text.strip())
             # Checked against the listed sentence that best supports it, its own first: a small
             # model may skip or merge one, and every later takeaway would then be "wrong".
             m = max(range(len(said)), key=lambda i: (supported_share(text, said[i], language), i == n))
@@ -231,16 +268,22 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
                 found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
         return found
 
+    def voice(value: dict) -> list[str]:  # worth one more try, not a reason to drop a takeaway
+        return [f"takeaway {n + 1} must name the speaker instead of saying I, we or my"
+                for n, text in enumerate(value["takeaways"]) if _FIRST_PERSON.search(text)]
+
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
+    value["takeaways"] = closed(value["takeaways"], ctx.cut_off)
     found = problems(value)
-    if found:
-        again = revise(ctx, messages, schema, value, list(found.values()), max_tokens=max_tokens, what="takeaways")
+    if found or voice(value):
+        again = revise(ctx, messages, schema, value, [*found.values(), *voice(value)], max_tokens=max_tokens,
+                       what="takeaways")
+        again["takeaways"] = closed(again["takeaways"], ctx.cut_off)
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     out = []
     source = Source.of(*said, people, ctx.title, language=language)
     for n, text in enumerate(value["takeaways"]):
-        text = strip_speaker(text.strip())
         if n in found:
             ctx.drop("summary", text, found[n])
             continue
