@@ -4,13 +4,16 @@ Map: the episode is read section by section (reading.py: along the chapters, or 
 when there are none). Each section's key sentences are the ones the model pointed at and the most
 informative ones (numbers and names count; questions and greetings do not). Combine: the sections
 in 2–4 groups, one short call per group writing one paragraph from that group's key sentences
-alone; the takeaways are the most informative key sentences, spread over the sections, each
-restated by the model — and checked against its own sentence. Adverts are left out.
+alone (the first tries of all groups decoded together); the takeaways are the most informative
+key sentences, spread over the sections, each restated by the model with the sentence said just
+before it at hand — and checked against those two. Adverts are left out.
 
 Every paragraph sentence is checked: numbers and names must occur in the transcript or show notes,
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
 most of its words must be in its sentence. An answer with problems is asked for once more with them
 fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded.
+Text in the first person ("I was servicing a church clock", copied from the transcript) is asked
+for once more too, but not dropped.
 """
 
 from __future__ import annotations
