@@ -149,7 +149,7 @@ def main() -> None:
         for model in args.models:  # assemble weights before timing anything
             resolve_model(Settings(home=home), model)
         print(f"audio: {duration:.1f} s ({audio.name}), {_cpu_threads()} cores, Earmark's ASR threads "
-              f"{default_threads()}, int8, beam 5, word timestamps, VAD, {args.repeats} run(s) per side, best counts")
+              f"{default_threads()}, int8, beam {Settings.asr_beam_size}, word timestamps, VAD, {args.repeats} run(s) per side, best counts")
         asr_seconds: dict[str, float] = {}
         print(f"{'model':8} {'threads':>7} {'side':8} {'load s':>7} {'transcribe s':>13} {'RTF':>6} {'peak MB':>8} {'WER':>6}")
         for model, threads in [(m, t) for m in args.models for t in (args.threads or [default_threads()])]:

@@ -31,14 +31,14 @@ class Settings:
     watch_interval: float = 5.0  # seconds between looks at watch_folder; a file is taken once its size holds
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
-    asr_beam_size: int = 5  # faster-whisper's beam search width; 1 (greedy) is faster, with a few more word errors
+    asr_beam_size: int = 1  # faster-whisper's beam width: 1 (greedy) is 1.6× faster than 5, with a few more word errors (bench_quality)
     asr_threads: int = 0  # CPU threads for speech recognition; 0: half the cores (at least 1), see engines/faster_whisper.py
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
     llm_api_key: str | None = None
     llm_context: int = 8192  # llama-cpp context (tokens); ~2.0 GB RSS with the bundled model at 8192
-    llm_slots: int = 4  # llama-cpp: calls decoded together (one shared context); see engines/llama_cpp.py
+    llm_slots: int = 1  # llama-cpp: calls decoded together, each slot with its own llm_context; see engines/llama_cpp.py
     llm_timeout: float = 300.0  # seconds an "openai" endpoint may take to answer one request
     diarizer: str = "auto"  # speakers stage: "auto" or "resemblyzer" (the voice embedder shipped)
     auto_process: str = "none"  # after a refresh: "none", or "new" (queue new episodes at background priority)

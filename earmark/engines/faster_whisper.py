@@ -31,7 +31,6 @@ from earmark.engines.weights import resolve_model
 from earmark.models import Segment, Word
 
 CHUNK_SECONDS = 600.0  # longest stretch of audio held and transcribed at once
-BEAM_SIZE = 5
 
 
 def _cpu_threads() -> int:
@@ -60,7 +59,7 @@ class FasterWhisperEngine:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int | None = None,
-        beam_size: int = BEAM_SIZE,
+        beam_size: int = Settings.asr_beam_size,
         chunk_seconds: float = CHUNK_SECONDS,
     ) -> None:
         self.model = model

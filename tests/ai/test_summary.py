@@ -95,15 +95,6 @@ def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
     assert result.paragraphs[0] == "Tom keeps bees on a hill outside Bristol."
 
 
-def test_a_paragraph_in_the_first_person_is_asked_for_once_more_in_the_third():
-    copied = "I keep 42 hives on a hill outside Bristol."
-    llm = FakeLLM(default=answers(paragraphs=[copied, None, None, "Tom keeps 42 hives on a hill outside Bristol."]))
-    result = summarize(scripted_transcript(), llm)
-    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
-    assert "third person" in retry.prompt and retry.frequency_penalty == 0
-    assert result.paragraphs[0] == "Tom keeps 42 hives on a hill outside Bristol."
-
-
 def test_cut_off_text_is_trimmed_to_whole_sentences():
     cut = "Tom keeps bees outside Bristol. But the wind wasn't a"
     result = summarize(scripted_transcript(), FakeLLM(default=answers(paragraphs=[cut])))

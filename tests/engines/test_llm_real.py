@@ -92,16 +92,20 @@ def test_shared_prefix_is_served_from_the_cache(llm):
     assert second.seconds < first.seconds
 
 
-def test_calls_decoded_together_come_back_in_order_each_with_its_own_answer(llm):
-    """complete_many: the slots decode the calls at once; every answer belongs to its own prompt."""
+def test_calls_decoded_together_come_back_in_order_each_with_its_own_answer(llm_home):
+    """complete_many on two slots: the calls are decoded at once; every answer belongs to its own prompt."""
     from earmark.ai.llm import Request, complete_all
 
+    engine = get_llm(Settings(home=llm_home, llm_context=1024, llm_slots=2))
+    assert engine.slots == 2
     schema = {"type": "object", "properties": {"capital": {"type": "string"}}, "required": ["capital"],
               "additionalProperties": False}
     countries = {"France": "paris", "Japan": "tokyo", "Italy": "rome", "Egypt": "cairo", "Spain": "madrid"}
     requests = [Request([Message("user", f"What is the capital of {c}? Answer as JSON.")], schema, 20, 0.0)
                 for c in countries]
-    answers = complete_all(llm, requests)
-    assert llm.slots > 1
+    try:
+        answers = complete_all(engine, requests)
+    finally:
+        engine.close()
     assert [json.loads(a.text)["capital"].lower() for a in answers] == list(countries.values())
     assert all(a.completion_tokens > 0 and a.seconds > 0 for a in answers)

@@ -1,5 +1,5 @@
 """The llama.cpp engine's slots, around a stand-in for xllamacpp's server: independent calls run
-together, in order, never more of them at once than the slots or the shared context hold."""
+together, in order, never more of them at once than there are slots."""
 
 from __future__ import annotations
 
@@ -8,31 +8,27 @@ import time
 
 from earmark.ai.llm import Message, Request, complete_all
 from earmark.config import Settings
-from earmark.engines.llama_cpp import LlamaCppEngine, estimate_tokens
+from earmark.engines.llama_cpp import LlamaCppEngine
 
 
 class Server:
     """Answers each call with its prompt's last word after a short wait; records how many calls
-    and how many tokens were under way at once."""
+    were under way at once."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.running = self.most = 0
-        self.tokens = self.most_tokens = 0
 
     def handle_chat_completions(self, body: dict) -> dict:
-        need = estimate_tokens("".join(m["content"] for m in body["messages"])) + body["max_tokens"]
         with self.lock:
             self.running += 1
-            self.tokens += need
-            self.most, self.most_tokens = max(self.most, self.running), max(self.most_tokens, self.tokens)
+            self.most = max(self.most, self.running)
         time.sleep(0.05)
         with self.lock:
             self.running -= 1
-            self.tokens -= need
         word = body["messages"][-1]["content"].split()[-1]
         return {"choices": [{"message": {"content": word}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": need, "completion_tokens": 1}}
+                "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
 
 
 def _engine(tmp_path, **settings) -> tuple[LlamaCppEngine, Server]:
@@ -48,12 +44,24 @@ def test_independent_calls_run_on_every_slot_and_come_back_in_order(tmp_path):
     assert server.most == 4
 
 
-def test_calls_under_way_at_once_fit_the_shared_context(tmp_path):
-    engine, server = _engine(tmp_path, llm_slots=4, llm_context=2048)
-    long = "word " * 1200  # about 1,700 tokens by the engine's estimate, with its answer
-    answers = complete_all(engine, [Request([Message("user", long + f"w{n}")], max_tokens=80) for n in range(3)])
-    assert [a.text for a in answers] == ["w0", "w1", "w2"]
-    assert server.most == 1 and server.most_tokens <= 2048
+def test_a_listener_s_request_goes_ahead_between_waves(tmp_path):
+    """Each wave of calls is one turn at the compute gate, not the whole batch."""
+    from earmark.ai.gate import COMPUTE
+
+    engine, server = _engine(tmp_path, llm_slots=2)
+    turns = []
+    held = COMPUTE.held
+
+    def counting(*args, **kwargs):
+        turns.append(1)
+        return held(*args, **kwargs)
+
+    COMPUTE.held = counting
+    try:
+        complete_all(engine, [Request([Message("user", f"say w{n}")], max_tokens=8) for n in range(5)])
+    finally:
+        COMPUTE.held = held
+    assert len(turns) == 3 and server.most == 2
 
 
 def test_one_slot_answers_one_call_at_a_time(tmp_path):

@@ -12,8 +12,9 @@ Every paragraph sentence is checked: numbers and names must occur in the transcr
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
 most of its words must be in its sentence. An answer with problems is asked for once more with them
 fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded.
-Text in the first person ("I was servicing a church clock", copied from the transcript) is asked
-for once more too, but not dropped.
+A takeaway in the first person ("I lost 31 of my 40 colonies", copied from the transcript) is
+asked for once more too, but not dropped. (Paragraphs were asked again the same way: on a 30-minute
+episode that cost 20% of the summary's time and changed none of them, so they are not.)
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ PARAGRAPH_TOKENS = 260
 # A takeaway is one short sentence; the grammar closes one that runs past this many characters
 # (its check then finds it cut off), so the list always fits in its token budget.
 TAKEAWAY_CHARS = 220
-LOOP = "it repeats itself; write each thing once"
 
 
 PARAGRAPH_SCHEMA = {
@@ -193,16 +193,14 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad)) for s in sentences(text) if (bad := source.unsupported(s))]
         if repeats([text], n=8):
-            found.append(("", LOOP))
-        if _FIRST_PERSON.search(text):  # copied from the transcript: "I" is nobody to a reader
-            found.append(("", "write about the speakers in the third person, by name, never as I, we or my"))
+            found.append(("", "it repeats itself; write each thing once"))
         return found
 
     found = problems(value)
     if found:
         again = revise(ctx, messages, PARAGRAPH_SCHEMA, value, [f'"{s}": {r}' if s else r for s, r in found],
                        max_tokens=max_tokens, what="summary",
-                       frequency_penalty=0.5 if ("", LOOP) in found else 0.0)
+                       frequency_penalty=0.5 if any(not s for s, _ in found) else 0.0)
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     unsupported = {s: r for s, r in found if s}
