@@ -8,10 +8,12 @@ process their own tokens; the reuse is reported as ``Completion.cached_tokens``.
 ``llm_slots`` slots (1 by default) each hold a context of ``llm_context`` tokens.
 :meth:`complete` uses one at a time; :meth:`complete_many` hands independent calls to all of them
 at once, and llama.cpp decodes their next tokens in one batch. On a CPU that pays only where calls
-generate much and read little, and it costs a context's memory per slot (bench figures in
-README): measured on 2 cores, 4 slots read a 30-minute episode's sections 4% faster (128 s
-against 134 s) for ~700 MB more. One context shared by the slots (``kv_unified``) costs no memory,
-but every token then attends over all the slots' cached prompts: the same reading took 204 s.
+generate much and read little, and each slot's context costs its KV cache (about 240 MB at 8192
+tokens with the bundled model). Measured on 2 cores: 8 short calls (2,587 prompt tokens, 630
+generated) took 83.9 s on 1 slot and 61.2 s on 4; a 30-minute episode's section readings (8,389
+prompt tokens, 396 generated) 133.6 s on 1 slot and 128.0 s on 4. One context shared by the slots
+(``kv_unified``) would cost no memory, but every token then attends over all the slots' cached
+prompts: the same readings took 204.3 s.
 
 Structured output: a JSON schema becomes a grammar, so the answer is JSON unless it was cut off by
 ``max_tokens``. Where the build has llguidance (the prebuilt wheels do), the grammar is written here

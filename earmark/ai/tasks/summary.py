@@ -4,7 +4,7 @@ Map: the episode is read section by section (reading.py: along the chapters, or 
 when there are none). Each section's key sentences are the ones the model pointed at and the most
 informative ones (numbers and names count; questions and greetings do not). Combine: the sections
 in 2–4 groups, one short call per group writing one paragraph from that group's key sentences
-alone (the first tries of all groups decoded together); the takeaways are the most informative
+alone (all groups asked at once: llm.complete_all); the takeaways are the most informative
 key sentences, spread over the sections, each restated by the model with the sentence said just
 before it at hand — and checked against those two. Adverts are left out.
 
@@ -172,7 +172,7 @@ def _listing(units: Sequence[Segment], picked: list[int]) -> str:
     return "\n".join(f"- {_said(units[k])}" for k in picked)
 
 
-def before(picked: list[int]) -> dict[int, int]:
+def _before(picked: list[int]) -> dict[int, int]:
     """The sentence said just before each picked one, where it is not picked itself: a point is
     often made over two ("That was the winter of 2018." "I lost 31 of my 40 colonies.")."""
     return {k: k - 1 for k in picked if k > 0 and k - 1 not in picked}
@@ -226,7 +226,7 @@ def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, langu
     return sorted(picked)
 
 
-def closed(texts: list[str], cut_off: bool) -> list[str]:
+def _closed(texts: list[str], cut_off: bool) -> list[str]:
     """Takeaways without a copied speaker label, and with a full stop where the model left it out.
     One that a limit cut off stays open (its check drops it): the last when the answer was cut at
     the token limit, any that the grammar closed at TAKEAWAY_CHARS."""
@@ -243,7 +243,7 @@ def closed(texts: list[str], cut_off: bool) -> list[str]:
 def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], language: str | None) -> list[str]:
     if not picked:
         return []
-    context = before(picked)
+    context = _before(picked)
     listing = "\n".join(f"[{n}] {_said(units[k])}" + (f"\n    (just before it: {_said(units[context[k]])})" if k in context else "")
                         for n, k in enumerate(picked, 1))
     messages = [Message("system", ctx.use("system").text),
@@ -274,12 +274,12 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
                 for n, text in enumerate(value["takeaways"]) if _FIRST_PERSON.search(text)]
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
-    value["takeaways"] = closed(value["takeaways"], ctx.cut_off)
+    value["takeaways"] = _closed(value["takeaways"], ctx.cut_off)
     found = problems(value)
     if found or voice(value):
         again = revise(ctx, messages, schema, value, [*found.values(), *voice(value)], max_tokens=max_tokens,
                        what="takeaways")
-        again["takeaways"] = closed(again["takeaways"], ctx.cut_off)
+        again["takeaways"] = _closed(again["takeaways"], ctx.cut_off)
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     out = []
