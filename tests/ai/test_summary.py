@@ -19,8 +19,7 @@ from tests.ai.fakes import numbered_lines, scripted_transcript, valid_answer
 
 def answers(paragraphs=None, takeaways=None):
     """Valid extractive answers, with the paragraph / takeaways calls scripted (lists are used one
-    call at a time, None for a valid answer). The paragraphs are asked for together, then any
-    of them once more: the scripted transcript has three."""
+    call at a time, None for a valid answer)."""
     paragraphs, takeaways = list(paragraphs or []), list(takeaways or [])
 
     def answer(messages, schema):
@@ -58,7 +57,7 @@ def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provena
 
 def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     invented = "Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year."
-    llm = FakeLLM(default=answers(paragraphs=[invented, None, None, invented]))
+    llm = FakeLLM(default=answers(paragraphs=[invented, invented]))
     ctx = Context(llm, "Field Notes")
     result = summarize(scripted_transcript(), llm, ctx=ctx)
     retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
@@ -81,14 +80,14 @@ def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
 
 
 def test_a_fixed_answer_replaces_the_first():
-    llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", None, None, "Tom keeps 42 hives."]))
+    llm = FakeLLM(default=answers(paragraphs=["Tom keeps 43 hives.", "Tom keeps 42 hives."]))
     ctx = Context(llm, "Field Notes")
     assert summarize(scripted_transcript(), llm, ctx=ctx).paragraphs[0] == "Tom keeps 42 hives." and not ctx.dropped
 
 
 def test_a_loop_is_retried_with_a_frequency_penalty_and_repeats_are_removed():
     loop = "Tom keeps bees on a hill outside Bristol. Tom keeps bees on a hill outside Bristol."
-    llm = FakeLLM(default=answers(paragraphs=[loop, None, None, loop]))
+    llm = FakeLLM(default=answers(paragraphs=[loop, loop]))
     result = summarize(scripted_transcript(), llm)
     retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
     assert retry.frequency_penalty > 0 and "repeats itself" in retry.prompt
@@ -148,7 +147,8 @@ def test_gives_up_after_bounded_retries_with_a_clear_error():
     paragraph_calls = [c for c in llm.history if "paragraph" in c.schema["properties"]]
     assert len(paragraph_calls) == 3 * 3  # bounded: three tries for each of the three paragraphs
     # a section the model cannot read is recorded and skipped, not fatal on its own
-    assert ctx.dropped and all("section not read" in d.reason for d in ctx.dropped)
+    assert any("section not read" in d.reason for d in ctx.dropped)
+    assert all("section not read" in d.reason or d.text == "a paragraph" for d in ctx.dropped)
 
 
 def test_a_paragraph_the_model_cannot_give_is_recorded_and_the_others_stand():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import jsonschema
@@ -138,19 +138,20 @@ def structured(
 
 def structured_many(
     ctx: Context, asks: list[list[Message]], schema: dict | list[dict], *, max_tokens: int, what: str,
-) -> list[dict | LLMOutputError]:
-    """:func:`structured` for independent calls: their first tries decoded together
-    (llm.complete_all), a retry where one is invalid made on its own. Each result is the value, or
-    the LLMOutputError its tries ended in."""
+) -> Iterator[dict | LLMOutputError]:
+    """:func:`structured` for independent calls, each result (the value, or the LLMOutputError its
+    tries ended in) in turn. On an engine with several slots the first tries are decoded together
+    (llm.complete_all); on one with a single slot each is made only when its result is asked for,
+    so that the caller's retry of an answer comes while the engine's prompt cache holds its prompt."""
     schemas = schema if isinstance(schema, list) else [schema] * len(asks)
-    firsts = complete_all(ctx.engine, [Request(m, s, max_tokens, 0.0) for m, s in zip(asks, schemas)])
-    out: list[dict | LLMOutputError] = []
+    firsts: list[Completion | None] = [None] * len(asks)
+    if getattr(ctx.engine, "slots", 1) > 1:
+        firsts = complete_all(ctx.engine, [Request(m, s, max_tokens, 0.0) for m, s in zip(asks, schemas)])
     for messages, one, first in zip(asks, schemas, firsts):
         try:
-            out.append(structured(ctx, messages, one, max_tokens=max_tokens, what=what, answered=first))
+            yield structured(ctx, messages, one, max_tokens=max_tokens, what=what, answered=first)
         except LLMOutputError as exc:
-            out.append(exc)
-    return out
+            yield exc
 
 
 def _accept(text: str, schema: dict, check: Callable[[dict], None] | None) -> tuple[dict | None, str, bool]:

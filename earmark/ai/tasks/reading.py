@@ -108,7 +108,7 @@ def read_sections(ctx: Context, sentences: Sequence[Segment], bounds: Sequence[i
     asks = [_ask(ctx, sentences, *ranges[n], n + 1, len(ranges), notes) for n in todo]
     answers = structured_many(ctx, [a.messages for a in asks], [a.schema for a in asks], max_tokens=MAX_TOKENS,
                               what="section reading")
-    for n, ask, answer in zip(todo, asks, answers):
+    for n, ask, answer in zip(todo, asks, answers):  # one at a time, and its retry at once, on one slot
         before = len(ctx.dropped)
         readings[n] = reading = _read(ctx, ask, answer)
         with _MEMO_LOCK:

@@ -127,15 +127,16 @@ def summarize(
         raise LLMError("nothing to summarize: no section states anything")
     asks = [_paragraph_ask(ctx, units, group, [k for r in group for k in keys[id(r)]])
             for group in _groups(talk, paragraph_count(units[-1].end - units[0].start), keys)]
-    values = structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS, what="summary")
-    if all(isinstance(v, LLMOutputError) for v in values):
-        raise values[0]
-    paragraphs = []
-    for messages, value in zip(asks, values):
+    paragraphs, failed = [], []
+    for messages, value in zip(asks, structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS,
+                                                     what="summary")):
         if isinstance(value, LLMOutputError):  # the other paragraphs stand without it
+            failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
         paragraphs += _paragraph(ctx, messages, value, source)
+    if len(failed) == len(asks):
+        raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
     if not paragraphs:
         raise LLMError("no sentence of the summary passed the checks")
