@@ -234,20 +234,6 @@ def test_a_takeaway_cut_off_by_the_token_limit_stays_cut_and_is_dropped():
     assert [d.reason for d in ctx.dropped] == ["takeaway 3 must be one complete sentence"]
 
 
-def test_a_first_person_takeaway_is_asked_for_once_more_in_the_third_person():
-    from earmark.ai.tasks.summary import _takeaways
-
-    first = json.dumps({"takeaways": ["Tom keeps 42 hives outside Bristol.", "Last year my hives made 900 kilograms of honey.",
-                                      "Tom sells his honey at the Saturday market for 8 pounds a jar."]})
-    second = json.dumps({"takeaways": ["Tom keeps 42 hives outside Bristol.", "Last year Tom's hives made 900 kilograms of honey.",
-                                       "Tom sells his honey at the Saturday market for 8 pounds a jar."]})
-    llm = FakeLLM(answers=[first, second])
-    ctx = Context(llm, "Field Notes")
-    kept = _takeaways(ctx, _three_units(), [0, 1, 2], "en")
-    assert kept[1] == "Last year Tom's hives made 900 kilograms of honey."
-    assert "takeaway 2 must name the speaker" in llm.history[1].messages[-1].content
-
-
 def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     """A point said over two sentences ("That was the winter of 2018." "I lost 31 of my 40
     colonies.") can be one takeaway, and its check accepts what the sentence before holds."""
