@@ -31,7 +31,7 @@ class Settings:
     watch_interval: float = 5.0  # seconds between looks at watch_folder; a file is taken once its size holds
     asr_engine: str = "faster-whisper"
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
-    asr_beam_size: int = 1  # faster-whisper's beam width: 1 (greedy) is 1.6× faster than 5, with a few more word errors (bench_quality)
+    asr_beam_size: int = 1  # faster-whisper's beam width: 1 (greedy) is 1.4–1.6× faster than 5, with a few more word errors (bench_quality)
     asr_threads: int = 0  # CPU threads for speech recognition; 0: half the cores (at least 1), see engines/faster_whisper.py
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
