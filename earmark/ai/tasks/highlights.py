@@ -110,8 +110,9 @@ def find_highlights(
     ranked = _rank(units, candidates, embed)
     found: list[Highlight] = []
     titles: list[str] = []
-    while ranked and len(found) < wanted(duration):  # the best moments written together; more if some fail
-        batch, ranked = ranked[:wanted(duration) - len(found)], ranked[wanted(duration) - len(found):]
+    want = wanted(duration)
+    while ranked and len(found) < want:  # the best moments written together; more if some fail
+        batch, ranked = ranked[:want - len(found)], ranked[want - len(found):]
         asks = [_ask(ctx, units[i:j + 1]) for _, (i, j) in batch]
         for (_, (i, j)), messages, value in zip(batch, asks, structured_many(ctx, asks, SCHEMA, max_tokens=MAX_TOKENS,
                                                                              what="highlight")):
