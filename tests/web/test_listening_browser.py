@@ -115,10 +115,20 @@ def test_skip_silence_boost_speed_intro_and_history(app, server, browser, viewpo
         assert page.locator("#btn-silence").get_attribute("aria-pressed") == "true"
         assert page.locator("#fx-note").is_hidden()
         # Boost: the element is muted, its capture plays through gain 2 and the limiter.
-        page.wait_for_function("document.getElementById('audio').currentTime > 0.6")
-        levels = page.evaluate("(() => { const f = Earmark.player.fx; return [f.level, f.postLevel, document.getElementById('audio').muted, f.gain.gain.value]; })()")
-        assert levels[2] is True and levels[3] == 2.0
-        assert levels[0] > 0.03 and 1.7 < levels[1] / levels[0] < 2.2, levels
+        page.wait_for_function("document.getElementById('audio').currentTime > 0.3")
+        assert page.evaluate("(() => { const a = document.getElementById('audio'); return [a.muted, Earmark.player.fx.gain.gain.value]; })()") == [True, 2.0]
+        # Levels sampled through the first tone: one reading alone can straddle the tone's start or
+        # a capture underrun on a loaded machine, so the median of the readings is judged.
+        samples = page.evaluate("""async () => {
+            const f = Earmark.player.fx, a = document.getElementById('audio'), out = [];
+            for (let i = 0; i < 12 && a.currentTime < 1.8; i++) {
+                out.push([f.level, f.postLevel]);
+                await new Promise((r) => setTimeout(r, 40));
+            }
+            return out;
+        }""")
+        ratios = sorted(post / pre for pre, post in samples if pre > 0.03)
+        assert len(ratios) >= 3 and 1.7 < ratios[len(ratios) // 2] < 2.2, samples
         page.screenshot(path=str(ARTIFACTS / f"listening-playing-{name}.png"))
         page.wait_for_function("window.__t.end", timeout=TOTAL * 1000 + 10_000)
         wall = page.evaluate("(window.__t.end - window.__t.start) / 1000")
