@@ -93,14 +93,18 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
     from tests.loopback import LoopbackServer
 
     llm_seconds = [0.0]  # wall time inside the language model's calls (calls decoded together count once)
+    calls: list[tuple[float, float, list]] = []  # (started, seconds, completions), to share out by stage
     complete_many = LlamaCppEngine.complete_many  # complete() goes through it too
 
     def timed(self, *args, **kwargs):
         started = time.perf_counter()
+        done = []
         try:
-            return complete_many(self, *args, **kwargs)
+            done = complete_many(self, *args, **kwargs)
+            return done
         finally:
             llm_seconds[0] += time.perf_counter() - started
+            calls.append((time.time(), time.perf_counter() - started, done))
 
     LlamaCppEngine.complete_many = timed
     settings = Settings.load(home)
@@ -122,9 +126,16 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
     finally:
         server.close()
     stages = {s.name: (s.finished_at - s.started_at).total_seconds() for s in job.stages if s.started_at and s.finished_at}
+    llm = {}  # per stage: calls, prompt tokens not served by the cache, generated tokens, seconds
+    for s in job.stages:
+        if s.started_at and s.finished_at:
+            mine = [(sec, done) for ended, sec, done in calls if s.started_at.timestamp() <= ended <= s.finished_at.timestamp() + 0.5]
+            if mine:
+                llm[s.name] = [sum(len(d) for _, d in mine), sum(c.prompt_tokens - c.cached_tokens for _, d in mine for c in d),
+                               sum(c.completion_tokens for _, d in mine for c in d), sum(sec for sec, _ in mine)]
     engines = {s.name: s.engine for s in job.stages}
     return {"state": job.state, "error": job.error, "whole": whole, "stages": stages, "audio_seconds": seconds,
-            "llm_seconds": llm_seconds[0], "transcript_engine": engines.get("transcript")}
+            "llm_seconds": llm_seconds[0], "llm": llm, "transcript_engine": engines.get("transcript")}
 
 
 def child_whisper(audio: Path, home: Path) -> dict:
@@ -208,7 +219,9 @@ def main() -> None:
         print(f"audio: {run['audio_seconds'] / 60:.1f} min ({audio})")
         print(f"pipeline: {run['state']}" + (f" ({run['error']})" if run["error"] else ""))
         for name, seconds in run["stages"].items():
-            print(f"  {name:<12} {seconds:8.1f} s")
+            used = run["llm"].get(name)
+            print(f"  {name:<12} {seconds:8.1f} s" + (f"  (LLM: {used[0]} calls, {used[1]} new prompt tokens, "
+                                                       f"{used[2]} generated, {used[3]:.1f} s)" if used else ""))
         per_hour = run["whole"] / 60 * 3600 / run["audio_seconds"]
         print(f"  {'whole':<12} {run['whole']:8.1f} s  = {per_hour:.1f} min of processing per hour of audio")
         print(f"  {'in the LLM':<12} {run['llm_seconds']:8.1f} s")

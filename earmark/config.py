@@ -39,6 +39,7 @@ class Settings:
     llm_api_key: str | None = None
     llm_context: int = 8192  # llama-cpp context (tokens); ~2.0 GB RSS with the bundled model at 8192
     llm_slots: int = 1  # llama-cpp: calls decoded together, each slot with its own llm_context; see engines/llama_cpp.py
+    llm_lookup: int = 16  # llama-cpp: prompt-lookup decoding, up to this many tokens copied from the prompt checked at once (0: off)
     llm_timeout: float = 300.0  # seconds an "openai" endpoint may take to answer one request
     diarizer: str = "auto"  # speakers stage: "auto" or "resemblyzer" (the voice embedder shipped)
     auto_process: str = "none"  # after a refresh: "none", or "new" (queue new episodes at background priority)
@@ -77,7 +78,7 @@ class Settings:
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
-        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("llm_slots", 1)):
+        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("llm_slots", 1), ("llm_lookup", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name} must be a whole number, {least} or more")

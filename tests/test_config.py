@@ -35,6 +35,7 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     ('asr_beam_size = "5"\n', "asr_beam_size must be a whole number"),
     ('asr_threads = -1\n', "asr_threads must be a whole number, 0 or more"),
     ('llm_slots = 0\n', "llm_slots must be a whole number, 1 or more"),
+    ('llm_lookup = -1\n', "llm_lookup must be a whole number, 0 or more"),
 ])
 def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message):
     (tmp_path / "settings.toml").write_text(text)

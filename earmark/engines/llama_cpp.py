@@ -15,6 +15,14 @@ prompt tokens, 396 generated) 133.6 s on 1 slot and 128.0 s on 4. One context sh
 (``kv_unified``) would cost no memory, but every token then attends over all the slots' cached
 prompts: the same readings took 204.3 s.
 
+Prompt-lookup decoding (``llm_lookup``, on by default): where the last ``LOOKUP_NGRAM`` tokens
+generated also occur in the prompt, the tokens that followed them there (up to ``llm_lookup``) are
+checked in one batch, and as many as the model agrees with are kept. The summary restates the
+sentences it is shown, so much of it is drafted that way: on 2 cores its generation ran at 17.4
+tokens/s against 14.2 without (30-minute episode, /tmp harness; 19.1 against 14.0 on a 6-minute
+one). The answers are the model's own greedy choices, but a batch's arithmetic differs in the last
+bits from one token's, so now and then a near-tie goes the other way.
+
 Structured output: a JSON schema becomes a grammar, so the answer is JSON unless it was cut off by
 ``max_tokens``. Where the build has llguidance (the prebuilt wheels do), the grammar is written here
 and asks for one-line JSON (``{"key": [1, 2], "best": 2}``): left free, the model pretty-prints, and
@@ -51,6 +59,7 @@ def _cores() -> int:
 
 
 # llguidance's JSON options: the spacing of Python's json.dumps, no newlines or indents.
+LOOKUP_NGRAM = 4  # tokens that must match the prompt before what followed them there is drafted
 ONE_LINE_JSON = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 
 
@@ -114,6 +123,10 @@ class LlamaCppEngine:
             params.kv_unified = False
             params.cache_prompt = True
             params.cache_ram_mib = 0  # no extra host-RAM prompt cache: the slot's own cache suffices
+            if self.settings.llm_lookup:  # prompt-lookup decoding (see the module's docstring)
+                params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+                params.speculative.ngram_simple.size_n = LOOKUP_NGRAM
+                params.speculative.ngram_simple.size_m = self.settings.llm_lookup
             params.cpuparams.n_threads = self.threads
             params.cpuparams_batch.n_threads = self.threads
             params.verbosity = 0
@@ -209,7 +222,7 @@ _ENGINES_LOCK = threading.Lock()
 
 @register_llm("llama-cpp")
 def _factory(settings: Settings) -> LlamaCppEngine:
-    key = (settings.llm_model, int(settings.llm_context), str(settings.home))
+    key = (settings.llm_model, int(settings.llm_context), settings.llm_slots, settings.llm_lookup, str(settings.home))
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
         if engine is None:

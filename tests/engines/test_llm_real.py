@@ -109,3 +109,26 @@ def test_calls_decoded_together_come_back_in_order_each_with_its_own_answer(llm_
         engine.close()
     assert [json.loads(a.text)["capital"].lower() for a in answers] == list(countries.values())
     assert all(a.completion_tokens > 0 and a.seconds > 0 for a in answers)
+
+
+LOOKUP_TEXT = ("The keeper lit the lamp at dusk every evening for thirty one years, and in all that time the light "
+               "at Gull Rock never once went dark, not even in the great storm of the winter of 1881.")
+
+
+def _repeat(engine: LlamaCppEngine) -> str:
+    out = engine.complete([Message("user", f"Repeat this sentence exactly, word for word:\n\n{LOOKUP_TEXT}")],
+                          max_tokens=80, temperature=0.0)
+    return out.text
+
+
+def test_prompt_lookup_drafts_what_the_prompt_says(llm, llm_home):
+    """A restatement is drafted from the prompt (llm_lookup, on by default) and the drafts are kept;
+    with llm_lookup = 0 nothing is drafted."""
+    assert "Gull Rock never once went dark" in _repeat(llm)
+    assert llm.last_timings.get("draft_n", 0) > 0 and llm.last_timings.get("draft_n_accepted", 0) > 10, llm.last_timings
+    plain = get_llm(Settings(home=llm_home, llm_context=1024, llm_lookup=0))
+    try:
+        assert "Gull Rock never once went dark" in _repeat(plain)
+        assert not plain.last_timings.get("draft_n"), plain.last_timings
+    finally:
+        plain.close()
