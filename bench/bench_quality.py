@@ -156,6 +156,8 @@ def process(library: Library, settings: Settings, server: LoopbackServer, script
     """Episode id and the seconds each stage took; only the ``redo`` stages (by default the whole
     understanding) when the episode was transcribed from this very script before."""
     pipeline = Pipeline(library, settings)
+    for job_id in pipeline.recover():  # a job an interrupted run left 'running': this run's own job replaces it
+        pipeline.jobs.cancel(job_id)
     known = state.get(script.id)
     asr = f"{settings.asr_model} beam {settings.asr_beam_size}"  # a transcript made otherwise is made again
     # (states from before session 7 name no recognizer: theirs was base with beam 5, the default then)
