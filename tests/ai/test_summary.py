@@ -66,6 +66,17 @@ def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     assert [(d.task, d.text) for d in ctx.dropped] == [("summary", "He sold 7000 jars last year.")]
 
 
+def test_a_sentence_its_key_sentences_do_not_say_is_dropped_unasked():
+    filler = "Tom Hardy keeps 42 hives near Bristol. He emphasizes the importance of dedication and resilience in his craft."
+    llm = FakeLLM(default=answers(paragraphs=[filler]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
+    assert not any("Problems with that answer" in c.prompt for c in llm.history)  # no second call for it
+    assert [(d.text, d.reason) for d in ctx.dropped] == [
+        ("He emphasizes the importance of dedication and resilience in his craft.", "says things its key sentences do not")]
+
+
 def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
     def described(messages):
         lines = numbered_lines(messages)

@@ -41,6 +41,10 @@ MIN_SUPPORT = 0.5  # share of a takeaway's content words its sentence must hold
 # it is given; what runs past about 190 words is cut at its last whole sentence. (A cut at 180 tokens
 # was tried: bench_quality's summary facts fell from 42%/48% to 40%/39%, dev/held-out.)
 PARAGRAPH_TOKENS = 260
+# A paragraph sentence must share this much of its content words with its key sentences: what
+# shares less was, read on bench_quality's outputs, filler or invented ("… demonstrating resilience
+# and dedication to their craft"); sentences that restate or merge key sentences share more than half.
+MIN_PARAGRAPH_SUPPORT = 0.34
 # A takeaway is one short sentence; the grammar closes one that runs past this many characters
 # (its check then finds it cut off), so the list always fits in its token budget.
 TAKEAWAY_CHARS = 220
@@ -124,16 +128,18 @@ def summarize(
     talk = [r for r in talk if keys[id(r)]]
     if not talk:
         raise LLMError("nothing to summarize: no section states anything")
-    asks = [_paragraph_ask(ctx, units, group, [k for r in group for k in keys[id(r)]])
-            for group in _groups(talk, paragraph_count(units[-1].end - units[0].start), keys)]
+    groups = _groups(talk, paragraph_count(units[-1].end - units[0].start), keys)
+    picks = [[k for r in group for k in keys[id(r)]] for group in groups]
+    asks = [_paragraph_ask(ctx, units, group, picked) for group, picked in zip(groups, picks)]
     paragraphs, failed = [], []
-    for messages, value in zip(asks, structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS,
+    for messages, picked, value in zip(asks, picks, structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS,
                                                      what="summary")):
         if isinstance(value, LLMOutputError):  # the other paragraphs stand without it
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
-        paragraphs += _paragraph(ctx, messages, value, source)
+        said = " ".join([ctx.title, *(_said(units[k]) for k in picked)])
+        paragraphs += _paragraph(ctx, messages, value, source, said, language)
     if len(failed) == len(asks):
         raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
@@ -185,8 +191,11 @@ def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading],
                                                       notes=_listing(units, picked)))]
 
 
-def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source) -> list[str]:
-    """The paragraph's checked sentences: asked for once more if some fail, which then go."""
+def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source, said: str,
+               language: str | None) -> list[str]:
+    """The paragraph's checked sentences: asked for once more if some fail, which then go. A
+    sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is the
+    model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
@@ -204,6 +213,9 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     unsupported = {s: r for s, r in found if s}
+    for sentence in sentences(whole_sentences(value["paragraph"])):
+        if sentence not in unsupported and supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
+            unsupported[sentence] = "says things its key sentences do not"
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
     kept = [s for s in sentences(whole_sentences(value["paragraph"])) if s not in unsupported]
