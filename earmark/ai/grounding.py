@@ -240,14 +240,15 @@ def repeats(texts: Iterable[str], n: int = 6) -> bool:
 
 
 def drop_repeated_sentences(paragraphs: list[str], n: int = 6) -> list[str]:
-    """Each sentence that repeats a run of ``n`` words of an earlier one is left out."""
+    """Each sentence that repeats a run of ``n`` words of an earlier one, or of its own, is left out."""
     seen: set[tuple[str, ...]] = set()
     out = []
     for paragraph in paragraphs:
         kept = []
         for sentence in sentences(paragraph):
-            shingles = set(_shingles([_norm(w) for w in _words(sentence)], n))
-            if shingles & seen:
+            runs = list(_shingles([_norm(w) for w in _words(sentence)], n))
+            shingles = set(runs)
+            if shingles & seen or len(shingles) < len(runs):
                 continue
             seen |= shingles
             kept.append(sentence)

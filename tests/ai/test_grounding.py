@@ -69,6 +69,9 @@ def test_loops_and_repeated_sentences():
     assert drop_repeated_sentences(["The bridge fell in the wind that day. It was cold.",
                                     "The bridge fell in the wind that day. Nobody was hurt."]) == [
         "The bridge fell in the wind that day. It was cold.", "Nobody was hurt."]
+    # a loop inside one sentence
+    assert drop_repeated_sentences(["Susan Reed has played the organ there since 1989, has played the organ there "
+                                    "since 1989. She is retired."]) == ["She is retired."]
 
 
 def test_copied_speaker_prefixes_and_support():

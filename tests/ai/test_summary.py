@@ -261,3 +261,14 @@ def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     assert _takeaways(ctx, units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
     assert "(just before it: Tom: That was the winter of 2018.)" in llm.history[0].prompt
     assert llm.history[0].prompt.count("(just before it:") == 1  # not for [3]: the sentence before it is listed
+
+
+def test_a_sentence_that_states_nothing_is_never_a_takeaway():
+    from earmark.ai.tasks.reading import Reading
+    from earmark.ai.tasks.summary import _spread
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "How many moths came to the old lamp?", "Tom"), Segment(5, 7, "Quite a lot.", "Lucy"),
+             Segment(7, 15, "One of my students counted more than 600 insects around a single old street light.", "Lucy")]
+    reading = Reading(0, 2, 0, 15, "Moths", False, key=[1, 2], best=1)  # the model pointed at "Quite a lot."
+    assert _spread(units, [reading], {id(reading): [1, 2]}, "en") == [2]

@@ -229,9 +229,11 @@ def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, langu
     """Takeaway sentences: the most informative key sentence of each section in turn, then the
     next of each, MIN_TAKEAWAYS to MAX_TAKEAWAYS in all, in time order."""
     want = max(MIN_TAKEAWAYS, min(MAX_TAKEAWAYS, len(readings) + 1))
-    queues = [sorted(keys[id(r)], key=lambda k: -information(units[k], language)) for r in readings]
+    # Only sentences that state something of their own: the model may point at "Quite a lot."
+    score = {k: information(units[k], language) for r in readings for k in keys[id(r)]}
+    queues = [sorted((k for k in keys[id(r)] if score[k] > 0), key=lambda k: -score[k]) for r in readings]
     picked: list[int] = []
-    for rank in range(max(len(q) for q in queues)):
+    for rank in range(max((len(q) for q in queues), default=0)):
         for q in queues:
             if rank < len(q) and len(picked) < want:
                 picked.append(q[rank])
