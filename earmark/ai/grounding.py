@@ -257,7 +257,7 @@ def drop_repeated_sentences(paragraphs: list[str], n: int = 6) -> list[str]:
     return out
 
 
-_SPEAKER_PREFIX = re.compile(r"^\s*(?:\[\d+\]\s*)?(?:[A-Z][\w'’-]*\s){0,2}[A-Z][\w'’-]*:\s+")
+_SPEAKER_PREFIX = re.compile(r"^\s*(?:\[\d+\]\s*)?(?:(?:[A-Z][\w'’-]*\s){0,2}[A-Z][\w'’-]*:\s+)+")  # "Tom: Val: " too
 
 
 def strip_speaker(text: str) -> str:

@@ -77,6 +77,7 @@ def test_loops_and_repeated_sentences():
 def test_copied_speaker_prefixes_and_support():
     assert strip_speaker("Tom Becker: The deck twisted.") == "The deck twisted."
     assert strip_speaker("[3] Val: Hello.") == "Hello."
+    assert strip_speaker("Henry Ward: Lucy Price: Quite a lot.") == "Quite a lot."  # seen on h2
     assert strip_speaker("The point: bees matter.") == "The point: bees matter."
     assert supported_share("The bridges twisted", "the bridge twisted in the wind") == 1.0
     assert supported_share("Engineers added dampers", "the bridge twisted") == 0.0
