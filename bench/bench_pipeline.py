@@ -93,7 +93,7 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
     from tests.loopback import LoopbackServer
 
     llm_seconds = [0.0]  # wall time inside the language model's calls (calls decoded together count once)
-    calls: list[tuple[float, float, list]] = []  # (started, seconds, completions), to share out by stage
+    calls: list[tuple[float, float, list]] = []  # (ended, seconds, completions), to share out by stage
     complete_many = LlamaCppEngine.complete_many  # complete() goes through it too
 
     def timed(self, *args, **kwargs):
