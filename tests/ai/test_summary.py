@@ -272,3 +272,15 @@ def test_a_sentence_that_states_nothing_is_never_a_takeaway():
              Segment(7, 15, "One of my students counted more than 600 insects around a single old street light.", "Lucy")]
     reading = Reading(0, 2, 0, 15, "Moths", False, key=[1, 2], best=1)  # the model pointed at "Quite a lot."
     assert _spread(units, [reading], {id(reading): [1, 2]}, "en") == [2]
+
+
+def test_a_takeaway_that_states_nothing_is_dropped():
+    def vague(messages):
+        lines = numbered_lines(messages)
+        return ["He keeps them.", *[lines[k] for k in range(2, len(lines) + 1)]]
+
+    llm = FakeLLM(default=answers(takeaways=[vague, vague]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert "He keeps them." not in result.takeaways and result.takeaways
+    assert ("He keeps them.", "takeaway 1 states nothing of its own") in [(d.text, d.reason) for d in ctx.dropped]
