@@ -132,8 +132,8 @@ def summarize(
     picks = [[k for r in group for k in keys[id(r)]] for group in groups]
     asks = [_paragraph_ask(ctx, units, group, picked) for group, picked in zip(groups, picks)]
     paragraphs, failed = [], []
-    for messages, picked, value in zip(asks, picks, structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS,
-                                                     what="summary")):
+    answers = structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS, what="summary")
+    for messages, picked, value in zip(asks, picks, answers):
         if isinstance(value, LLMOutputError):  # the other paragraphs stand without it
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
@@ -213,12 +213,13 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
         if len(problems(again)) <= len(found):
             value, found = again, problems(again)
     unsupported = {s: r for s, r in found if s}
-    for sentence in sentences(whole_sentences(value["paragraph"])):
+    written = sentences(whole_sentences(value["paragraph"]))
+    for sentence in written:
         if sentence not in unsupported and supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
             unsupported[sentence] = "says things its key sentences do not"
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
-    kept = [s for s in sentences(whole_sentences(value["paragraph"])) if s not in unsupported]
+    kept = [s for s in written if s not in unsupported]
     text, roles = source.cut_unsupported_roles(" ".join(kept))
     for role in roles:
         ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
