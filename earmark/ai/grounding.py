@@ -257,7 +257,8 @@ def drop_repeated_sentences(paragraphs: list[str], n: int = 6) -> list[str]:
     return out
 
 
-_SPEAKER_PREFIX = re.compile(r"^\s*(?:\[\d+\]\s*)?(?:(?:[A-Z][\w'’-]*\s){0,2}[A-Z][\w'’-]*:\s+)+")  # "Tom: Val: " too
+# "Tom: Val: " and "Speaker 1: " too
+_SPEAKER_PREFIX = re.compile(r"^\s*(?:\[\d+\]\s*)?(?:(?:Speaker \d{1,2}|(?:[A-Z][\w'’-]*\s){0,2}[A-Z][\w'’-]*):\s+)+")
 
 
 def strip_speaker(text: str) -> str:

@@ -79,6 +79,8 @@ def test_copied_speaker_prefixes_and_support():
     assert strip_speaker("[3] Val: Hello.") == "Hello."
     assert strip_speaker("Henry Ward: Lucy Price: Quite a lot.") == "Quite a lot."  # seen on h2
     assert strip_speaker("The point: bees matter.") == "The point: bees matter."
+    assert strip_speaker("Speaker 1: Why did night trains nearly vanish?") == "Why did night trains nearly vanish?"  # d2
+    assert strip_speaker("At 7: 30 the bell rang.") == "At 7: 30 the bell rang."
     assert supported_share("The bridges twisted", "the bridge twisted in the wind") == 1.0
     assert supported_share("Engineers added dampers", "the bridge twisted") == 0.0
 

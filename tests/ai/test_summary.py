@@ -284,3 +284,32 @@ def test_a_takeaway_that_states_nothing_is_dropped():
     result = summarize(scripted_transcript(), llm, ctx=ctx)
     assert "He keeps them." not in result.takeaways and result.takeaways
     assert ("He keeps them.", "takeaway 1 states nothing of its own") in [(d.text, d.reason) for d in ctx.dropped]
+
+
+def test_a_takeaway_copied_in_the_first_person_names_its_speaker_and_a_question_is_dropped():
+    """What the bundled model did on bench_quality's d1 and d2: sentences copied as said, a
+    "Speaker 1: " label and the question before an answer included."""
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "Why did night trains nearly vanish across Europe after 2010?", "Speaker 1"),
+             Segment(5, 10, "Cheap flights, mostly, in the 1990s.", "Speaker 2"),
+             Segment(10, 15, "When I opened the hives in March, I had lost 31 of my 40 colonies.", "Tom"),
+             Segment(15, 20, "Tom sells honey at the Saturday market for 8 pounds a jar.", "Maria")]
+    answer = json.dumps({"takeaways": ["Speaker 1: Why did night trains nearly vanish across Europe after 2010?",
+                                       "When I opened the hives in March, I had lost 31 of my 40 colonies.",
+                                       "Tom sells honey at the Saturday market for 8 pounds a jar."]})
+    ctx = Context(FakeLLM(answers=[answer, answer]), "Field Notes")
+    assert _takeaways(ctx, units, [1, 2, 3], "en") == [
+        "Tom: When I opened the hives in March, I had lost 31 of my 40 colonies.",
+        "Tom sells honey at the Saturday market for 8 pounds a jar."]
+    assert ("Why did night trains nearly vanish across Europe after 2010?", "takeaway 1 is a question, not a point") in [
+        (d.text, d.reason) for d in ctx.dropped]
+
+
+def test_a_greeting_is_never_a_takeaway_however_many_names_it_holds():
+    from earmark.ai.tasks.summary import information
+    from earmark.models import Segment
+
+    assert information(Segment(0, 5, "Hello and welcome to Green Acre Talks, I'm Rachel Carter from Leeds.")) <= 0
+    assert information(Segment(0, 5, "My guest keeps bees on the roofs of Leeds and has done so for 11 years.")) > 0
