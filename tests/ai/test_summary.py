@@ -77,6 +77,16 @@ def test_a_sentence_its_key_sentences_do_not_say_is_dropped_unasked():
         ("He emphasizes the importance of dedication and resilience in his craft.", "says things its key sentences do not")]
 
 
+def test_a_transcript_line_copied_with_its_speaker_label_is_dropped_unasked():
+    copied = "Tom: I keep forty two hives of honey bees. Tom Hardy keeps 42 hives near Bristol."
+    llm = FakeLLM(default=answers(paragraphs=[copied]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
+    assert [(d.text, d.reason) for d in ctx.dropped] == [
+        ("Tom: I keep forty two hives of honey bees.", "a transcript line copied with its speaker's label, not a summary")]
+
+
 def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
     def described(messages):
         lines = numbered_lines(messages)

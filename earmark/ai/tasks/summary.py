@@ -216,7 +216,11 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     unsupported = {s: r for s, r in found if s}
     written = sentences(whole_sentences(value["paragraph"]))
     for sentence in written:
-        if sentence not in unsupported and supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
+        if sentence in unsupported:
+            continue
+        if strip_speaker(sentence) != sentence:  # h1: "Speaker 1: It is a lot of oil."
+            unsupported[sentence] = "a transcript line copied with its speaker's label, not a summary"
+        elif supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
             unsupported[sentence] = "says things its key sentences do not"
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
