@@ -10,7 +10,7 @@ from earmark.ai.llm import Message
 from earmark.models import Segment, Transcript
 
 _TS = re.compile(r"^\[(?:(\d+):)?(\d{2}):(\d{2})\]", re.M)
-_BULLET = re.compile(r"^- (?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
+_BULLET = re.compile(r"^- (?:(?:Speaker \d+|[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?): )?(.*)$", re.M)
 _CARD_LINE = re.compile(r"^S\d+ \[[\d:]+\](?: [^:\n]+:)? (.*)$", re.M)
 _NUMBERED = re.compile(r"^\[(\d+)\] (?:\(\d+:\d+\) )?(?:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?: )?(.*)$", re.M)
 
