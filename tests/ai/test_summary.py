@@ -66,25 +66,18 @@ def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     assert [(d.task, d.text) for d in ctx.dropped] == [("summary", "He sold 7000 jars last year.")]
 
 
-def test_a_sentence_its_key_sentences_do_not_say_is_dropped_unasked():
-    filler = "Tom Hardy keeps 42 hives near Bristol. He emphasizes the importance of dedication and resilience in his craft."
-    llm = FakeLLM(default=answers(paragraphs=[filler]))
+@pytest.mark.parametrize("dropped, reason", [
+    ("He emphasizes the importance of dedication and resilience in his craft.", "says things its key sentences do not"),
+    ("Tom: I keep forty two hives of honey bees.", "a transcript line copied with its speaker's label, not a summary"),
+])
+def test_a_paragraph_sentence_that_is_no_summary_is_dropped_unasked(dropped, reason):
+    """Model filler its key sentences do not say, and a transcript line copied with its label (h1)."""
+    llm = FakeLLM(default=answers(paragraphs=[f"Tom Hardy keeps 42 hives near Bristol. {dropped}"]))
     ctx = Context(llm, "Field Notes")
     result = summarize(scripted_transcript(), llm, ctx=ctx)
     assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
     assert not any("Problems with that answer" in c.prompt for c in llm.history)  # no second call for it
-    assert [(d.text, d.reason) for d in ctx.dropped] == [
-        ("He emphasizes the importance of dedication and resilience in his craft.", "says things its key sentences do not")]
-
-
-def test_a_transcript_line_copied_with_its_speaker_label_is_dropped_unasked():
-    copied = "Tom: I keep forty two hives of honey bees. Tom Hardy keeps 42 hives near Bristol."
-    llm = FakeLLM(default=answers(paragraphs=[copied]))
-    ctx = Context(llm, "Field Notes")
-    result = summarize(scripted_transcript(), llm, ctx=ctx)
-    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
-    assert [(d.text, d.reason) for d in ctx.dropped] == [
-        ("Tom: I keep forty two hives of honey bees.", "a transcript line copied with its speaker's label, not a summary")]
+    assert [(d.text, d.reason) for d in ctx.dropped] == [(dropped, reason)]
 
 
 def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
