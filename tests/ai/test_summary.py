@@ -309,6 +309,12 @@ def test_a_takeaway_copied_in_the_first_person_names_its_speaker_and_a_question_
     assert ("Why did night trains nearly vanish across Europe after 2010?", "takeaway 1 is a question, not a point") in [
         (d.text, d.reason) for d in ctx.dropped]
 
+    # copied from the sentence said before its own, by someone else: that speaker's name
+    units[1:2] = [Segment(5, 10, "I blame cheap flights in the 1990s.", "Anna"), Segment(10, 12, "Many routes closed by 2010.", "Ben")]
+    answer = json.dumps({"takeaways": ["I blame cheap flights in the 1990s."]})
+    ctx = Context(FakeLLM(answers=[answer]), "Field Notes")
+    assert _takeaways(ctx, units, [2], "en") == ["Anna: I blame cheap flights in the 1990s."]
+
 
 def test_a_greeting_is_never_a_takeaway_however_many_names_it_holds():
     from earmark.ai.tasks.summary import information

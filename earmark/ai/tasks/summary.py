@@ -326,7 +326,10 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         text, roles = source.cut_unsupported_roles(text)
         for role in roles:
             ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
-        text = _attributed(text, units[picked[_best(text, n, said, language)]])
+        k = picked[_best(text, n, said, language)]  # its sentence, or the one before it where that says it
+        said_by = max((j for j in (context.get(k), k) if j is not None),
+                      key=lambda j: (supported_share(text, units[j].text, language), j == k))
+        text = _attributed(text, units[said_by])
         if text not in out:
             out.append(text)
     return out
