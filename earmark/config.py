@@ -33,6 +33,7 @@ class Settings:
     asr_model: str = "base"  # "base" / "tiny.en" (bundled), any faster-whisper model name, or a directory
     asr_beam_size: int = 1  # faster-whisper's beam width: 1 (greedy) is 1.4–1.6× faster than 5, with a few more word errors (bench_quality)
     asr_threads: int = 0  # CPU threads for speech recognition; 0: half the cores (at least 1), see engines/faster_whisper.py
+    asr_windows: int = 0  # windows of an episode transcribed at once; 0: as many as the cores hold at asr_threads each
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
@@ -78,7 +79,7 @@ class Settings:
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
-        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("llm_slots", 1), ("llm_lookup", 0)):
+        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("asr_windows", 0), ("llm_slots", 1), ("llm_lookup", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name} must be a whole number, {least} or more")

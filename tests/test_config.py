@@ -34,6 +34,7 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     ('asr_beam_size = 0\n', "asr_beam_size must be a whole number"),
     ('asr_beam_size = "5"\n', "asr_beam_size must be a whole number"),
     ('asr_threads = -1\n', "asr_threads must be a whole number, 0 or more"),
+    ('asr_windows = 1.5\n', "asr_windows must be a whole number, 0 or more"),
     ('llm_slots = 0\n', "llm_slots must be a whole number, 1 or more"),
     ('llm_lookup = -1\n', "llm_lookup must be a whole number, 0 or more"),
 ])
@@ -45,11 +46,16 @@ def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message)
 
 def test_documented_values_load(tmp_path):
     (tmp_path / "settings.toml").write_text('snip_boundary = "fixed:90"\nallowed_hosts = ["Podcasts.Home.Lan"]\n'
-                                            'asr_beam_size = 1\nasr_threads = 3\nllm_slots = 2\n')
+                                            'asr_beam_size = 1\nasr_threads = 3\nasr_windows = 1\nllm_slots = 2\n')
     settings = Settings.load(tmp_path)
     assert settings.snip_boundary == "fixed:90" and settings.allowed_hosts == ("podcasts.home.lan",)
     assert settings.llm_slots == 2
     from earmark.ai.asr import get_asr
 
     engine = get_asr(settings)
-    assert engine.transcribe_options("en")["beam_size"] == 1 and engine.cpu_threads == 3
+    assert engine.transcribe_options("en")["beam_size"] == 1 and engine.cpu_threads == 3 and engine.parallel == 1
+    # by default as many windows at once as the cores hold at the default threads each (2 on 2 cores)
+    from earmark.ai.gate import cpu_count
+    from earmark.engines.faster_whisper import default_threads
+
+    assert get_asr(Settings(home=tmp_path)).parallel == max(1, cpu_count() // default_threads())

@@ -18,13 +18,12 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from earmark.ai.asr import register_asr
-from earmark.ai.gate import COMPUTE
+from earmark.ai.gate import COMPUTE, cpu_count
 from earmark.audio import SAMPLE_RATE, chunks, decode, probe
 from earmark.config import Settings
 from earmark.engines.weights import resolve_model
@@ -33,19 +32,20 @@ from earmark.models import Segment, Word
 CHUNK_SECONDS = 600.0  # longest stretch of audio held and transcribed at once
 
 
-def _cpu_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def default_threads() -> int:
     """Half the cores, at least one. On 2 cores, Whisper base (int8, beam 5, word timestamps, VAD)
     is faster on one thread than on two (``bench/bench_asr.py --models base --threads 1 2``: 211 s
     of speech in 16.8 s against 19.3 s, the same text), and a language model generating on the other
-    core slowed neither: the second core is worth more to the LLM or another episode."""
-    return max(1, _cpu_threads() // 2)
+    core slowed neither. The other half runs a second window of the same episode at once
+    (``default_windows``)."""
+    return max(1, cpu_count() // 2)
+
+
+def default_windows(threads: int) -> int:
+    """Windows transcribed at once on the CPU: as many as the cores hold at ``threads`` each.
+    Each takes its cores at the compute gate, so a language-model call (every core) still goes
+    between two steps of theirs."""
+    return max(1, cpu_count() // threads)
 
 
 class FasterWhisperEngine:
@@ -59,6 +59,7 @@ class FasterWhisperEngine:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int | None = None,
+        windows: int | None = None,
         beam_size: int = Settings.asr_beam_size,
         chunk_seconds: float = CHUNK_SECONDS,
     ) -> None:
@@ -67,6 +68,8 @@ class FasterWhisperEngine:
         self.device = device
         self.compute_type = compute_type
         self.cpu_threads = cpu_threads or default_threads()
+        # Windows of one episode transcribed at once (jobs/asr.py), each on its own CTranslate2 worker.
+        self.parallel = windows or (default_windows(self.cpu_threads) if device == "cpu" else 1)
         self.beam_size = beam_size
         self.chunk_seconds = float(chunk_seconds)
         self.last_language: str | None = None
@@ -87,7 +90,8 @@ class FasterWhisperEngine:
                     settings = self._settings or Settings.load()
                     path = resolve_model(settings, self.model)
                     self._whisper = WhisperModel(
-                        path, device=self.device, compute_type=self.compute_type, cpu_threads=self.cpu_threads
+                        path, device=self.device, compute_type=self.compute_type, cpu_threads=self.cpu_threads,
+                        num_workers=self.parallel,
                     )
         return self._whisper
 
@@ -123,14 +127,14 @@ class FasterWhisperEngine:
             chunk_end = chunk_start + len(chunk) / SAMPLE_RATE
             # The gate is taken for each step (the VAD and features, then each ~30 s window the
             # decoder yields a segment from), so a user's request waits seconds, not a chunk.
-            with COMPUTE.held():
+            with COMPUTE.held(cores=self.cpu_threads):
                 segments, info = whisper.transcribe(chunk, **self.transcribe_options(language))
             if language is None:  # detected on the first chunk; keep it for the rest of the file
                 language = info.language
                 self.last_language, self.last_language_probability = info.language, info.language_probability
             segments = iter(segments)
             while True:
-                with COMPUTE.held():
+                with COMPUTE.held(cores=self.cpu_threads):
                     seg = next(segments, None)
                 if seg is None:
                     break
@@ -149,7 +153,7 @@ class FasterWhisperEngine:
 @register_asr("faster-whisper")
 def make_engine(settings: Settings) -> FasterWhisperEngine:
     return FasterWhisperEngine(settings.asr_model, settings, beam_size=settings.asr_beam_size,
-                               cpu_threads=settings.asr_threads or None)
+                               cpu_threads=settings.asr_threads or None, windows=settings.asr_windows or None)
 
 
 def _segment(seg, shift: float, limit: float) -> Segment | None:

@@ -3,7 +3,11 @@ pipeline can save each finished window and a killed job resumes at the last one.
 
 from __future__ import annotations
 
+import contextvars
+import math
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +204,9 @@ def find_cut(audio: Path, start: float, nominal: float, *, search: float = CUT_S
     return round(lo + (best[0] + best[1]) / 2 / _SR, 3)
 
 
+MIN_WINDOW_SECONDS = 60.0  # windows are not split below this to make their count a multiple of those run at once
+
+
 def transcribe_chunks(
     engine: ASREngine,
     audio: Path,
@@ -212,14 +219,24 @@ def transcribe_chunks(
     progress: Callable[[float], None] | None = None,  # seconds of audio done
     cut: Callable[[Path, float, float], float] | None = None,
 ) -> Iterator[Chunk]:
-    """Yield each window's segments once the window is finished, from ``start`` seconds on (window
-    number ``start_chunk``). Windows are about ``chunk_seconds`` long and end in a pause
+    """Yield each window's segments once the window is finished, in order, from ``start`` seconds on
+    (window number ``start_chunk``). Windows are about ``chunk_seconds`` long and end in a pause
     (:func:`find_cut`), so no word is split by a cut; the next window starts exactly where the last
     ended. A segment belongs to the window its start falls in: one the engine reports outside the
     window is dropped, so nothing is duplicated across windows. ``language`` (None: the engine
-    detects it) is what the engine reported after the first window, for all later windows; each
-    chunk carries it so a caller can save it with the checkpoint."""
+    detects it) is what the engine reported on the first window, for all later windows; each
+    chunk carries it so a caller can save it with the checkpoint.
+
+    An engine with ``parallel`` > 1 (faster-whisper on a CPU with cores to spare: one thread is its
+    fastest, so a second window on the second core nearly halves the time) transcribes that many
+    windows at once, cut to equal lengths so they finish together; the later windows start once
+    the first has told its language. ``progress`` is only ever called from the caller's thread."""
     cut = cut or (lambda path, lo, nominal: find_cut(path, lo, nominal, search=min(CUT_SEARCH_SECONDS, chunk_seconds / 3)))
+    parallel = max(1, int(getattr(engine, "parallel", 1) or 1))
+    if parallel > 1:
+        yield from _side_by_side(engine, audio, duration, _plan(audio, duration, start, chunk_seconds, parallel, cut),
+                                 start_chunk, language, progress, parallel)
+        return
     index = start_chunk
     while start < duration or index == 0:
         nominal = start + chunk_seconds
@@ -227,7 +244,7 @@ def transcribe_chunks(
         segments = [
             segment
             for segment in engine.transcribe(audio, language=language, offset=start, duration=end - start, progress=progress)
-            if start <= segment.start < end or (end == duration and segment.start >= end)
+            if _belongs(segment, start, end, duration)
         ]
         if language is None:
             language = getattr(engine, "last_language", None)
@@ -235,3 +252,88 @@ def transcribe_chunks(
         start, index = end, index + 1
         if end >= duration:
             break
+
+
+def _belongs(segment: Segment, start: float, end: float, duration: float) -> bool:
+    return start <= segment.start < end or (end == duration and segment.start >= end)
+
+
+def _plan(audio: Path, duration: float, start: float, chunk_seconds: float, parallel: int,
+          cut: Callable[[Path, float, float], float]) -> list[tuple[float, float]]:
+    """The windows from ``start`` to the end, as (start, end): a multiple of ``parallel`` of equal
+    nominal length, each at most ``chunk_seconds`` and at least MIN_WINDOW_SECONDS, every cut in a
+    pause. The cuts only decode a few seconds around each, so planning them all first is cheap."""
+    left = max(0.0, duration - start)
+    count = max(1, math.ceil(left / chunk_seconds))
+    count = max(count, min(math.ceil(count / parallel) * parallel, int(left // MIN_WINDOW_SECONDS)))
+    origin, length = start, left / count
+    windows = []
+    for n in range(count):
+        nominal = origin + (n + 1) * length  # not from the last cut: the cuts must not drift
+        end = duration if n == count - 1 or nominal >= duration else min(max(cut(audio, start, nominal), start + 1e-3), nominal)
+        windows.append((start, end))
+        start = end
+        if end >= duration:
+            break
+    return windows
+
+
+def _side_by_side(engine: ASREngine, audio: Path, duration: float, windows: list[tuple[float, float]],
+                  first_index: int, language: str | None, progress: Callable[[float], None] | None,
+                  parallel: int) -> Iterator[Chunk]:
+    told = threading.Event()  # the language is known (given, or detected on the first window)
+    if language is not None:
+        told.set()
+    said = [language]
+    stop = threading.Event()  # the caller has gone (an error, a cancelled job): workers quit at their next segment
+    done = [w[0] for w in windows]  # how far each window has got
+    lock = threading.Lock()
+
+    def work(n: int, start: float, end: float) -> list[Segment]:
+        while n and not told.wait(0.2):
+            if stop.is_set():
+                return []
+        if stop.is_set():
+            return []
+
+        def heard(seconds: float) -> None:
+            with lock:
+                done[n] = max(done[n], min(float(seconds), end))
+
+        out = []
+        try:
+            for segment in engine.transcribe(audio, language=said[0], offset=start, duration=end - start, progress=heard):
+                if n == 0 and not told.is_set():
+                    said[0] = getattr(engine, "last_language", None)
+                    told.set()
+                if stop.is_set():
+                    return out
+                if _belongs(segment, start, end, duration):
+                    out.append(segment)
+        finally:
+            if n == 0 and not told.is_set():
+                said[0] = getattr(engine, "last_language", None)
+                told.set()
+        heard(end)
+        return out
+
+    def report() -> None:
+        if progress is not None:
+            with lock:
+                progress(windows[0][0] + sum(d - w[0] for d, w in zip(done, windows)))
+
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="asr-window")
+    # Each window runs in a copy of the caller's context: the job's priority at the compute gate.
+    futures = [pool.submit(contextvars.copy_context().run, work, n, *w) for n, w in enumerate(windows)]
+    try:
+        for n, (future, (start, end)) in enumerate(zip(futures, windows)):
+            while not future.done():
+                wait([future], timeout=1.0)
+                report()
+            segments = future.result()
+            report()
+            yield Chunk(first_index + n, start, end, segments, said[0])
+    finally:
+        stop.set()
+        told.set()
+        pool.shutdown(wait=True, cancel_futures=True)

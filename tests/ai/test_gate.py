@@ -24,7 +24,7 @@ def _queue_behind_holder(gate: PriorityGate, arrivals: list[tuple[str, int]]) ->
 
     holder = threading.Thread(target=hold)
     holder.start()
-    while gate._owner is None:
+    while not gate.holders:
         time.sleep(0.001)
     threads = []
     for name, priority in arrivals:
@@ -65,3 +65,54 @@ def test_the_holder_may_take_it_again_and_others_wait_until_it_is_out():
         assert inside == []  # still held by the outer block
     t.join(5)
     assert inside == [True]
+
+
+def test_one_core_work_runs_side_by_side_and_work_on_every_core_waits_for_both():
+    gate = PriorityGate(capacity=2)
+    inside, release = [], threading.Event()
+
+    def one_core(name: str) -> None:
+        with gate.held(cores=1):
+            inside.append(name)
+            release.wait(5)
+
+    first, second = (threading.Thread(target=one_core, args=(n,)) for n in ("window 1", "window 2"))
+    first.start()
+    second.start()
+    deadline = time.monotonic() + 5
+    while len(inside) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert sorted(inside) == ["window 1", "window 2"]  # both hold the gate at once
+    assert gate.holders == 2
+
+    order, done = [], threading.Event()
+
+    def every_core() -> None:
+        with gate.held():
+            order.append("llm")
+            done.wait(5)
+
+    def third_window() -> None:
+        with gate.held(cores=1):
+            order.append("window 3")
+
+    llm = threading.Thread(target=every_core)
+    llm.start()
+    while gate.waiting < 1:
+        time.sleep(0.001)
+    third = threading.Thread(target=third_window)
+    third.start()  # a core would be free once one window is out, but it must not overtake the llm
+    while gate.waiting < 2:
+        time.sleep(0.001)
+    release.set()
+    first.join(5)
+    second.join(5)
+    deadline = time.monotonic() + 5
+    while not order and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(0.05)
+    assert order == ["llm"]  # the llm holds both cores; the third window waits for it
+    done.set()
+    llm.join(5)
+    third.join(5)
+    assert order == ["llm", "window 3"]

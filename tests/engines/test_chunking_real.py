@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -20,14 +21,19 @@ def inside_sentence(spoken: speech.Speech, t: float, margin: float = 0.0) -> boo
 
 
 @pytest.mark.real_model
-def test_cuts_fall_in_pauses_and_no_word_is_lost_or_doubled(engines, spoken):
-    nominal = [CHUNK * k for k in range(1, int(spoken.duration // CHUNK) + 1) if CHUNK * k < spoken.duration]
-    mid_speech = [t for t in nominal if inside_sentence(spoken, t)]
-    assert len(mid_speech) >= 2, f"the fixture no longer puts nominal cuts mid-speech: {nominal}"
-
+@pytest.mark.parametrize("windows,chunk", [(1, CHUNK), (2, 22.0)], ids=["one window at a time", "two at once"])
+def test_cuts_fall_in_pauses_and_no_word_is_lost_or_doubled(engines, spoken, monkeypatch, windows, chunk):
     engine = engines(MODEL)
+    monkeypatch.setattr(engine, "parallel", windows)
+    # Two at once: windows of equal length (2 of ~21.7 s, the one nominal cut mid-sentence).
+    count = math.ceil(spoken.duration / chunk)
+    length = spoken.duration / count if windows > 1 else chunk
+    nominal = [length * k for k in range(1, count) if length * k < spoken.duration]
+    mid_speech = [t for t in nominal if inside_sentence(spoken, t)]
+    assert len(mid_speech) >= min(2, len(nominal)), f"the fixture no longer puts nominal cuts mid-speech: {nominal}"
+
     t0 = time.perf_counter()
-    chunks = list(transcribe_chunks(engine, spoken.path, spoken.duration, chunk_seconds=CHUNK))
+    chunks = list(transcribe_chunks(engine, spoken.path, spoken.duration, chunk_seconds=chunk))
     chunked_s = time.perf_counter() - t0
     cuts = [c.end for c in chunks[:-1]]
     assert len(cuts) == len(nominal)

@@ -4,6 +4,8 @@ the detected language (fake engine; the real engine on real speech is in tests/e
 from __future__ import annotations
 
 import json
+import threading
+import time
 import wave
 from pathlib import Path
 
@@ -131,3 +133,67 @@ def test_a_resumed_job_reuses_the_saved_language_and_start(fake_settings, fake_l
     after = TranscriptStore(fake_library).get(ids["r"]).segments
     assert [s.start for s in after] == [s.start for s in full]  # 18.0 came from the first run, 20.0 on
     assert TranscriptStore(fake_library).info(ids["r"]).language == "de"
+
+
+class SideBySide:
+    """An engine that runs two windows at once: each of the first two windows waits at a barrier
+    for the other, so the run only gets through when they really are transcribed together."""
+
+    name, model, parallel = "sides", "s", 2
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds per segment
+        self.last_language = None
+        self.calls: list[tuple[float, str | None]] = []
+        self.barrier = threading.Barrier(2, timeout=5)
+
+    def transcribe(self, audio, *, language=None, offset=0.0, duration=None, progress=None):
+        self.calls.append((offset, language))
+        self.last_language = language or "de"  # "detected" on a window told nothing
+        t = offset
+        while t < offset + duration:
+            yield Segment(t, t + 1.0, f"at {t:g}")
+            if len(self.calls) <= 2 and t == offset + 1.0:
+                self.barrier.wait()  # both windows are under way
+            if progress:
+                progress(t + 1.0)
+            time.sleep(self.delay)
+            t += 1.0
+
+
+def test_windows_run_side_by_side_in_equal_lengths_and_come_back_in_order(tmp_path):
+    audio = tone_wav(tmp_path / "t.wav", [], 200.0)
+    engine, seen = SideBySide(), []
+    chunks = list(transcribe_chunks(engine, audio, 200.0, chunk_seconds=150.0, progress=seen.append,
+                                    cut=lambda p, lo, n: n))
+    # 200 s in windows of at most 150 s: two, of equal length, so both finish together
+    assert [(c.index, c.start, c.end) for c in chunks] == [(0, 0.0, 100.0), (1, 100.0, 200.0)]
+    starts = [s.start for c in chunks for s in c.segments]
+    assert starts == [float(n) for n in range(200)]  # each segment once, in order
+    # the first window detects the language; the second starts once it is known, and is told it
+    assert sorted(engine.calls) == [(0.0, None), (100.0, "de")]
+    assert [c.language for c in chunks] == ["de", "de"]
+    assert seen == sorted(seen) and seen[-1] == 200.0
+
+
+def test_windows_side_by_side_stop_when_the_caller_stops(tmp_path):
+    audio = tone_wav(tmp_path / "t.wav", [], 400.0)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(seconds):
+        if seconds > 0:
+            raise Cancelled
+
+    engine = SideBySide(delay=0.05)  # 5 s a window: 10 s in all if nothing stopped them
+    started = time.monotonic()
+    try:
+        list(transcribe_chunks(engine, audio, 400.0, chunk_seconds=100.0, progress=cancel, language="en",
+                               cut=lambda p, lo, n: n))
+    except Cancelled:
+        pass
+    else:
+        raise AssertionError("the cancellation did not reach the caller")
+    assert time.monotonic() - started < 4  # the caller heard at its first report (~1 s); the windows stopped
+    assert len(engine.calls) == 2  # the windows still queued never started
