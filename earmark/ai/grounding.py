@@ -38,7 +38,7 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|vs|etc|e\.g|i\.e)\.$", re.I)  # "Dr. Paul Fenton"
 # "Ruth Palmer, a historian, shares …": a description a small model likes to add to a name, often
 # invented. Only mid-sentence (a lower-case word follows), so the sentence still reads without it.
-_APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the)\s+[^,.;:!?()]{2,60}?),\s+(?=[a-z])")
+_APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the|his|her|their|its|our)\s+[^,.;:!?()]{2,60}?),\s+(?=[a-z])")
 # Capitalised words that begin sentences or stand alone without naming anybody.
 _NOT_NAMES = frozenset(
     """i i'm i've i'll i'd ok okay tv dj ai mr mrs ms dr""".split()

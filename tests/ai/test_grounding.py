@@ -94,4 +94,8 @@ def test_descriptions_of_people_the_source_never_gives_are_cut():
     # only a description between commas inside a sentence: nothing else is touched
     assert source.cut_unsupported_roles("In 2009, the year he began, he fixed a clock.")[1] == []
     assert source.cut_unsupported_roles("She thanked Ruth, a historian.")[1] == []
+    # a relation the source never states (d1: "Tom Fletcher, her husband, …" of the host's guest)
+    assert source.cut_unsupported_roles("Lucy Price, her husband, fixed it.") == (
+        "Lucy Price fixed it.", ["Lucy Price, her husband"])
+    assert source.cut_unsupported_roles("Lucy Price, their astronomer, fixed it.")[1] == []
 

@@ -80,6 +80,42 @@ def test_a_paragraph_sentence_that_is_no_summary_is_dropped_unasked(dropped, rea
     assert [(d.text, d.reason) for d in ctx.dropped] == [(dropped, reason)]
 
 
+def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dropped():
+    """d1: "Rachel recounts how she kept four hives" (the host; her guest kept them)."""
+    transcript = scripted_transcript()
+    said = transcript.segments[3]  # Tom's, told in the first person
+    assert said.speaker == "Tom" and "two thousand eggs" in said.text
+    said.text = "I have seen a queen bee lay up to two thousand eggs a day in June."
+    wrong = "Tom Hardy keeps 42 hives near Bristol. Maria has seen a queen bee lay 2000 eggs a day."
+    llm = FakeLLM(default=answers(paragraphs=[wrong, wrong]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(transcript, llm, ctx=ctx)
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert "it gives Maria what Tom said" in retry.prompt
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
+    assert [(d.text, d.reason) for d in ctx.dropped] == [
+        ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said")]
+
+
+def test_who_said_what():
+    from earmark.ai.tasks.summary import misattributed
+    from earmark.models import Segment
+
+    spoken = [Segment(0, 1, "When I opened the hives in March, I had lost 31 of my 40 colonies.", "Tom Fletcher"),
+              Segment(1, 2, "I kept four hives on the roof.", "Tom Fletcher"),
+              Segment(2, 3, "So, Tom, you had 12 hives in Leeds?", "Rachel Carter"),
+              Segment(3, 4, "We sold 200 jars.", "Speaker 2"),
+              Segment(4, 5, "He sells the honey for 8 pounds a jar.", "Rachel Carter")]
+    assert misattributed("Rachel recounts how she kept four hives.", spoken) == "it gives Rachel Carter what Tom Fletcher said"
+    assert misattributed("Rachel Carter's colonies: 31 of 40 were lost.", spoken) == "it gives Rachel Carter what Tom Fletcher said"
+    assert misattributed("Tom kept four hives.", spoken) is None  # his own
+    assert misattributed("Rachel asks about 12 hives in Leeds.", spoken) is None  # said by her
+    assert misattributed("Rachel enjoys honey.", spoken) is None  # no number: not judged
+    assert misattributed("The hives lost 31 colonies.", spoken) is None  # nobody named
+    assert misattributed("Speaker 2 sold 200 jars.", spoken) is None  # an unnamed label is nobody to judge
+    assert misattributed("Tom sells the honey for 8 pounds a jar.", spoken) is None  # the host telling his story
+
+
 def test_a_description_of_a_speaker_the_transcript_never_gives_is_cut():
     def described(messages):
         lines = numbered_lines(messages)

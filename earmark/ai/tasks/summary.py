@@ -140,7 +140,7 @@ def summarize(
             ctx.drop("summary", "a paragraph", str(value))
             continue
         said = " ".join([ctx.title, *(_said(units[k]) for k in picked)])
-        paragraphs += _paragraph(ctx, messages, value, source, said, language)
+        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[k] for k in picked])
     if len(failed) == len(asks):
         raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
@@ -193,15 +193,17 @@ def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading],
 
 
 def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source, said: str,
-               language: str | None) -> list[str]:
+               language: str | None, spoken: Sequence[Segment] = ()) -> list[str]:
     """The paragraph's checked sentences: asked for once more if some fail, which then go. A
-    sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is the
-    model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
+    sentence whose words its key sentences (``said``, the sentences ``spoken``) mostly lack goes
+    too, unasked: that is the model's own filler ("X emphasizes the importance of …", "X concludes
+    by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
-        found = [(s, explain(bad)) for s in sentences(text) if (bad := source.unsupported(s))]
+        found = [(s, explain(bad) if bad else why) for s in sentences(text)
+                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language))]
         if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
@@ -229,6 +231,31 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     for role in roles:
         ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
     return drop_repeated_sentences([text]) if kept else []
+
+
+def _opens_with(sentence: str, person: str) -> bool:
+    """Whether ``sentence`` begins with ``person``'s full or first name ("Rachel recounts …")."""
+    first = person.split()[0]
+    return any(re.match(rf"{re.escape(n)}(?:['’]s)?\b", sentence) for n in dict.fromkeys((person, first)))
+
+
+def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
+    """Why a summary sentence gives one speaker what another said, or None: it opens with a
+    speaker's name, and every key sentence holding its numbers is somebody else's own story, in
+    the first person, not naming that speaker (d1: "Rachel recounts how she kept four hives"; the
+    guest, Tom, said "I kept four hives"). A host telling a guest's story ("He sells the honey
+    for eight pounds") may be summed up under the guest's name; sentences without numbers are not
+    judged: whose words they restate is too loose a call."""
+    people = {s.speaker for s in spoken if s.speaker and not s.speaker.startswith("Speaker ")}
+    subject = next((p for p in sorted(people, key=len, reverse=True) if _opens_with(sentence, p)), None)
+    values = set(numbers(sentence, language)) if subject else set()
+    holders = [s for s in spoken if values & set(numbers(s.text, language))]
+    first = subject.split()[0] if subject else ""
+    if not holders or any(s.speaker == subject or re.search(rf"\b{re.escape(first)}\b", s.text)
+                          or not _FIRST_PERSON.search(s.text) for s in holders):
+        return None
+    others = ", ".join(sorted({s.speaker or "another speaker" for s in holders}))
+    return f"it gives {subject} what {others} said"
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
