@@ -97,6 +97,21 @@ def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dro
         ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said")]
 
 
+def test_a_sentence_speaking_to_you_is_asked_again_then_dropped():
+    """h2: "Victor, one of your students counted more than 600 insects" (the host's line, copied)."""
+    wrong = "Tom Hardy keeps 42 hives near Bristol. Tom, your queen bee lays up to 2000 eggs a day in June."
+    fixed = "Tom Hardy keeps 42 hives near Bristol. Tom says the queen bee lays up to 2000 eggs a day in June."
+    llm = FakeLLM(default=answers(paragraphs=[wrong, fixed]))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(scripted_transcript(), llm, ctx=ctx)
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    assert "it speaks to" in retry.prompt and "third person" in retry.prompt
+    assert result.paragraphs[0] == fixed and not ctx.dropped
+    from earmark.ai.tasks.summary import _addressed
+
+    assert _addressed('Tom calls it "the best job you can have".') is None  # a quote may say it
+
+
 def test_who_said_what():
     from earmark.ai.tasks.summary import misattributed
     from earmark.models import Segment

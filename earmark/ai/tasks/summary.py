@@ -203,7 +203,7 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad) if bad else why) for s in sentences(text)
-                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language))]
+                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language) or _addressed(s))]
         if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
@@ -231,6 +231,18 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     for role in roles:
         ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
     return drop_repeated_sentences([text]) if kept else []
+
+
+_YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+
+
+def _addressed(sentence: str) -> str | None:
+    """A sentence that speaks to "you" is a host's line copied, not a summary (h2: "Victor, one
+    of your students counted more than 600 insects")."""
+    if _YOU.search(_QUOTED.sub("", sentence)):
+        return 'it speaks to "you": write about the speakers in the third person, by name'
+    return None
 
 
 def _opens_with(sentence: str, person: str) -> bool:
