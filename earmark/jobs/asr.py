@@ -227,10 +227,10 @@ def transcribe_chunks(
     detects it) is what the engine reported on the first window, for all later windows; each
     chunk carries it so a caller can save it with the checkpoint.
 
-    An engine with ``parallel`` > 1 (faster-whisper on a CPU with cores to spare: one thread is its
-    fastest, so a second window on the second core nearly halves the time) transcribes that many
-    windows at once, cut to equal lengths so they finish together; the later windows start once
-    the first has told its language. ``progress`` is only ever called from the caller's thread."""
+    An engine with ``parallel`` > 1 (faster-whisper on a CPU: two windows on one thread each finish
+    sooner than one window on two threads, engines/faster_whisper.py) transcribes that many windows
+    at once, cut to equal lengths so they finish together; the later windows start once the first
+    has told its language. ``progress`` is only ever called from the caller's thread."""
     cut = cut or (lambda path, lo, nominal: find_cut(path, lo, nominal, search=min(CUT_SEARCH_SECONDS, chunk_seconds / 3)))
     parallel = max(1, int(getattr(engine, "parallel", 1) or 1))
     if parallel > 1:
@@ -260,9 +260,10 @@ def _belongs(segment: Segment, start: float, end: float, duration: float) -> boo
 
 def _plan(audio: Path, duration: float, start: float, chunk_seconds: float, parallel: int,
           cut: Callable[[Path, float, float], float]) -> list[tuple[float, float]]:
-    """The windows from ``start`` to the end, as (start, end): a multiple of ``parallel`` of equal
-    nominal length, each at most ``chunk_seconds`` and at least MIN_WINDOW_SECONDS, every cut in a
-    pause. The cuts only decode a few seconds around each, so planning them all first is cheap."""
+    """The windows from ``start`` to the end, as (start, end): of equal nominal length, at most
+    ``chunk_seconds``, as many as a multiple of ``parallel`` where that keeps them at least
+    MIN_WINDOW_SECONDS long, every cut in a pause. The cuts only decode a few seconds around each,
+    so planning them all first is cheap."""
     left = max(0.0, duration - start)
     count = max(1, math.ceil(left / chunk_seconds))
     count = max(count, min(math.ceil(count / parallel) * parallel, int(left // MIN_WINDOW_SECONDS)))
@@ -320,7 +321,8 @@ def _side_by_side(engine: ASREngine, audio: Path, duration: float, windows: list
     def report() -> None:
         if progress is not None:
             with lock:
-                progress(windows[0][0] + sum(d - w[0] for d, w in zip(done, windows)))
+                seconds = windows[0][0] + sum(d - w[0] for d, w in zip(done, windows))
+            progress(seconds)  # outside the lock: it writes to the store, and may raise Cancelled
 
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="asr-window")
     # Each window runs in a copy of the caller's context: the job's priority at the compute gate.
