@@ -6,8 +6,8 @@ threads over both cores: running them together slows both (llama.cpp worst of al
 spin) and a listener's request waits behind background work. So work passes through this gate
 the highest priority first (the oldest first among equals), and holds as many of the machine's
 cores as it runs threads on: all of them unless it says fewer. Work on one thread (a Whisper
-window: one thread is its fastest, engines/faster_whisper.py) leaves the other cores to the next
-in line that fits, e.g. a second window; nobody overtakes the head of the line, so a call that
+window, engines/faster_whisper.py) leaves the other cores to the next in line that fits, e.g. a
+second window of the same episode; nobody overtakes the head of the line, so a call that
 needs every core gets them as soon as the holders step out. Work holds the gate for one short step
 (one model call, one decoded segment), so a user's request (``earmark ask``, a snip on an
 unprocessed episode, ``process`` from the player) gets the machine at the next step boundary, not

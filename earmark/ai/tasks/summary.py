@@ -193,11 +193,11 @@ def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading],
 
 
 def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source, said: str,
-               language: str | None, spoken: Sequence[Segment] = ()) -> list[str]:
-    """The paragraph's checked sentences: asked for once more if some fail, which then go. A
-    sentence whose words its key sentences (``said``, the sentences ``spoken``) mostly lack goes
-    too, unasked: that is the model's own filler ("X emphasizes the importance of …", "X concludes
-    by summarizing …")."""
+               language: str | None, spoken: Sequence[Segment]) -> list[str]:
+    """The paragraph's checked sentences: asked for once more if some fail (unsupported, giving one
+    speaker what another of its key sentences ``spoken`` said, or speaking to "you"), which then
+    go. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
+    the model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
