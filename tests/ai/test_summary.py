@@ -37,6 +37,16 @@ def _writes(llm):
     return [c for c in llm.history if "paragraph" in c.schema["properties"]]
 
 
+def _summarized_with_retry(paragraphs, transcript=None):
+    """The summary when the paragraph calls answer ``paragraphs`` in turn; its context, and the
+    prompt that asked again with the problems."""
+    llm = FakeLLM(default=answers(paragraphs=paragraphs))
+    ctx = Context(llm, "Field Notes")
+    result = summarize(transcript or scripted_transcript(), llm, ctx=ctx)
+    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
+    return result, ctx, retry.prompt
+
+
 def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provenance():
     llm = FakeLLM(default=answers())
     result = summarize(scripted_transcript(), llm, title="Field Notes")
@@ -57,11 +67,8 @@ def test_paragraphs_come_from_each_part_s_key_sentences_alone_and_record_provena
 
 def test_an_invented_number_is_asked_again_with_the_problem_then_dropped():
     invented = "Tom Hardy keeps 42 hives near Bristol. He sold 7000 jars last year."
-    llm = FakeLLM(default=answers(paragraphs=[invented, invented]))
-    ctx = Context(llm, "Field Notes")
-    result = summarize(scripted_transcript(), llm, ctx=ctx)
-    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
-    assert '"7000"' in retry.prompt and "never says" in retry.prompt
+    result, ctx, retry = _summarized_with_retry([invented, invented])
+    assert '"7000"' in retry and "never says" in retry
     assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."  # the sentence, not the paragraph, goes
     assert [(d.task, d.text) for d in ctx.dropped] == [("summary", "He sold 7000 jars last year.")]
 
@@ -87,11 +94,8 @@ def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dro
     assert said.speaker == "Tom" and "two thousand eggs" in said.text
     said.text = "I have seen a queen bee lay up to two thousand eggs a day in June."
     wrong = "Tom Hardy keeps 42 hives near Bristol. Maria has seen a queen bee lay 2000 eggs a day."
-    llm = FakeLLM(default=answers(paragraphs=[wrong, wrong]))
-    ctx = Context(llm, "Field Notes")
-    result = summarize(transcript, llm, ctx=ctx)
-    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
-    assert "it gives Maria what Tom said" in retry.prompt
+    result, ctx, retry = _summarized_with_retry([wrong, wrong], transcript)
+    assert "it gives Maria what Tom said" in retry
     assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
     assert [(d.text, d.reason) for d in ctx.dropped] == [
         ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said")]
@@ -101,11 +105,8 @@ def test_a_sentence_speaking_to_you_is_asked_again_then_dropped():
     """h2: "Victor, one of your students counted more than 600 insects" (the host's line, copied)."""
     wrong = "Tom Hardy keeps 42 hives near Bristol. Tom, your queen bee lays up to 2000 eggs a day in June."
     fixed = "Tom Hardy keeps 42 hives near Bristol. Tom says the queen bee lays up to 2000 eggs a day in June."
-    llm = FakeLLM(default=answers(paragraphs=[wrong, fixed]))
-    ctx = Context(llm, "Field Notes")
-    result = summarize(scripted_transcript(), llm, ctx=ctx)
-    retry = next(c for c in llm.history if "Problems with that answer" in c.prompt)
-    assert "it speaks to" in retry.prompt and "third person" in retry.prompt
+    result, ctx, retry = _summarized_with_retry([wrong, fixed])
+    assert "it speaks to" in retry and "third person" in retry
     assert result.paragraphs[0] == fixed and not ctx.dropped
     from earmark.ai.tasks.summary import _addressed
 
