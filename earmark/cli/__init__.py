@@ -25,6 +25,7 @@ from earmark.cli import (  # noqa: F401  (register)
     snips,
     transcript,
     user,
+    worker,
 )
 from earmark.cli.app import app
 

@@ -17,9 +17,12 @@ def jobs(json: bool = JSON_OPTION) -> None:
     if json:
         print_json(listed)
         return
-    table = Table("ID", "Episode", "State", "Stage", "Progress", "Error")
+    table = Table("ID", "Episode", "State", "Stage", "Progress", "Worker", "Error")
     for job in listed:
+        # The worker of the stage running (or last run): `earmark worker`'s name, or "–" for this machine.
+        worker = next((s.worker for s in job.stages if s.name == job.stage), None)
         table.add_row(
-            str(job.id), str(job.episode_id), job.state, job.stage or "–", f"{job.progress:.0f}%", escape(job.error or "")
+            str(job.id), str(job.episode_id), job.state, job.stage or "–", f"{job.progress:.0f}%", escape(worker or "–"),
+            escape(job.error or ""),
         )
     console.print(table)

@@ -16,6 +16,7 @@ from earmark.ai.gate import running_at
 from earmark.ai.llm import LLMEngine, get_llm
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError
+from earmark.jobs.remote import Remote
 from earmark.jobs.stages import BY_NAME, TABLE, WEIGHTS, Report, StageContext
 from earmark.models import CANCELLED, DONE, FAILED, PRIORITY_USER, Job
 from earmark.store.jobs import JobStore
@@ -54,6 +55,7 @@ class Pipeline:
         self.transcripts = TranscriptStore(library)
         self.progress = progress
         self._llm: LLMEngine | None = None
+        self.remote = Remote(settings) if settings.broker_url else None
 
     def llm(self) -> LLMEngine:
         """The language model, loaded on first use (a job whose stages need none never loads it)."""
@@ -119,7 +121,7 @@ class Pipeline:
     def context(self, job: Job) -> StageContext:
         """What ``job``'s stages run with (stages.py): the stores, this job, its progress callbacks."""
         return StageContext(self.library, self.settings, self.jobs, self.transcripts, job,
-                            reporter=lambda name: self.reporter(job, name), llm=self.llm)
+                            reporter=lambda name: self.reporter(job, name), llm=self.llm, remote=self.remote)
 
     def _run_stages(self, job: Job) -> Job:
         stage_name = None

@@ -3,7 +3,8 @@ job's progress bar, whether it still has to run, and the function that runs it. 
 (runner.py) claims a job and walks this table; each function here computes with a store-free
 module (download.py, publisher.py, asr.py, speakers.py, names.py, index.py, understanding.py) and
 records the result through the stores it is handed in its ``StageContext``, in the transaction
-that marks the stage done: this module and runner.py are the pipeline's only writers.
+that marks the stage done: this module, runner.py and remote.py (the same stages' results computed
+on `earmark worker`s, when ``broker_url`` is set) are the pipeline's only writers.
 
 The ordered stage names are ``earmark.store.jobs.STAGES``: the store writes one job_stages row per
 name, by position, when it queues a job, and the store layer must not import this package (it sits
@@ -26,14 +27,15 @@ from earmark.ai.asr import get_asr
 from earmark.ai.llm import LLMEngine
 from earmark.config import Settings
 from earmark.errors import AudioError, DownloadError, EarmarkError
-from earmark.jobs import understanding
+from earmark.jobs import remote, understanding
 from earmark.jobs.asr import probe_audio, transcribe_chunks
 from earmark.jobs.download import download_audio
 from earmark.jobs.index import index_transcript
-from earmark.jobs.names import name_episode_speakers
+from earmark.jobs.names import cast_of, name_episode_speakers
+from earmark.jobs.remote import Remote
 from earmark.jobs.publisher import publisher_transcript
 from earmark.jobs.speakers import default_diarizer, label_speakers
-from earmark.models import DONE, Job, StageRun
+from earmark.models import DONE, EpisodeChapters, Job, StageRun
 from earmark.search.index import write_episode_index
 from earmark.store.jobs import STAGES, JobStore
 from earmark.store.library import Library
@@ -60,6 +62,7 @@ class StageContext:
     job: Job
     reporter: Callable[[str], Report]  # the progress callback of the stage named
     llm: Callable[[], LLMEngine]  # the language model, loaded on first call (many jobs need none)
+    remote: Remote | None = None  # with broker_url: the stages' compute runs on `earmark worker`s (remote.py)
     audio: Path | None = None  # the episode's downloaded audio, once the download stage found it
 
 
@@ -134,6 +137,8 @@ def transcript(ctx: StageContext, stage: StageRun) -> None:
             return
     if ctx.audio is None:
         raise DownloadError("no downloaded audio to transcribe")
+    if ctx.remote is not None:
+        return remote.transcript(ctx, stage, report)
     asr(ctx, ctx.audio, checkpoint, report)
 
 
@@ -192,6 +197,8 @@ def speakers(ctx: StageContext, stage: StageRun) -> None:
         ctx.jobs.finish_stage(job.id, "speakers", engine="publisher" if info and info.source != "asr" else None)
         report(100, force=True)
         return
+    if ctx.remote is not None:
+        return remote.speakers(ctx, stage, report)
     stored = ctx.transcripts.get(job.episode_id)
     duration = max((s.end for s in stored.segments), default=0.0) or 1.0
     result = label_speakers(
@@ -217,7 +224,9 @@ def names(ctx: StageContext, stage: StageRun) -> str | None:
     episode = ctx.library.episode(job.episode_id)
     podcast = ctx.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
     try:
-        result = name_episode_speakers(stored.segments, episode, podcast, ctx.llm)
+        if ctx.remote is not None:
+            return remote.names(ctx, stage, report, stored.segments)
+        result = name_episode_speakers(stored.segments, cast_of(episode, podcast), ctx.llm)
     except EarmarkError as exc:
         ctx.jobs.fail_stage(job.id, "names", f"names: {exc}")
         return f"names: {exc}"
@@ -236,6 +245,8 @@ def index(ctx: StageContext, stage: StageRun) -> None:
     report = ctx.reporter("index")
     stored = ctx.transcripts.get(job.episode_id)
     result = None
+    if ctx.settings.semantic_index and ctx.remote is not None:
+        return remote.index(ctx, stage, report, stored.segments if stored else [])
     if ctx.settings.semantic_index:
         result = index_transcript(stored.segments if stored else [], progress=report)
     with ctx.library.transaction() as conn:
@@ -253,17 +264,31 @@ def understand(ctx: StageContext, stage: StageRun) -> str | None:
     failed (recorded on the stage; the transcript and the other stages' results stay)."""
     job, name = ctx.job, stage.name
     report = ctx.reporter(name)
+    remotely = False
     try:
-        result, dropped = understanding.compute(name, ctx.library, ctx.settings, job.episode_id, ctx.llm,
-                                                embed=understanding.text_embedder())
+        reading = understanding.prepare(name, ctx.library, ctx.settings, job.episode_id)
+        if isinstance(reading, EpisodeChapters):  # the publisher's: nothing to compute
+            result, dropped = reading, []
+        elif ctx.remote is not None:
+            result, dropped = remote.understand(ctx, stage, reading, report)
+            remotely = True
+        else:
+            result, dropped = understanding.run(reading, ctx.llm(), embed=understanding.text_embedder())
     except EarmarkError as exc:
         reason = f"{name}: {exc}"
         ctx.jobs.fail_stage(job.id, name, reason)
         return reason
     made = understanding.provenance(result)
-    with ctx.library.transaction() as conn:
+
+    def write(conn) -> None:
         understanding.save(ctx.library, name, job.episode_id, result, dropped, conn)
         ctx.jobs.finish_stage(job.id, name, engine=made.engine, model=made.model, conn=conn)
+
+    if remotely:
+        remote.record(ctx, stage, write)
+    else:
+        with ctx.library.transaction() as conn:
+            write(conn)
     report(100, force=True)
     return None
 

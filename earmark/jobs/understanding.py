@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from earmark.ai.tasks.highlights import find_highlights
 from earmark.ai.tasks.summary import summarize
 from earmark.config import Settings
 from earmark.errors import NotFound
-from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Provenance, Summary
+from earmark.models import Dropped, Episode, EpisodeChapters, Highlight, Provenance, Summary, Transcript
 from earmark.store.library import Library
 from earmark.store.transcripts import TranscriptStore
 from earmark.store.understanding import UnderstandingStore
@@ -29,6 +30,7 @@ from earmark.transcripts.publisher_chapters import publisher_chapters
 log = logging.getLogger(__name__)
 
 Embed = Callable[[list[str]], np.ndarray]
+Result = Summary | EpisodeChapters | list[Highlight]
 
 
 def text_embedder() -> Embed | None:
@@ -57,36 +59,62 @@ def show_notes(library: Library, episode: Episode) -> str:
     return "\n".join([episode.description or "", ", ".join(people), podcast.title if podcast else ""])
 
 
-def compute(
-    name: str, library: Library, settings: Settings, episode_id: int, engine: LLMEngine | Callable[[], LLMEngine],
-    *, embed: Embed | None = None,
-) -> tuple[Summary | EpisodeChapters | list[Highlight], list[Dropped]]:
-    """One task's result for a stored episode (no writing), and what its checks dropped.
-    ``engine`` may be a factory, so the chapters task only loads a model when the publisher gave
-    no chapters."""
-    get = engine if callable(engine) and not hasattr(engine, "complete") else (lambda: engine)
+@dataclass(slots=True)
+class Reading:
+    """What a task reads, taken from the library: the store-free input of :func:`run` (a worker on
+    another machine gets this, not the library)."""
+
+    name: str  # chapters / summary / highlights
+    episode_title: str
+    notes: str  # show notes and the people the feed names (show_notes)
+    transcript: Transcript
+    chapter_starts: list[float] | None = None  # summary, highlights: the stored chapters' starts
+
+
+def prepare(name: str, library: Library, settings: Settings, episode_id: int) -> Reading | EpisodeChapters:
+    """The task's input; for chapters, the publisher's own chapters when the feed or file has them
+    (then there is nothing to compute)."""
+    if name not in PROMPTS:
+        raise ValueError(f"unknown understanding stage {name!r}")
     episode = library.episode(episode_id)
-    notes = show_notes(library, episode)
     if name == "chapters":
         record = library.download(episode_id)
         found = publisher_chapters(episode, settings, Path(record.path) if record else None)
         if found is not None:
-            return found, []
-    transcript = _transcript(library, episode_id)
-    llm = get()
-    ctx = Context(llm, episode.title)
-    if name == "chapters":
+            return found
+    reading = Reading(name, episode.title, show_notes(library, episode), _transcript(library, episode_id))
+    if name != "chapters":
+        chapters = UnderstandingStore(library).chapters(episode_id)
+        reading.chapter_starts = [c.start for c in chapters.chapters] if chapters and chapters.chapters else None
+    return reading
+
+
+def run(reading: Reading, llm: LLMEngine, *, embed: Embed | None = None) -> tuple[Result, list[Dropped]]:
+    """The task's result (no store), and what its checks dropped."""
+    ctx = Context(llm, reading.episode_title)
+    transcript, notes, starts = reading.transcript, reading.notes, reading.chapter_starts
+    if reading.name == "chapters":
         return generate_chapters(transcript, llm, embed=embed, ctx=ctx, notes=notes), ctx.dropped
-    chapters = UnderstandingStore(library).chapters(episode_id)
-    starts = [c.start for c in chapters.chapters] if chapters and chapters.chapters else None
-    if name == "summary":
+    if reading.name == "summary":
         return summarize(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
-    if name == "highlights":
-        return find_highlights(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
-    raise ValueError(f"unknown understanding stage {name!r}")
+    return find_highlights(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
 
 
-def save(library: Library, name: str, episode_id: int, result, dropped: list[Dropped], conn=None) -> None:
+def compute(
+    name: str, library: Library, settings: Settings, episode_id: int, engine: LLMEngine | Callable[[], LLMEngine],
+    *, embed: Embed | None = None,
+) -> tuple[Result, list[Dropped]]:
+    """One task's result for a stored episode (no writing), and what its checks dropped.
+    ``engine`` may be a factory, so the chapters task only loads a model when the publisher gave
+    no chapters."""
+    get = engine if callable(engine) and not hasattr(engine, "complete") else (lambda: engine)
+    reading = prepare(name, library, settings, episode_id)
+    if isinstance(reading, EpisodeChapters):
+        return reading, []
+    return run(reading, get(), embed=embed)
+
+
+def save(library: Library, name: str, episode_id: int, result: Result, dropped: list[Dropped], conn=None) -> None:
     store = UnderstandingStore(library)
     if name == "summary":
         store.save_summary(episode_id, result, conn=conn)
@@ -97,7 +125,7 @@ def save(library: Library, name: str, episode_id: int, result, dropped: list[Dro
     store.save_dropped(episode_id, name, [d for d in dropped if d.task == name], conn=conn)
 
 
-def provenance(result: Summary | EpisodeChapters | list[Highlight]) -> Provenance:
+def provenance(result: Result) -> Provenance:
     """What made a stage's result, for its stage record: the first highlight's (they are made
     together); a feed's chapters as ``publisher:<origin>``, with no model."""
     if isinstance(result, list):

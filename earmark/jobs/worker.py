@@ -16,7 +16,8 @@ class Workers:
     def __init__(self, settings: Settings, *, concurrency: int | None = None, poll: float = 1.0,
                  progress: ProgressCallback | None = None):
         self.settings = settings
-        self.concurrency = max(1, concurrency or settings.job_concurrency)
+        # With a broker the threads mostly wait for `earmark worker`s: more episodes are in flight.
+        self.concurrency = max(1, concurrency or (settings.broker_jobs if settings.broker_url else settings.job_concurrency))
         self.poll = poll
         self.progress = progress
         self._stop = threading.Event()

@@ -44,6 +44,7 @@ def _stage(row: sqlite3.Row) -> StageRun:
         engine=row["engine"],
         model=row["model"],
         checkpoint=json.loads(row["checkpoint"]) if row["checkpoint"] else None,
+        worker=row["worker"],
         started_at=_dt(row["started_at"]),
         finished_at=_dt(row["finished_at"]),
     )
@@ -247,11 +248,22 @@ class JobStore:
         with self.library.transaction() as conn:
             conn.execute("UPDATE jobs SET stage = ?, heartbeat = ? WHERE id = ?", (name, now, job_id))
             conn.execute(
-                "UPDATE job_stages SET state = 'running', attempts = attempts + 1, error = NULL,"
+                "UPDATE job_stages SET state = 'running', attempts = attempts + 1, error = NULL, worker = NULL,"
                 " started_at = coalesce(started_at, ?) WHERE job_id = ? AND name = ?",
                 (now, job_id, name),
             )
         return next(s for s in self.get(job_id).stages if s.name == name)
+
+    def set_worker(self, job_id: int, name: str, worker: str) -> None:
+        """The ``earmark worker`` computing the stage (earmark/jobs/remote.py)."""
+        with self.library.transaction() as conn:
+            conn.execute("UPDATE job_stages SET worker = ? WHERE job_id = ? AND name = ?", (worker, job_id, name))
+
+    @staticmethod
+    def stage_done(conn: sqlite3.Connection, job_id: int, name: str) -> bool:
+        """Inside the caller's transaction: whether the stage's result is written already."""
+        row = conn.execute("SELECT state FROM job_stages WHERE job_id = ? AND name = ?", (job_id, name)).fetchone()
+        return row is not None and row[0] == DONE
 
     def report(self, job_id: int, name: str, stage_progress: float, job_progress: float) -> None:
         with self.library.transaction() as conn:

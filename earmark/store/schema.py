@@ -279,4 +279,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX job_stages_finished ON job_stages (name, finished_at) WHERE state = 'done';
     """,
+    # 16: which `earmark worker` computes a stage (earmark/jobs/remote.py); NULL: the process running the job.
+    """
+    ALTER TABLE job_stages ADD COLUMN worker TEXT;
+    """,
 ]

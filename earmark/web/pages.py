@@ -102,10 +102,12 @@ def _processing(library: Library, ids: list[int]) -> dict[int, dict]:
     jobs = store.latest(ids)
     transcribed = TranscriptStore(library).complete_ids(ids)
     eta = Estimator(library)  # the time left of the few running ones (speeds read once)
-    left = {i: eta.job(store.list(episode_id=i, limit=1)[0]).seconds
-            for i in ids if i in jobs and jobs[i][0] == RUNNING and i not in transcribed}
+    running = {i: store.list(episode_id=i, limit=1)[0]
+               for i in ids if i in jobs and jobs[i][0] == RUNNING and i not in transcribed}
+    left = {i: eta.job(job).seconds for i, job in running.items()}
+    worker = {i: next((s.worker for s in job.stages if s.name == job.stage), None) for i, job in running.items()}
     return {i: {"job": jobs[i][0] if i in jobs else None, "progress": jobs[i][1] if i in jobs else 0.0,
-                "eta": left.get(i), "transcript": i in transcribed} for i in ids}
+                "eta": left.get(i), "worker": worker.get(i), "transcript": i in transcribed} for i in ids}
 
 
 def _rows(request: Request, episodes: list[Episode]) -> list[dict]:

@@ -172,6 +172,7 @@ class StageOut(_Out):
     error: str | None = None
     engine: str | None = None
     model: str | None = None
+    worker: str | None = Field(None, description="the `earmark worker` computing it (null: the server itself)")
     eta_seconds: float | None = Field(
         None, ge=0, description="seconds this stage has left, from its measured speed on this machine (while its job"
                                 " runs; null when done or unknown)")

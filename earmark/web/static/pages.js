@@ -175,7 +175,7 @@
       const state = document.createElement("span");
       state.className = "stage-state";
       const left = s.state === "running" ? timeLeft(s.eta_seconds) : "";
-      state.textContent = s.state + (s.error ? ": " + s.error : "") + (left ? " · " + left : "");
+      state.textContent = s.state + (s.worker ? " on " + s.worker : "") + (s.error ? ": " + s.error : "") + (left ? " · " + left : "");
       row.append(name, bar, state);
       return row;
     });
