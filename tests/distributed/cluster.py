@@ -96,15 +96,19 @@ class Cluster:
     def settings(self, name: str = "probe") -> Settings:
         return Settings.load(self.tmp / name / "home", broker_url=self.redis.url)
 
-    def start_worker(self, name: str) -> subprocess.Popen:
+    def start_worker(self, name: str, *, wait: bool = True) -> subprocess.Popen:
         home = Earmark(self.tmp / name / "home", SETTINGS + (
             f'broker_url = "{self.redis.url}"\nserver_url = "{self.base}"\naccess_token = "{TOKEN}"\n'))
         proc = home.start("worker", "--name", f"{name}@test", "--loglevel", "WARNING",
                           env={"EARMARK_FAKE_ASR_DELAY": str(self.asr_delay)})
         self.workers[name] = proc
-        wait_for(lambda: any(w.name == f"{name}@test" for w in live_workers(self.settings(), 1.0)),
-                 f"worker {name} to answer", timeout=60, proc=proc)
+        if wait:
+            self.wait_worker(name)
         return proc
+
+    def wait_worker(self, name: str) -> None:
+        wait_for(lambda: any(w.name == f"{name}@test" for w in live_workers(self.settings(), 1.0)),
+                 f"worker {name} to answer", timeout=90, proc=self.workers[name])
 
     def process(self, episode_id: int) -> None:
         response = httpx.post(f"{self.base}/api/v1/episodes/{episode_id}/process", headers=self.headers(), timeout=10)

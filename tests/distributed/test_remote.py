@@ -61,7 +61,8 @@ class FakeApp:
 @pytest.fixture
 def stage_ctx(library, settings, tmp_path, monkeypatch):
     """A queued job's context, with a Remote whose app is scripted (``ctx.remote.app.looks``)."""
-    monkeypatch.setattr(remote, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(remote, "POLL_SECONDS", 0.005)
+    monkeypatch.setattr(remote, "POLL_MAX_SECONDS", 0.005)
     monkeypatch.setattr(remote, "BROKER_RETRY_SECONDS", 0.01)
     audio = tmp_path / "a.wav"
     audio.write_bytes(wav(2.0))
