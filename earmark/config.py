@@ -34,6 +34,7 @@ class Settings:
     asr_beam_size: int = 1  # faster-whisper's beam width: 1 (greedy) is 1.4–1.6× faster than 5, with a few more word errors (bench_quality)
     asr_threads: int = 0  # CPU threads for speech recognition; 0: half the cores (at least 1), see engines/faster_whisper.py
     asr_windows: int = 0  # windows of an episode transcribed at once; 0: as many as the cores hold at asr_threads each
+    asr_device: str = "cpu"  # "cpu" (int8), "cuda" (float16: a worker with an NVIDIA GPU) or "auto"
     llm_engine: str = "llama-cpp"  # "llama-cpp" (local GGUF), "openai" (any OpenAI-compatible endpoint)
     llm_model: str = "qwen2.5-coder-1.5b"  # bundled name, a GGUF path, or the endpoint's model id
     llm_base_url: str | None = None  # for "openai": e.g. http://127.0.0.1:11434/v1 (Ollama)
@@ -90,6 +91,8 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigError(f"{name} must be a whole number, {least} or more")
+        if self.asr_device not in ("cpu", "cuda", "auto"):
+            raise ConfigError(f'asr_device must be "cpu", "cuda" or "auto" (got {self.asr_device!r})')
         if self.broker_url is not None and not str(self.broker_url).startswith(("redis://", "rediss://", "redis+socket://")):
             raise ConfigError(f'broker_url must be a Redis URL, e.g. "redis://127.0.0.1:6379/0" (got {self.broker_url!r})')
         if self.block_private_hosts not in (None, True, False):

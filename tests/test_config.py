@@ -37,6 +37,9 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     ('asr_windows = 1.5\n', "asr_windows must be a whole number, 0 or more"),
     ('llm_slots = 0\n', "llm_slots must be a whole number, 1 or more"),
     ('llm_lookup = -1\n', "llm_lookup must be a whole number, 0 or more"),
+    ('asr_device = "gpu"\n', 'asr_device must be "cpu", "cuda" or "auto"'),
+    ('broker_url = "amqp://host//"\n', "broker_url must be a Redis URL"),
+    ('broker_jobs = 0\n', "broker_jobs must be a whole number, 1 or more"),
 ])
 def test_values_outside_the_documented_ones_are_refused(tmp_path, text, message):
     (tmp_path / "settings.toml").write_text(text)

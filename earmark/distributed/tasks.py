@@ -22,6 +22,7 @@ from earmark.config import Settings
 from earmark.distributed import codec
 from earmark.distributed.app import QUEUES, celery_app, task_name
 from earmark.distributed.audio import AudioRef, TransientError, fetch_audio
+from earmark.errors import EarmarkError
 from earmark.models import Segment, Transcript
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,9 @@ def understand(settings: Settings, payload: dict, progress: Progress) -> dict:
     from earmark.ai.llm import get_llm
     from earmark.jobs import understanding
 
-    reading = dict(payload["reading"])
-    reading["transcript"] = codec.load(Transcript, reading["transcript"])
-    result, dropped = understanding.run(understanding.Reading(**reading), get_llm(settings),
+    inputs = dict(payload["inputs"])
+    inputs["transcript"] = codec.load(Transcript, inputs["transcript"])
+    result, dropped = understanding.run(understanding.TaskInput(**inputs), get_llm(settings),
                                         embed=understanding.text_embedder())
     return {"result": codec.dump(result), "dropped": codec.dump(dropped)}
 
@@ -132,11 +133,14 @@ def understand(settings: Settings, payload: dict, progress: Progress) -> dict:
 BODIES: dict[str, Callable[[Settings, dict, Progress], dict]] = {
     "transcribe": transcribe, "speakers": speakers, "names": names, "index": index, "understand": understand,
 }
-assert set(BODIES) == set(QUEUES), "every task has a queue"
+if set(BODIES) != set(QUEUES):
+    raise ImportError("every task needs a queue (app.QUEUES) and a body (tasks.BODIES)")
 
 
 def worker_app(settings: Settings):
     """The Celery app with Earmark's tasks registered, run with ``settings`` (the worker's own)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     app = celery_app(settings)
 
     def register(name: str, body: Callable[[Settings, dict, Progress], dict]) -> None:
@@ -147,8 +151,11 @@ def worker_app(settings: Settings):
             before = self.AsyncResult(task_id)
             if before.state == "SUCCESS":  # a redelivered copy of a task that finished: nothing to do
                 return before.result
-            with Beat(self, task_id, payload.get("beat_every", 10.0)) as beat:
-                return body(settings, payload, beat.progress)
+            try:
+                with Beat(self, task_id, payload.get("beat_every", 10.0)) as beat:
+                    return body(settings, payload, beat.progress)
+            except SoftTimeLimitExceeded:
+                raise EarmarkError(f"stopped after worker_time_limit ({settings.worker_time_limit} s)") from None
 
     for name, body in BODIES.items():
         register(name, body)

@@ -151,8 +151,10 @@ class FasterWhisperEngine:
 
 @register_asr("faster-whisper")
 def make_engine(settings: Settings) -> FasterWhisperEngine:
-    return FasterWhisperEngine(settings.asr_model, settings, beam_size=settings.asr_beam_size,
-                               cpu_threads=settings.asr_threads or None, windows=settings.asr_windows or None)
+    compute_type = {"cpu": "int8", "cuda": "float16"}.get(settings.asr_device, "default")
+    return FasterWhisperEngine(settings.asr_model, settings, device=settings.asr_device, compute_type=compute_type,
+                               beam_size=settings.asr_beam_size, cpu_threads=settings.asr_threads or None,
+                               windows=settings.asr_windows or None)
 
 
 def _segment(seg, shift: float, limit: float) -> Segment | None:

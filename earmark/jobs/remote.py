@@ -156,8 +156,12 @@ class Remote:
 
 
 def _reason(info: Any) -> str:
-    if isinstance(info, BaseException):
+    """The worker's error as a listener reads it: Earmark's own messages as they are, anything else
+    (a bug) with its type."""
+    if isinstance(info, EarmarkError):
         return str(info) or type(info).__name__
+    if isinstance(info, BaseException):
+        return f"{type(info).__name__}: {info}"
     return str(info)
 
 
@@ -237,13 +241,13 @@ def index(ctx: StageContext, stage: StageRun, report: Report, segments: list[Seg
     report(100, force=True)
 
 
-def understand(ctx: StageContext, stage: StageRun, reading: understanding.Reading,
+def understand(ctx: StageContext, stage: StageRun, inputs: understanding.TaskInput,
                report: Report) -> tuple[Summary | EpisodeChapters | list[Highlight], list[Dropped]]:
     """The task's result and what its checks dropped (stages.understand writes them with ``record``)."""
-    data = ctx.remote.run(ctx, stage, "understand", {"reading": codec.dump(reading)}, report)
-    if reading.name == "summary":
+    data = ctx.remote.run(ctx, stage, "understand", {"inputs": codec.dump(inputs)}, report)
+    if inputs.name == "summary":
         result = codec.load(Summary, data["result"])
-    elif reading.name == "chapters":
+    elif inputs.name == "chapters":
         result = codec.load(EpisodeChapters, data["result"])
     else:
         result = codec.load_list(Highlight, data["result"])

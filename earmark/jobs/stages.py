@@ -266,14 +266,14 @@ def understand(ctx: StageContext, stage: StageRun) -> str | None:
     report = ctx.reporter(name)
     remotely = False
     try:
-        reading = understanding.prepare(name, ctx.library, ctx.settings, job.episode_id)
-        if isinstance(reading, EpisodeChapters):  # the publisher's: nothing to compute
-            result, dropped = reading, []
+        inputs = understanding.prepare(name, ctx.library, ctx.settings, job.episode_id)
+        if isinstance(inputs, EpisodeChapters):  # the publisher's: nothing to compute
+            result, dropped = inputs, []
         elif ctx.remote is not None:
-            result, dropped = remote.understand(ctx, stage, reading, report)
+            result, dropped = remote.understand(ctx, stage, inputs, report)
             remotely = True
         else:
-            result, dropped = understanding.run(reading, ctx.llm(), embed=understanding.text_embedder())
+            result, dropped = understanding.run(inputs, ctx.llm(), embed=understanding.text_embedder())
     except EarmarkError as exc:
         reason = f"{name}: {exc}"
         ctx.jobs.fail_stage(job.id, name, reason)

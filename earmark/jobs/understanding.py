@@ -1,8 +1,9 @@
-"""The understanding stages (chapters, summary, highlights): ``compute`` runs a task module on a
-stored episode, ``save`` writes its result with the understanding store (stages.understand does
-both, in the transaction that marks the stage done). Chapters come first (the stage table's
-order): the summary and highlights read the episode section by section along them (the readings
-are shared, see ai/tasks/reading.py). A failing stage is marked failed with its reason; the
+"""The understanding stages (chapters, summary, highlights): ``prepare`` reads a task's input from
+the library, ``run`` computes it with a task module (store-free: here, or on an `earmark worker`),
+``compute`` does both, and ``save`` writes the result with the understanding store
+(stages.understand, in the transaction that marks the stage done). Chapters come first (the stage
+table's order): the summary and highlights read the episode section by section along them (the
+readings are shared, see ai/tasks/reading.py). A failing stage is marked failed with its reason; the
 transcript and the other stages' results stay."""
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def show_notes(library: Library, episode: Episode) -> str:
 
 
 @dataclass(slots=True)
-class Reading:
+class TaskInput:
     """What a task reads, taken from the library: the store-free input of :func:`run` (a worker on
     another machine gets this, not the library)."""
 
@@ -71,7 +72,7 @@ class Reading:
     chapter_starts: list[float] | None = None  # summary, highlights: the stored chapters' starts
 
 
-def prepare(name: str, library: Library, settings: Settings, episode_id: int) -> Reading | EpisodeChapters:
+def prepare(name: str, library: Library, settings: Settings, episode_id: int) -> TaskInput | EpisodeChapters:
     """The task's input; for chapters, the publisher's own chapters when the feed or file has them
     (then there is nothing to compute)."""
     if name not in PROMPTS:
@@ -82,20 +83,20 @@ def prepare(name: str, library: Library, settings: Settings, episode_id: int) ->
         found = publisher_chapters(episode, settings, Path(record.path) if record else None)
         if found is not None:
             return found
-    reading = Reading(name, episode.title, show_notes(library, episode), _transcript(library, episode_id))
+    inputs = TaskInput(name, episode.title, show_notes(library, episode), _transcript(library, episode_id))
     if name != "chapters":
         chapters = UnderstandingStore(library).chapters(episode_id)
-        reading.chapter_starts = [c.start for c in chapters.chapters] if chapters and chapters.chapters else None
-    return reading
+        inputs.chapter_starts = [c.start for c in chapters.chapters] if chapters and chapters.chapters else None
+    return inputs
 
 
-def run(reading: Reading, llm: LLMEngine, *, embed: Embed | None = None) -> tuple[Result, list[Dropped]]:
+def run(inputs: TaskInput, llm: LLMEngine, *, embed: Embed | None = None) -> tuple[Result, list[Dropped]]:
     """The task's result (no store), and what its checks dropped."""
-    ctx = Context(llm, reading.episode_title)
-    transcript, notes, starts = reading.transcript, reading.notes, reading.chapter_starts
-    if reading.name == "chapters":
+    ctx = Context(llm, inputs.episode_title)
+    transcript, notes, starts = inputs.transcript, inputs.notes, inputs.chapter_starts
+    if inputs.name == "chapters":
         return generate_chapters(transcript, llm, embed=embed, ctx=ctx, notes=notes), ctx.dropped
-    if reading.name == "summary":
+    if inputs.name == "summary":
         return summarize(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
     return find_highlights(transcript, llm, ctx=ctx, chapter_starts=starts, embed=embed, notes=notes), ctx.dropped
 
@@ -108,10 +109,10 @@ def compute(
     ``engine`` may be a factory, so the chapters task only loads a model when the publisher gave
     no chapters."""
     get = engine if callable(engine) and not hasattr(engine, "complete") else (lambda: engine)
-    reading = prepare(name, library, settings, episode_id)
-    if isinstance(reading, EpisodeChapters):
-        return reading, []
-    return run(reading, get(), embed=embed)
+    inputs = prepare(name, library, settings, episode_id)
+    if isinstance(inputs, EpisodeChapters):
+        return inputs, []
+    return run(inputs, get(), embed=embed)
 
 
 def save(library: Library, name: str, episode_id: int, result: Result, dropped: list[Dropped], conn=None) -> None:

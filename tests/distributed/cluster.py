@@ -123,10 +123,12 @@ class Cluster:
         assert job["state"] == "done", (dict(job), {k: dict(v) for k, v in self.em.stages(job["id"]).items()})
         return job
 
-    def add_feed(self, guids: str, seconds: float = 40.0) -> dict[str, int]:
-        """A feed of one episode per letter of ``guids`` (silent WAV), added to the server's library."""
+    def add_feed(self, guids: str, seconds: float = 40.0, *, broken: str = "") -> dict[str, int]:
+        """A feed of one episode per letter of ``guids`` (silent WAV; those in ``broken``: bytes
+        that are no audio), added to the server's library."""
         for guid in guids:
-            self.feed.add(f"/{guid}.wav", wav_bytes(seconds), content_type="audio/wav")
+            body = b"this is no audio file" * 50 if guid in broken else wav_bytes(seconds)
+            self.feed.add(f"/{guid}.wav", body, content_type="audio/wav")
         items = [{"guid": g, "title": f"Episode {g}", "audio": f"/{g}.wav"} for g in guids]
         self.feed.add("/feed.rss", feed_xml(self.feed, items))
         self.em.run("add", self.feed.url("/feed.rss"))

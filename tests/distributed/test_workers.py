@@ -6,6 +6,8 @@ nothing but the work, which goes on when it is back. The engines are the fault c
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -19,7 +21,7 @@ from tests.loopback import LoopbackServer
 def cluster(tmp_path_factory, redis_server):
     feed = LoopbackServer()
     c = Cluster(tmp_path_factory.mktemp("cluster"), redis_server, feed)
-    c.add_feed("abcde")
+    c.add_feed("abcdef", broken="f")
     try:
         c.serve()
         c.start_worker("w1")
@@ -104,6 +106,18 @@ def test_redis_stopped_for_a_moment(cluster):
         cluster.redis.start()  # empty: whatever it held is lost, as after a crash
     cluster.wait_done(episode_id, timeout=120)
     assert counts(cluster.em, episode_id) == {"segments": SEGMENTS, "transcripts": 1, "summaries": 1, "chapter sets": 1}
+
+
+def test_a_stage_that_fails_on_a_worker_says_where_and_why(cluster):
+    episode_id = cluster.ids["f"]  # its "audio" is text
+    cluster.process(episode_id)
+    job = wait_for(lambda: (j := cluster.em.job(episode_id)) is not None and j["state"] in ("done", "failed") and j,
+                   "the job to end", timeout=60)
+    transcript = cluster.em.stages(job["id"])["transcript"]
+    assert (job["state"], transcript["state"]) == ("failed", "failed")
+    assert re.fullmatch(r"transcript: on w[12]@test: \S+\.wav: not a readable audio file \(.+\)", job["error"]), job["error"]
+    assert transcript["worker"] in ("w1@test", "w2@test")
+    assert counts(cluster.em, episode_id)["segments"] == 0
 
 
 def test_worker_commands_say_what_is_wrong(tmp_path):

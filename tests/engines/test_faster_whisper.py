@@ -153,6 +153,8 @@ def test_the_registry_builds_it_from_settings(tmp_path):
     assert engine._whisper is None, "the model loads on first transcribe, not at construction"
     assert engine.compute_type == "int8" and engine.device == "cpu" and engine.cpu_threads >= 1
     assert get_asr(Settings(home=tmp_path)).model == "base"
+    gpu = get_asr(Settings(home=tmp_path, asr_device="cuda"))  # a worker with a GPU: one window at a time, float16
+    assert (gpu.device, gpu.compute_type, gpu.parallel) == ("cuda", "float16", 1)
 
 
 def _bad_files(tmp_path: Path) -> dict[str, Path]:
