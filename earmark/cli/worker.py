@@ -73,6 +73,7 @@ def live_workers(settings: Settings, timeout: float = 2.0) -> list[LiveWorker]:
     from earmark.distributed.app import celery_app
     from earmark.jobs.remote import _broker_errors
 
+    _reachable(settings)
     celery = celery_app(settings)
     inspect = celery.control.inspect(timeout=timeout)
     try:
@@ -91,6 +92,16 @@ def live_workers(settings: Settings, timeout: float = 2.0) -> list[LiveWorker]:
         pool = (stats.get(name) or {}).get("pool") or {}
         found.append(LiveWorker(name, [q["name"] for q in queues.get(name, [])], pool.get("max-concurrency"), running))
     return found
+
+
+def _reachable(settings: Settings) -> None:
+    """One ping first: Celery would retry an unreachable broker for a long while before saying so."""
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.broker_url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except redis.exceptions.RedisError as exc:
+        raise EarmarkError(f"the broker at {_safe(settings.broker_url)} cannot be reached: {exc}") from None
 
 
 @app.command()
