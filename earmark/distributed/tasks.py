@@ -140,6 +140,7 @@ if set(BODIES) != set(QUEUES):
 def worker_app(settings: Settings):
     """The Celery app with Earmark's tasks registered, run with ``settings`` (the worker's own)."""
     from celery.exceptions import SoftTimeLimitExceeded
+    from celery.signals import worker_process_init
 
     app = celery_app(settings)
 
@@ -159,4 +160,16 @@ def worker_app(settings: Settings):
 
     for name, body in BODIES.items():
         register(name, body)
+    worker_process_init.connect(_preload, weak=False)
     return app
+
+
+def _preload(**_) -> None:
+    """In each worker process as it starts: the modules the tasks use (not their models), so the
+    first task does not spend seconds importing them."""
+    import earmark.ai.llm  # noqa: F401
+    import earmark.jobs.asr  # noqa: F401
+    import earmark.jobs.index  # noqa: F401
+    import earmark.jobs.names  # noqa: F401
+    import earmark.jobs.speakers  # noqa: F401
+    import earmark.jobs.understanding  # noqa: F401

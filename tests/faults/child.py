@@ -93,7 +93,7 @@ class TwoVoices:
 
 
 def install() -> None:
-    from earmark.jobs import index, stages
+    from earmark.jobs import index, speakers, stages
     from earmark.search import embed
     from earmark.speakers import diarize
     from tests.ai.fakes import valid_answer
@@ -124,7 +124,7 @@ def install() -> None:
         return turns
 
     diarize.Diarizer.diarize = two_voices
-    stages.default_diarizer = lambda name="auto": diarize.Diarizer(TwoVoices())
+    stages.default_diarizer = speakers.default_diarizer = lambda name="auto": diarize.Diarizer(TwoVoices())
 
     transcribe = fake_asr.FakeASR.transcribe
 
