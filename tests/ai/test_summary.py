@@ -368,6 +368,22 @@ def test_a_takeaway_copied_in_the_first_person_names_its_speaker_and_a_question_
     assert _takeaways(ctx, units, [2], "en") == ["Anna: I blame cheap flights in the 1990s."]
 
 
+def test_two_takeaways_making_one_point_are_kept_once_the_fuller():
+    """What the bundled model wrote on bench_quality's h2 (held out): two key sentences saying one
+    thing became two takeaways, the second with "since 2021" in front."""
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.models import Segment
+
+    said = ["The harbour tower turns off its upper floors for six weeks every May.",
+            "So since 2021 the harbour tower turns off its upper floors for six weeks every May.",
+            "Bird collisions dropped from about 400 a year to 90."]
+    units = [Segment(5.0 * n, 5.0 * n + 5, text, "Lucy") for n, text in enumerate(said)]
+    answer = json.dumps({"takeaways": said})
+    ctx = Context(FakeLLM(answers=[answer]), "Turning Down the Night")
+    assert _takeaways(ctx, units, [0, 1, 2], "en") == said[1:]
+    assert (said[0], "restates takeaway 1") in [(d.text, d.reason) for d in ctx.dropped]
+
+
 def test_a_greeting_is_never_a_takeaway_however_many_names_it_holds():
     from earmark.ai.tasks.summary import information
     from earmark.models import Segment

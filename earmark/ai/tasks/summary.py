@@ -369,6 +369,20 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         said_by = max((j for j in (context.get(k), k) if j is not None),
                       key=lambda j: (supported_share(text, units[j].text, language), j == k))
         text = _attributed(text, units[said_by])
-        if text not in out:
+        same = next((m for m, kept in enumerate(out) if _restates(text, kept, language)), None)
+        if same is None:
             out.append(text)
+            continue
+        if len(terms(text, language)) > len(terms(out[same], language)):  # the fuller one stays
+            out[same], text = text, out[same]
+        ctx.drop("summary", text, f"restates takeaway {same + 1}")
     return out
+
+
+REPEATED = 0.8  # share of one takeaway's terms in another that makes it the same point
+
+
+def _restates(text: str, other: str, language: str | None) -> bool:
+    """Whether two takeaways make the same point: most of either's terms are in the other (two
+    key sentences that say one thing, "So since 2021 the harbour tower…" and "The harbour tower…")."""
+    return max(supported_share(text, other, language), supported_share(other, text, language)) >= REPEATED
