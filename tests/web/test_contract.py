@@ -4,7 +4,7 @@ the ids they hold: podcast → episodes → snips), then examples, coverage and 
 operation. Any undocumented status, schema-valid request refused, response off its schema, 5xx or
 405 without a right Allow header fails the test. tests/web/contract/schemathesis.toml lists the few
 rules a schema cannot express. Seed: EARMARK_CONTRACT_SEED (default 1); examples per operation:
-EARMARK_CONTRACT_EXAMPLES (default 25)."""
+EARMARK_CONTRACT_EXAMPLES (default 25); seconds per phase: EARMARK_CONTRACT_SECONDS (default 45)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _run(url: str, cwd: Path, phases: str) -> tuple[int, str]:
         str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
         "--checks", "all", "--phases", phases, "--continue-on-failure", "--no-color",
         "-n", os.environ.get("EARMARK_CONTRACT_EXAMPLES", "25"), "--seed", os.environ.get("EARMARK_CONTRACT_SEED", "1"),
-        "--request-timeout", "20", "--max-time", os.environ.get("EARMARK_CONTRACT_SECONDS", "60"),
+        "--request-timeout", "20", "--max-time", os.environ.get("EARMARK_CONTRACT_SECONDS", "45"),
     ]
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
     (cwd / f"{phases}.txt").write_text(done.stdout + done.stderr)
