@@ -30,7 +30,7 @@ from earmark.config import Settings
 from earmark.distributed import codec
 from earmark.errors import DownloadError, EarmarkError
 from earmark.jobs import understanding
-from earmark.jobs.names import cast_of
+from earmark.jobs.names import Cast
 from earmark.models import (
     PRIORITY_USER, Dropped, EpisodeChapters, Highlight, Segment, SpeakerName, StageRun, Summary,
     Transcript,
@@ -208,12 +208,9 @@ def speakers(ctx: StageContext, stage: StageRun, report: Report) -> None:
     report(100, force=True)
 
 
-def names(ctx: StageContext, stage: StageRun, report: Report, segments: list[Segment]) -> None:
+def names(ctx: StageContext, stage: StageRun, report: Report, segments: list[Segment], cast: Cast) -> None:
     job = ctx.job
-    episode = ctx.library.episode(job.episode_id)
-    podcast = ctx.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
-    data = ctx.remote.run(ctx, stage, "names", {"segments": codec.dump(segments),
-                                                "cast": codec.dump(cast_of(episode, podcast))}, report)
+    data = ctx.remote.run(ctx, stage, "names", {"segments": codec.dump(segments), "cast": codec.dump(cast)}, report)
     found = codec.load_list(SpeakerName, data["names"])
     record(ctx, stage, lambda conn: ctx.transcripts.save_speaker_names(conn, job.episode_id, found), data["engine"],
            data["model"])

@@ -224,9 +224,10 @@ def names(ctx: StageContext, stage: StageRun) -> str | None:
     episode = ctx.library.episode(job.episode_id)
     podcast = ctx.library.podcast(episode.podcast_id) if episode.podcast_id is not None else None
     try:
+        cast = cast_of(episode, podcast)
         if ctx.remote is not None:
-            return remote.names(ctx, stage, report, stored.segments)
-        result = name_episode_speakers(stored.segments, cast_of(episode, podcast), ctx.llm)
+            return remote.names(ctx, stage, report, stored.segments, cast)
+        result = name_episode_speakers(stored.segments, cast, ctx.llm)
     except EarmarkError as exc:
         ctx.jobs.fail_stage(job.id, "names", f"names: {exc}")
         return f"names: {exc}"
