@@ -67,7 +67,7 @@ from tests.episodes.scripts import Script, Spoken, load_all, speak  # noqa: E402
 from tests.loopback import LoopbackServer  # noqa: E402
 
 UNDERSTANDING = ("names", "index", "chapters", "summary", "highlights")  # what a rerun redoes
-PREPARE = ("download", "transcript", "speakers")
+PREPARE = ("download", "transcript", "speakers", "names", "index")  # what scoring needs besides the redo
 BOUNDARY_SLACK = 20.0
 CITE_SLACK = 1.5  # ASR sentence times vs the synthesized line times
 
@@ -165,7 +165,11 @@ def process(library: Library, settings: Settings, server: LoopbackServer, script
             and TranscriptStore(library).info(known["episode_id"])):
         if prepare_only:
             return known["episode_id"], {}
-        episode_id, only = known["episode_id"], redo
+        episode_id = known["episode_id"]
+        # a home prepared before names and index were part of PREPARE lacks them: run them too
+        missing = [s for s, table in (("names", "speaker_names"), ("index", "search_windows"))
+                   if not library.conn.execute(f"SELECT 1 FROM {table} WHERE episode_id = ?", (episode_id,)).fetchone()]
+        only = tuple(dict.fromkeys([*redo, *missing]))
     else:
         if known:  # the script or the speech recognizer changed: its old podcast goes
             try:
@@ -363,7 +367,7 @@ def main() -> None:
     ap.add_argument("--home", default=str(Path.home() / ".cache" / "earmark-bench"))
     ap.add_argument("--fresh", action="store_true", help="forget earlier runs: transcribe everything again")
     ap.add_argument("--report", default=None, help="write every output and figure to this JSON file")
-    ap.add_argument("--prepare", action="store_true", help="only speak, transcribe, diarize and index; score nothing")
+    ap.add_argument("--prepare", action="store_true", help="only speak, transcribe, diarize, name the speakers and index; score nothing")
     ap.add_argument("--redo", default=",".join(UNDERSTANDING),
                     help="stages rerun on episodes transcribed before (e.g. summary after a summary change; the others keep their results)")
     ap.add_argument("--skip", default="", help="comma-separated parts not scored: ask, snips (they take most of a run)")
