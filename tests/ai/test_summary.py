@@ -390,3 +390,14 @@ def test_a_greeting_is_never_a_takeaway_however_many_names_it_holds():
 
     assert information(Segment(0, 5, "Hello and welcome to Green Acre Talks, I'm Rachel Carter from Leeds.")) <= 0
     assert information(Segment(0, 5, "My guest keeps bees on the roofs of Leeds and has done so for 11 years.")) > 0
+
+
+def test_a_sign_off_is_never_a_takeaway():
+    from earmark.ai.tasks.summary import information
+    from earmark.models import Segment
+
+    for said in ("Thanks for joining us, and we'll be back tomorrow at 7 with the Elmsford headlines.",
+                 "Next week we go inland to the story of the Grand Union Canal and the 300 men who dug it.",
+                 "You can find all 40 episodes on the Long Now website and wherever you get your podcasts."):
+        assert information(Segment(0, 5, said)) <= 0, said
+    assert information(Segment(0, 5, "The canal opened in 1805 and carried 300 boats a week to London.")) > 0

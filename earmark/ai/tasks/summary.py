@@ -57,8 +57,12 @@ PARAGRAPH_SCHEMA = {
     "required": ["paragraph"],
     "additionalProperties": False,
 }
+# Greetings and sign-offs: what they name (the show, the host, the next episode, "7 o'clock")
+# is not something the episode tells the listener.
 _GREETING = re.compile(r"\b(welcome (?:back )?to|thanks? (?:you )?for (?:having|listening|coming)|good to (?:be|have)|"
-                       r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are))\b", re.I)
+                       r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are)"
+                       r"|we(?:'re| are|'ll be| will be) back|next (?:week|time),? (?:we|on|I)|until (?:then|next time)"
+                       r"|goodbye|wherever you get your podcasts)\b", re.I)
 
 
 def _takeaways_schema(count: int) -> dict:
