@@ -357,7 +357,7 @@ class SpeakerName:
 
     label: str  # "Speaker N", the diarizer's label
     name: str  # the display name ("Speaker N" when nobody is named)
-    source: str  # self / welcome / vocative / feed / llm / none
+    source: str  # self / welcome / vocative / feed / list / llm / none
     evidence: str = ""  # the line that names them
 
 

@@ -10,6 +10,9 @@ Evidence, strongest first, each kept with the line that gives it:
   show notes, the feed's people), so "Look, …" or "Right, …" never name anyone;
 * ``podcast:person`` (episode persons, then the podcast's; hosts first): the first speaker is the
   host when the feed names exactly one host; one person left for one speaker left;
+* a list of guests ("My guests today are Anna Morgan … and David Hughes"): when one listed name is
+  left and one speaker besides the one who read the list, that speaker is the name left (speech
+  recognition often garbles the vocative that would have said so: "Anna, …" heard as "And a, …");
 * then, optionally, a language model asked about the speakers still unnamed, allowed to answer only
   with a name the transcript, show notes or feed give (or "unknown"), and heard only where another
   speaker says that name just before the speaker's turn.
@@ -120,6 +123,22 @@ def known_names(segments: Iterable[Segment], persons: Iterable[Person], show_not
     return out
 
 
+def _listed(sentence: str, known: list[str]) -> list[str]:
+    """The names a list of guests gives, in full where the episode knows them: what opens each of
+    its items ("Anna Morgan, a historian at the University of Bristol, and David" → Anna, David),
+    not the places and titles in their descriptions."""
+    listed = _LIST.search(sentence)
+    if not listed:
+        return []
+    out = []
+    for n, item in enumerate(re.split(r",\s*|;\s*|\s+and\s+", sentence[listed.start():])):
+        m = re.match((r".*?\b(?:are|is|by|include)\s+" if n == 0 else r"\s*") + _NAME, item)
+        name = _clean(m.group(1)) if m else None
+        if name:
+            out.append(_resolve(name, known))
+    return list(dict.fromkeys(out))
+
+
 def _resolve(short: str, known: list[str]) -> str:
     """"Maya" (or "Lopez") → "Maya Lopez" when the episode knows exactly one such person."""
     if len(short.split()) != 1:
@@ -154,6 +173,7 @@ def name_speakers(
     first_names = {k.split()[0] for k in known}
     name_words = first_names | {k.split()[-1] for k in known}
     votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    lists: list[tuple[str, list[str], str]] = []  # (who read it, the names, the line)
     evidence: dict[tuple[str, str], tuple[str, str]] = {}
 
     def vote(label: str | None, name: str, source: str, line: str) -> None:
@@ -172,6 +192,8 @@ def name_speakers(
         for name in _match(_WELCOME, s.text)[:1]:
             vote(_next_other(segments, i), name, "welcome", s.text)
         for sentence in _sentences(s.text):
+            if listed := _listed(sentence, known):
+                lists.append((s.label, listed, s.text))
             for pattern in (_VOCATIVE_START, _VOCATIVE_END):
                 m = pattern.search(sentence)
                 if not m or m.group(1) in _NOT_NAMES:
@@ -206,6 +228,14 @@ def name_speakers(
     if len(left_people) == 1 and len(left_speakers) == 1:
         names[left_speakers[0]] = SpeakerName(left_speakers[0], left_people[0], "feed", "podcast:person")
         taken.add(left_people[0])
+
+    for reader, listed, line in lists:
+        left_names = [n for n in listed if n.split()[0] not in {t.split()[0] for t in taken}]
+        left_speakers = [label for label in order
+                         if label not in names and label != reader and _speech_seconds(segments, label) >= 20]
+        if len(left_names) == 1 and len(left_speakers) == 1:
+            names[left_speakers[0]] = SpeakerName(left_speakers[0], left_names[0], "list", line)
+            taken.add(left_names[0])
 
     if ask is not None:
         unnamed = [label for label in order if label not in names and _speech_seconds(segments, label) >= 20]

@@ -125,3 +125,24 @@ def test_a_guest_welcomed_by_surname_alone_gets_the_full_name_the_episode_gives(
     assert named(segments) == {"A": "Ruth Palmer", "B": "Speaker 1"}  # nobody the episode names
     chat = [seg("A", "I'm Ruth Palmer."), seg("A", "Everyone, welcome to the show."), seg("B", "Hi.")]
     assert named(chat, show_notes=notes)["B"] == "Speaker 1"
+
+
+def test_the_one_guest_a_list_leaves_is_the_one_speaker_left():
+    """d2: "Anna, let's start with you" heard as "And a, …"; David is addressed by name; the list
+    of guests leaves Anna for the one guest left unnamed."""
+    def said(label, text, start):
+        return Segment(start, start + 25, text, label, [], label)
+
+    segments = [said("A", "My guests today are Anna Morgan, a historian at the University of Bristol and David Hughes.", 0),
+                said("A", "And a, let us start with you. What happened?", 25), said("B", "The line closed in 2009.", 50),
+                said("A", "What do you make of that, David?", 75), said("C", "It was the cheap flights.", 100)]
+    names = {n.label: n for n in name_speakers(segments)}
+    assert (names["B"].name, names["B"].source) == ("Anna Morgan", "list")
+    assert names["B"].evidence == segments[0].text
+    assert names["C"].name == "David Hughes" and names["A"].name == "Speaker 1"
+    # two speakers left for one name: no guess
+    cohost = [*segments, said("D", "And I would add the night trains of 1965.", 125)]
+    assert named(cohost)["B"] == "Speaker 2" and named(cohost)["D"] == "Speaker 3"
+    # a speaker heard for under 20 s is no guest of the list (a diarizer's stray label)
+    stray = [*segments, seg("E", "Yes.", 130)]
+    assert named(stray)["B"] == "Anna Morgan" and named(stray)["E"] == "Speaker 2"
