@@ -128,6 +128,40 @@ def test_the_model_asked_apart_must_agree_the_cited_sentence_answers_it():
     assert "do not answer the question" in llm.history[2].prompt
 
 
+def test_an_answer_that_only_repeats_the_question_is_asked_again_then_declined():
+    echo = _cite("beans climb", "Val grows beans.")  # h1: "Which olive variety does the farm grow?" "The farm grows olives."
+    llm = FakeLLM(answers=[echo, echo])
+    result = ask(SEGMENTS, "Which variety of beans does Val grow?", llm)
+    assert not result.answerable and result.answer == NOT_SAID
+    assert "only repeats the question" in llm.history[1].prompt
+    # a yes/no question may be answered in its own words
+    yes = FakeLLM(answers=[_cite("beans climb", "The beans climb bamboo canes."), YES])
+    assert ask(SEGMENTS, "Do the beans climb bamboo canes?", yes).answerable
+
+
+def test_an_answer_must_give_what_the_question_asks_for():
+    from earmark.ai.tasks.ask import _lacks
+
+    routes = "One operator, Lumen Rail, went from two routes in 2019 to 11 routes this year."
+    assert "how many passengers" in _lacks("How many passengers did Lumen Rail carry last year?", routes, routes, "en")
+    assert "a speed" in _lacks("How fast does the night train travel?", routes, routes, "en")
+    assert "a number" in _lacks("How much does a school pay to join?", "Schools watch the colony all year.", "", "en")
+    assert "money" in _lacks("How much does a jar cost?", "It sold 400 jars.", "", "en")
+    for question, answer in [("How many colonies did Tom lose?", "He lost 31 of his 40 colonies."),
+                             ("How many people work there?", "It employs 48 staff."),
+                             ("How much does a jar cost?", "Nine pounds."),
+                             ("How long did the repairs take?", "Fourteen months."),
+                             ("How fast does it go?", "About 120 kilometres an hour."),
+                             ("When did the line close?", "In 2009."), ("When does it open?", "On Monday morning.")]:
+        assert _lacks(question, answer, answer, "en") is None, question
+    assert _lacks("Wie viele Passagiere?", "Zwei Strecken.", "", "de") is None  # English questions only
+
+    wrong = _cite("wobble", "It wobbled on its opening day.")
+    llm = FakeLLM(answers=[wrong, wrong])
+    assert ask(SEGMENTS, "How many dampers were added?", llm).answer == NOT_SAID
+    assert "asks for a number" in llm.history[1].prompt
+
+
 def test_ask_declines():
     llm = FakeLLM(answers=[json.dumps({"answerable": False, "evidence": [], "answer": "Not said."})])
     result = ask(SEGMENTS, "What is the bridge's colour?", llm)

@@ -6,7 +6,8 @@ as numbered sentences; it says whether they answer the question, which sentences
 and the answer. The citation is those sentences.
 
 The answer is checked: it must cite a sentence, the cited sentences (or their neighbours) must
-share a word with the question, the answer's numbers and names must occur in what it cites, most
+share a word with the question, it must say more than the question's own words and give the kind of
+thing an English question asks for (a number for "how many", money for "how much does it cost"), the answer's numbers and names must occur in what it cites, most
 of what it says beyond the question's own words must be in the cited sentences — and the model,
 asked apart with the cited sentences alone, must agree that they answer the question.
 A failing answer is asked for once more with the problems fed back; if it still fails, the episode
@@ -15,13 +16,14 @@ A failing answer is asked for once more with the problems fed back; if it still 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from earmark.ai.grounding import Source, explain, strip_speaker
+from earmark.ai.grounding import Source, explain, numbers, strip_speaker
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.ai.terms import terms
@@ -34,6 +36,8 @@ WINDOW_SENTENCES = 3  # the in-memory retriever's passages
 RRF_K = 60
 NOT_SAID = "The episode doesn't say."
 MIN_SUPPORT = 0.5  # share of the answer's own content words that the cited sentences must hold
+# A question a bare "yes" or "no" answers may be answered in its own words ("Did it reopen?" "It reopened.").
+_YES_NO = re.compile(r"\s*(?:did|does|do|is|are|was|were|can|could|will|would|has|have|had|should|must)\b", re.I)
 
 class TextEmbedder(Protocol):  # earmark.search.embed.TextEmbedder
     def query(self, text: str) -> np.ndarray: ...
@@ -114,6 +118,47 @@ def _schema(numbers: list[int]) -> dict:
     }
 
 
+_MONEY = r"(?:pounds?|euros?|dollars?|pence|cents?|francs?|yen|free)\b|[£€$¥]"
+_AMOUNT = (r"(?:\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|hundred"
+           r"|thousand|million|few|several|many|couple of)[\s-]+")  # "40 minutes", "fourteen months"; not "this year"
+_DURATION = _AMOUNT + r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)|nights?)\b"
+_LENGTH = _AMOUNT + r"(?:(?:kilo|centi|milli)?met(?:re|er)s?|km|miles?|feet|foot|inch(?:es)?|yards?)\b"
+_SPEED = r"(?:km/h|kph|mph|knots?)\b|" + _LENGTH + r"\s+(?:an|a|per)\s+(?:hour|second)"
+_WHEN = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday"
+         r"|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening|night|noon|midnight|o'clock|spring"
+         r"|summer|autumn|winter|today|yesterday|tomorrow|ago|week|month|year|decade|century)\b")
+# What an English question asks for, and what its answer must then hold: (question, kind, answer).
+# "How many passengers did Lumen Rail carry?" is not answered by "it went from two routes to 11".
+_ASKS_FOR = [
+    (re.compile(r"^how much\b.*\b(?:cost|costs|pay|paid|price|charge|spend|spent|sell|sold|worth|fee|earn)", re.I),
+     "an amount of money", re.compile(_MONEY, re.I)),
+    (re.compile(r"^how (?:fast|quickly)\b", re.I), "a speed or a time", re.compile(_SPEED + "|" + _DURATION, re.I)),
+    (re.compile(r"^how long\b", re.I), "a length or a time", re.compile(_DURATION + "|" + _LENGTH, re.I)),
+    (re.compile(r"^(?:when|what year|which year|in what year|what time)\b", re.I), "a time", re.compile(_WHEN, re.I)),
+]
+
+
+_ANYONE = ({"peopl"}, {"person"}, {"time"})  # "How many people work there?" "It employs 48 staff."
+
+
+def _lacks(question: str, answer: str, cited: str, language: str | None) -> str | None:
+    """What the question asks for that the answer does not give (English questions only)."""
+    if (language or "en").split("-")[0] != "en":
+        return None
+    question = question.strip()
+    if re.match(r"how (?:many|much|old|far|tall|big|high|deep|heavy)\b", question, re.I) and not numbers(answer, language):
+        return "the question asks for a number and the answer gives none"
+    if m := re.match(r"how many\s+([\w'-]+)(\s+[\w'-]+)?", question, re.I):  # what it counts must be said
+        head = set(terms(m.group(1), language))
+        counted = head | set(terms(m.group(2) or "", language))  # "how many old trees": old or trees
+        if head and head not in _ANYONE and not counted & set(terms(answer + " " + cited, language)):
+            return f'the question asks how many {m.group(1).split()[0]}, and the answer counts something else'
+    for asks, kind, holds in _ASKS_FOR:
+        if asks.match(question) and not holds.search(answer) and not (kind == "a time" and numbers(answer, language)):
+            return f"the question asks for {kind} and the answer gives none"
+    return None
+
+
 def _shown(sentences: Sequence[Segment], spans: list[tuple[float, float]]) -> list[list[int]]:
     """Sentence index runs to show: each span's sentences and a neighbour either side, merged."""
     picked: set[int] = set()
@@ -181,7 +226,12 @@ def ask(
                          "cite the sentences that do, or set answerable to false")
         own = [t for t in terms(value["answer"], language) if t not in asked]
         held = set(terms(evidence + " " + speakers, language))
-        if own and sum(t in held for t in own) / len(own) < MIN_SUPPORT:
+        if lack := _lacks(question, value["answer"], evidence, language):
+            found.append(f"{lack}: give it, or set answerable to false")
+        if not own and not _YES_NO.match(question):  # "Which variety does the farm grow?" "The farm grows olives."
+            found.append("the answer only repeats the question's own words: give what it asks for, "
+                         "or set answerable to false")
+        elif own and sum(t in held for t in own) / len(own) < MIN_SUPPORT:
             found.append("most of the answer is not in the sentences it cites: cite the sentences that hold it, "
                          "or set answerable to false")
         return found
