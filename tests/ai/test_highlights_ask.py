@@ -107,6 +107,18 @@ def test_the_answer_cites_the_sentence_that_holds_it():
     assert result.passages and all(p.text for p in result.passages)
 
 
+def test_an_answer_that_copies_a_sentence_cites_that_sentence_whatever_number_the_model_gave():
+    def off_by_one(messages, schema):  # d3: cited [5, 6], copied sentences 4 and 5
+        lines = numbered_lines(messages)
+        n = next(k for k, line in lines.items() if "dampers" in line)
+        return json.dumps({"answerable": True, "evidence": [n + 1],
+                           "answer": "The fix, two years later, added dozens of dampers under the deck."})
+    llm = FakeLLM(answers=[off_by_one, YES])
+    result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm)
+    assert result.answerable and [c.start for c in result.citations] == [22]
+    assert len(llm.history) == 2  # not asked again
+
+
 def test_an_answer_its_citation_does_not_support_is_asked_again_then_declined():
     wrong = _cite("dampers", "It was fixed with steel cables in 1999.")
     llm = FakeLLM(answers=[wrong, wrong])

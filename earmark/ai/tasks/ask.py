@@ -159,6 +159,12 @@ def _lacks(question: str, answer: str, cited: str, language: str | None) -> str 
     return None
 
 
+def _copies(answer: str, sentence: str, language: str | None) -> bool:
+    """Whether the answer repeats the sentence: nearly all of its content words, at least three."""
+    said = terms(sentence, language)
+    return len(said) >= 3 and sum(t in set(terms(answer, language)) for t in said) >= 0.8 * len(said)
+
+
 def _shown(sentences: Sequence[Segment], spans: list[tuple[float, float]]) -> list[list[int]]:
     """Sentence index runs to show: each span's sentences and a neighbour either side, merged."""
     picked: set[int] = set()
@@ -209,10 +215,16 @@ def ask(
     schema = _schema(list(number))
     asked = set(terms(question, language))
 
+    def evidence_of(value: dict) -> list[int]:
+        """The sentences the answer cites: those it copies where it copies some (the model's numbers
+        were seen one line off: it cited [5, 6] and copied 4 and 5), else the ones it names."""
+        copied = [k for k in number.values() if _copies(value["answer"], sentences[k].text, language)]
+        return copied or list(dict.fromkeys(number[n] for n in value["evidence"] if n in number))
+
     def problems(value: dict) -> list[str]:
         if not value["answerable"]:
             return []
-        cited = [number[n] for n in value["evidence"] if n in number]
+        cited = evidence_of(value)
         if not cited:
             return ["an answerable question needs the numbers of the sentences that hold the answer"]
         evidence = " ".join(sentences[k].text for k in cited)
@@ -240,7 +252,7 @@ def ask(
         """The model, asked apart and about the cited sentences alone, agrees they answer it."""
         if not value["answerable"] or problems(value):
             return []
-        cited = " ".join(sentences[number[n]].text for n in value["evidence"] if n in number)
+        cited = " ".join(sentences[k].text for k in evidence_of(value))
         check = [Message("system", ctx.use("system").text),
                  Message("user", ctx.use("ask_check").format(question=question, evidence=cited))]
         if structured(ctx, check, CHECK_SCHEMA, max_tokens=12, what="answer check")["answers"]:
@@ -257,8 +269,8 @@ def ask(
         value = {"answerable": False, "evidence": [], "answer": NOT_SAID}
     citations = []
     if value["answerable"]:
-        for n in dict.fromkeys(value["evidence"]):
-            s = sentences[number[n]]
+        for k in evidence_of(value):
+            s = sentences[k]
             citations.append(Citation(s.start, s.end, s.text))
     answer = strip_speaker(value["answer"].strip()) if value["answerable"] else NOT_SAID
     return Answer(question, answer, bool(value["answerable"]), citations, passages, engine.name, engine.model,
