@@ -119,6 +119,20 @@ def test_an_answer_that_copies_a_sentence_cites_that_sentence_whatever_number_th
     assert len(llm.history) == 2  # not asked again
 
 
+def test_a_copied_sentence_with_nothing_of_the_question_is_left_out_of_the_answer():
+    pasted = ("People walking on it fell into step with the sway. "
+              "The fix, two years later, added dozens of dampers under the deck.")
+    llm = FakeLLM(answers=[_cite("dampers", pasted), YES])
+    result = ask(SEGMENTS, "How were the dampers added?", llm)
+    assert result.answer == "The fix, two years later, added dozens of dampers under the deck."
+    assert [c.start for c in result.citations] == [22]
+    # unless that sentence holds what the question asks for
+    both = ("The Millennium Bridge in London started to wobble on its opening day. "
+            "The fix, two years later, added dozens of dampers under the deck.")
+    llm = FakeLLM(answers=[_cite("dampers", both), YES])
+    assert ask(SEGMENTS, "How long did the Millennium Bridge wobble?", llm).answer == both
+
+
 def test_an_answer_its_citation_does_not_support_is_asked_again_then_declined():
     wrong = _cite("dampers", "It was fixed with steel cables in 1999.")
     llm = FakeLLM(answers=[wrong, wrong])

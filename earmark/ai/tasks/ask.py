@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from earmark.ai.grounding import Source, explain, numbers, strip_speaker
+from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
 from earmark.ai.terms import terms
@@ -165,6 +166,15 @@ def _copies(answer: str, sentence: str, language: str | None) -> bool:
     return len(said) >= 3 and sum(t in set(terms(answer, language)) for t in said) >= 0.8 * len(said)
 
 
+def _to_the_point(answer: str, shown: list[str], asked: set[str], language: str | None) -> str:
+    """The answer without the sentences it copies that have nothing of the question in them: the
+    model pastes the line before the answer too ("In 2022 I took about 1900 kilograms. I sell …
+    the lime honey for 9 pounds." to "How much does a jar of lime honey cost?")."""
+    said = split_sentences(answer)
+    off = [x for x in said if not asked & set(terms(x, language)) and any(_copies(x, s, language) for s in shown)]
+    return " ".join(x for x in said if x not in off) if len(off) < len(said) else answer
+
+
 def _shown(sentences: Sequence[Segment], spans: list[tuple[float, float]]) -> list[list[int]]:
     """Sentence index runs to show: each span's sentences and a neighbour either side, merged."""
     picked: set[int] = set()
@@ -267,6 +277,10 @@ def ask(
     if found:
         ctx.drop("answer", value["answer"], "; ".join(found))
         value = {"answerable": False, "evidence": [], "answer": NOT_SAID}
+    if value["answerable"]:
+        pointed = _to_the_point(value["answer"], [sentences[k].text for k in number.values()], asked, language)
+        if not _lacks(question, pointed, pointed, language):  # what the question asks for stays in
+            value = {**value, "answer": pointed}
     citations = []
     if value["answerable"]:
         for k in evidence_of(value):
