@@ -137,7 +137,7 @@ def provenance(result: Result) -> Provenance:
 
 
 # The prompts each task's result must have been made with to count as current.
-PROMPTS = {"chapters": ("section", "topic_change"), "summary": ("section", "summary"), "highlights": ("section", "highlights")}
+PROMPTS = {"chapters": ("section",), "summary": ("section", "summary"), "highlights": ("section", "highlights")}
 
 
 def outdated(library: Library) -> list[int]:

@@ -15,24 +15,20 @@ from tests.engines.fake_llm import FakeLLM
 def test_topic_changes_found_from_word_use_apart_and_at_turns():
     segments = scripted_transcript().segments
     found = topic_changes(segments, None, min_seconds=40)
-    clear = [c.start for c in found if not c.borderline]
-    assert len(clear) == 3, found
-    for true, got in zip(TOPIC_CHANGES, clear):
-        assert abs(true - got) <= 12, (TOPIC_CHANGES, clear)
     starts = [c.start for c in found]
+    assert len(starts) == 3, found
+    for true, got in zip(TOPIC_CHANGES, starts):
+        assert abs(true - got) <= 12, (TOPIC_CHANGES, starts)
     assert all(b - a >= 40 for a, b in zip([0.0, *starts], [*starts, segments[-1].end]))
     assert topic_changes(segments, None, min_seconds=200) == []  # nothing fits a 200 s minimum twice
 
 
-def _reader(titles=None, new_topic=True):
-    """Fake answers: a section's title is its first line's opening words (or ``titles`` in
-    order); borderline topic changes are answered ``new_topic``."""
+def _reader(titles=None):
+    """Fake answers: a section's title is its first line's opening words (or ``titles`` in order)."""
     titles = list(titles or [])
 
     def answer(messages, schema):
         props = schema["properties"]
-        if "new_topic" in props:
-            return json.dumps({"new_topic": new_topic})
         if "advert" in props and titles:
             return json.dumps({"title": titles.pop(0), "advert": False, "key": [1, 2], "best": 2})
         return valid_answer(messages, schema)
@@ -56,13 +52,10 @@ def test_generated_chapters_are_titled_from_their_own_text():
     assert "forty two hives" not in bread.prompt and "chess" not in bread.prompt.lower()
 
 
-def test_a_borderline_change_the_model_does_not_confirm_is_no_chapter():
-    segments = scripted_transcript().segments
-    borderline = [c for c in topic_changes(segments, None, min_seconds=40, cutoff=2.5, margin=2.0) if c.borderline]
-    assert borderline
-    kept = generate_chapters(segments, FakeLLM(default=_reader(new_topic=True)), min_seconds=40)
-    merged = generate_chapters(segments, FakeLLM(default=_reader(new_topic=False)), min_seconds=40)
-    assert len(merged.chapters) <= len(kept.chapters)
+def test_the_model_is_asked_only_for_titles():
+    llm = FakeLLM(default=_reader())
+    generate_chapters(scripted_transcript(), llm, min_seconds=40)
+    assert llm.history and all("advert" in c.schema["properties"] for c in llm.history)
 
 
 def test_a_title_naming_what_the_section_never_says_is_asked_again_then_dropped():

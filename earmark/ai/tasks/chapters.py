@@ -1,15 +1,15 @@
 """Generated chapters, for episodes whose publisher gave none (the publisher's own are read by
 earmark/transcripts/publisher_chapters.py, which comes first): topic changes from sentence
-embeddings and word use (topics.py), the model asked only about borderline ones, each chapter
-titled from its own text (reading.py)."""
+embeddings and word use (topics.py), each chapter titled by the model from its own text
+(reading.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 
-from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.common import Context, numbered, structured
+from earmark.ai.llm import LLMEngine
+from earmark.ai.tasks.common import Context
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed as Embedder
 from earmark.ai.tasks.topics import topic_changes
@@ -19,32 +19,11 @@ from earmark.models import ChapterMark, EpisodeChapters, Segment, Transcript
 from earmark.transcripts.sentences import sentence_units
 from earmark.transcripts.timecode import format_clock
 
-_TOPIC_SCHEMA = {
-    "type": "object",
-    "properties": {"new_topic": {"type": "boolean"}},
-    "required": ["new_topic"],
-    "additionalProperties": False,
-}
-CONTEXT_SENTENCES = 3  # shown each side of a borderline boundary
 
-
-def _confirm(ctx: Context, sentences: Sequence[Segment], index: int) -> bool:
-    """Ask the model whether a borderline point starts a new topic (a few sentences each side)."""
-    before = numbered(sentences[max(0, index - CONTEXT_SENTENCES):index])
-    after = numbered(sentences[index:index + CONTEXT_SENTENCES])
-    messages = [Message("system", ctx.use("system").text),
-                Message("user", ctx.use("topic_change").format(before=before, after=after))]
-    value = structured(ctx, messages, _TOPIC_SCHEMA, max_tokens=20, what="topic change")
-    return bool(value["new_topic"])
-
-
-def chapter_bounds(ctx: Context, sentences: Sequence[Segment], embed: Embedder | None, *,
-                   min_seconds: float | None = None, language: str | None = "en") -> list[int]:
-    """Sentence indexes where chapters start (0 first): clear topic changes, and borderline ones
-    the model confirms."""
-    found = topic_changes(sentences, embed, min_seconds=min_seconds, language=language)
-    kept = [c.index for c in found if not c.borderline or _confirm(ctx, sentences, c.index)]
-    return [0, *kept]
+def chapter_bounds(sentences: Sequence[Segment], embed: Embedder | None, *, min_seconds: float | None = None,
+                   language: str | None = "en") -> list[int]:
+    """Sentence indexes where chapters start (0 first): the topic changes."""
+    return [0, *(c.index for c in topic_changes(sentences, embed, min_seconds=min_seconds, language=language))]
 
 
 def _fallback_title(reading: Reading, sentences: Sequence[Segment]) -> str:
@@ -60,8 +39,8 @@ def generate_chapters(
     min_seconds: float | None = None, embed: Embedder | None = None, ctx: Context | None = None,
     notes: str = "",
 ) -> EpisodeChapters:
-    """Chapters from the transcript: topic changes found from embeddings and word use (the model
-    only settles the borderline ones), each chapter titled by the model from its own text."""
+    """Chapters from the transcript: topic changes found from embeddings and word use, each chapter
+    titled by the model from its own text."""
     segments = transcript.segments if isinstance(transcript, Transcript) else transcript
     language = transcript.language if isinstance(transcript, Transcript) else "en"
     sentences = sentence_units([s for s in segments if s.text.strip()])
@@ -69,7 +48,7 @@ def generate_chapters(
         raise LLMError("no chapters to generate: the transcript is empty")
     ctx = ctx or Context(engine, title)
     ctx.grounding(sentences, notes, language=language)
-    bounds = chapter_bounds(ctx, sentences, embed, min_seconds=min_seconds, language=language)
+    bounds = chapter_bounds(sentences, embed, min_seconds=min_seconds, language=language)
     readings = read_sections(ctx, sentences, bounds, notes=notes)
     end = sentences[-1].end
     marks: list[ChapterMark] = []
