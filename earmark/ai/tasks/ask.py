@@ -5,11 +5,13 @@ memory. The best few passages, each with a sentence of context either side, are 
 as numbered sentences; it says whether they answer the question, which sentences hold the answer,
 and the answer. The citation is those sentences.
 
-The answer is checked: it must cite a sentence, the cited sentences (or their neighbours) must
-share a word with the question, it must say more than the question's own words and give the kind of
-thing an English question asks for (a number for "how many", money for "how much does it cost"), the answer's numbers and names must occur in what it cites, most
-of what it says beyond the question's own words must be in the cited sentences — and the model,
-asked apart with the cited sentences alone, must agree that they answer the question.
+The answer is checked: it must cite a sentence (the sentences it copies, whatever numbers the
+model gave), the cited sentences (or their neighbours) must share a word with the question, the
+answer must say more than the question's own words and give what an English question asks for (a
+number for "how many", money for "how much does it cost", a time for "when"), its numbers and
+names must occur in what it cites, most of what it says beyond the question's own words must be in
+the cited sentences — and the model, asked apart with the cited sentences alone, must agree that
+they answer the question. Sentences it pastes with nothing of the question in them are left out.
 A failing answer is asked for once more with the problems fed back; if it still fails, the episode
 "doesn't say" (the attempt is recorded as dropped)."""
 
@@ -128,6 +130,7 @@ _SPEED = r"(?:km/h|kph|mph|knots?)\b|" + _LENGTH + r"\s+(?:an|a|per)\s+(?:hour|s
 _WHEN = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday"
          r"|wednesday|thursday|friday|saturday|sunday|morning|afternoon|evening|night|noon|midnight|o'clock|spring"
          r"|summer|autumn|winter|today|yesterday|tomorrow|ago|week|month|year|decade|century)\b")
+_ANYONE = ({"peopl"}, {"person"}, {"time"})  # "How many people work there?" "It employs 48 staff."
 # What an English question asks for, and what its answer must then hold: (question, kind, answer).
 # "How many passengers did Lumen Rail carry?" is not answered by "it went from two routes to 11".
 _ASKS_FOR = [
@@ -137,9 +140,6 @@ _ASKS_FOR = [
     (re.compile(r"^how long\b", re.I), "a length or a time", re.compile(_DURATION + "|" + _LENGTH, re.I)),
     (re.compile(r"^(?:when|what year|which year|in what year|what time)\b", re.I), "a time", re.compile(_WHEN, re.I)),
 ]
-
-
-_ANYONE = ({"peopl"}, {"person"}, {"time"})  # "How many people work there?" "It employs 48 staff."
 
 
 def _lacks(question: str, answer: str, cited: str, language: str | None) -> str | None:
