@@ -9,10 +9,11 @@ turn by another speaker, a question and a transition cue ("let's turn to", "movi
 little, since that is where people change the subject. Boundaries are the best-scoring points at
 least ``min_seconds`` apart.
 
-No language model is asked. The bundled one was, about the points near the cut-off ("does AFTER
-start a new topic?"): on the benchmark's development episodes it answered yes to all 14 points it
-was shown, 5 of them within a topic ("That's right."), however the question was put, at about
-10 s a question. The cut-off keeps what it kept.
+No language model is asked. The bundled one was, on the benchmark's development episodes, about
+the 14 points found (9 real changes, 5 within a topic: "That's right."), at about 10 s a question.
+Asked "does AFTER start a new topic?" it said yes to all 14, also when asked to name both topics
+first; asked "is AFTER still on the same subject?" it said yes to 9, which would have dropped 5 of
+the 9 real changes to drop 4 false ones. The cut-off alone does better.
 """
 
 from __future__ import annotations
