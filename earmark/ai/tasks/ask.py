@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from earmark.ai.grounding import Source, explain, numbers, strip_speaker
+from earmark.ai.grounding import Source, explain, numbers, strip_speaker, supported_share
 from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
@@ -162,8 +162,7 @@ def _lacks(question: str, answer: str, cited: str, language: str | None) -> str 
 
 def _copies(answer: str, sentence: str, language: str | None) -> bool:
     """Whether the answer repeats the sentence: nearly all of its content words, at least three."""
-    said = terms(sentence, language)
-    return len(said) >= 3 and sum(t in set(terms(answer, language)) for t in said) >= 0.8 * len(said)
+    return len(terms(sentence, language)) >= 3 and supported_share(sentence, answer, language) >= 0.8
 
 
 def _to_the_point(answer: str, shown: list[str], asked: set[str], language: str | None) -> str:
