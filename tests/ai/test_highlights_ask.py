@@ -181,6 +181,12 @@ def test_an_answer_must_give_what_the_question_asks_for():
                              ("When did the line close?", "In 2009."), ("When does it open?", "On Monday morning.")]:
         assert _lacks(question, answer, answer, "en") is None, question
     assert _lacks("Wie viele Passagiere?", "Zwei Strecken.", "", "de") is None  # English questions only
+    took_part = "Just over 4,300 runners took part."
+    assert "did not happen" in _lacks("How many runners did not finish the marathon?", took_part, took_part, "en")
+    for question, answer in [("How many runners didn't finish?", "About 120 runners dropped out."),
+                             ("Who did not vote for the tram?", "Roger Bell voted against it and did not back the budget."),
+                             ("Why couldn't the supports be patched?", "They were badly corroded.")]:
+        assert _lacks(question, answer, answer, "en") is None, question
 
     wrong = _cite("wobble", "It wobbled on its opening day.")
     llm = FakeLLM(answers=[wrong, wrong])

@@ -8,7 +8,8 @@ and the answer. The citation is those sentences.
 The answer is checked: it must cite a sentence (the sentences it copies, whatever numbers the
 model gave), the cited sentences (or their neighbours) must share a word with the question, the
 answer must say more than the question's own words and give what an English question asks for (a
-number for "how many", money for "how much does it cost", a time for "when"), its numbers and
+number for "how many", money for "how much does it cost", a time for "when", what did not happen
+for "how many did not …"), its numbers and
 names must occur in what it cites, most of what it says beyond the question's own words must be in
 the cited sentences — and the model, asked apart with the cited sentences alone, must agree that
 they answer the question. Sentences it pastes with nothing of the question in them are left out.
@@ -142,6 +143,14 @@ _ASKS_FOR = [
 ]
 
 
+# A question about what did not happen ("How many runners did not finish?") is not answered by
+# what did ("Just over 4,300 runners took part."). Not for "why": "Why couldn't the beams be
+# patched?" is answered by a reason ("They were badly corroded").
+_NEGATED_ASK = re.compile(r"^(?:how (?:many|much)|who|which|what)\b.*\b(?:not|never|\w+n't)\b", re.I)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|without|neither|nor|fail\w*|unable|refus\w*|miss\w*"
+                       r"|drop(?:ped|s)? out|quit|retired|den(?:y|ies|ied)|cannot|\w+n't)\b", re.I)
+
+
 def _lacks(question: str, answer: str, cited: str, language: str | None) -> str | None:
     """What the question asks for that the answer does not give (English questions only)."""
     if (language or "en").split("-")[0] != "en":
@@ -154,6 +163,8 @@ def _lacks(question: str, answer: str, cited: str, language: str | None) -> str 
         counted = head | set(terms(m.group(2) or "", language))  # "how many old trees": old or trees
         if head and head not in _ANYONE and not counted & set(terms(answer + " " + cited, language)):
             return f'the question asks how many {m.group(1).split()[0]}, and the answer counts something else'
+    if _NEGATED_ASK.match(question) and not _NEGATION.search(answer + " " + cited):
+        return "the question asks about what did not happen, and the answer says what did"
     for asks, kind, holds in _ASKS_FOR:
         if asks.match(question) and not holds.search(answer) and not (kind == "a time" and numbers(answer, language)):
             return f"the question asks for {kind} and the answer gives none"
