@@ -181,6 +181,10 @@ def test_an_answer_must_give_what_the_question_asks_for():
                              ("When did the line close?", "In 2009."), ("When does it open?", "On Monday morning.")]:
         assert _lacks(question, answer, answer, "en") is None, question
     assert _lacks("Wie viele Passagiere?", "Zwei Strecken.", "", "de") is None  # English questions only
+    costs = "The company claims rising energy costs, which have tripled in three years."
+    assert "names nobody" in _lacks("Who spoke for the workers at Harwick Bakeries?", costs, costs, "en")
+    shaw = "Daniel Shaw, who represents the staff for the bakers' union, said families had worked there for three generations."
+    assert _lacks("Who spoke for the workers at Harwick Bakeries?", shaw, shaw, "en") is None
     took_part = "Just over 4,300 runners took part."
     assert "did not happen" in _lacks("How many runners did not finish the marathon?", took_part, took_part, "en")
     for question, answer in [("How many runners didn't finish?", "About 120 runners dropped out."),

@@ -9,7 +9,7 @@ The answer is checked: it must cite a sentence (the sentences it copies, whateve
 model gave), the cited sentences (or their neighbours) must share a word with the question, the
 answer must say more than the question's own words and give what an English question asks for (a
 number for "how many", money for "how much does it cost", a time for "when", what did not happen
-for "how many did not …"), its numbers and
+for "how many did not …", a name for "who"), its numbers and
 names must occur in what it cites, most of what it says beyond the question's own words must be in
 the cited sentences — and the model, asked apart with the cited sentences alone, must agree that
 they answer the question. Sentences it pastes with nothing of the question in them are left out.
@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from earmark.ai.grounding import Source, explain, numbers, strip_speaker, supported_share
+from earmark.ai.grounding import Source, explain, names, numbers, strip_speaker, supported_share
 from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, clock, revise, structured
@@ -163,6 +163,8 @@ def _lacks(question: str, answer: str, cited: str, language: str | None) -> str 
         counted = head | set(terms(m.group(2) or "", language))  # "how many old trees": old or trees
         if head and head not in _ANYONE and not counted & set(terms(answer + " " + cited, language)):
             return f'the question asks how many {m.group(1).split()[0]}, and the answer counts something else'
+    if re.match(r"who\b", question, re.I) and not names(answer):  # d3: "The company claims rising energy costs."
+        return "the question asks who, and the answer names nobody"
     if _NEGATED_ASK.match(question) and not _NEGATION.search(answer + " " + cited):
         return "the question asks about what did not happen, and the answer says what did"
     for asks, kind, holds in _ASKS_FOR:
