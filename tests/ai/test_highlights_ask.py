@@ -145,13 +145,20 @@ def test_an_answer_its_citation_does_not_support_is_asked_again_then_declined():
 
 def test_the_model_asked_apart_must_agree_the_cited_sentence_answers_it():
     wobble = _cite("wobble", "It wobbled on its opening day.")  # true, but no answer to "how was it fixed?"
-    llm = FakeLLM(answers=[wobble, NO, wobble, NO])
+    declines = json.dumps({"answerable": False, "evidence": [], "answer": "Not said."})
+    llm = FakeLLM(answers=[wobble, NO, declines])
     ctx = Context(llm, "Bridges")
     result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm, ctx=ctx)
     assert not result.answerable and result.citations == []
     check = llm.history[1]
     assert "answers" in check.schema["properties"] and "opening day" in check.prompt and "dampers" not in check.prompt
-    assert "do not answer the question" in llm.history[2].prompt
+    # asked again without the sentence it cited: told, the bundled model cited the same one again
+    assert "opening day" not in llm.history[2].prompt and "Problems with that answer" not in llm.history[2].prompt
+    assert "dampers" in llm.history[2].prompt
+
+    llm = FakeLLM(answers=[wobble, NO, _cite("dampers"), YES])
+    result = ask(SEGMENTS, "How was the wobbly bridge fixed?", llm)
+    assert result.answerable and [c.start for c in result.citations] == [22]
 
 
 def test_an_answer_that_only_repeats_the_question_is_asked_again_then_declined():
@@ -192,10 +199,14 @@ def test_an_answer_must_give_what_the_question_asks_for():
                              ("Why couldn't the supports be patched?", "They were badly corroded.")]:
         assert _lacks(question, answer, answer, "en") is None, question
 
-    wrong = _cite("wobble", "It wobbled on its opening day.")
-    llm = FakeLLM(answers=[wrong, wrong])
+    wrong = _cite("wobble", "It wobbled on its opening day.")  # its sentence has no number: others are shown
+    llm = FakeLLM(answers=[wrong, json.dumps({"answerable": False, "evidence": [], "answer": "Not said."})])
     assert ask(SEGMENTS, "How many dampers were added?", llm).answer == NOT_SAID
-    assert "asks for a number" in llm.history[1].prompt
+    assert "opening day" not in llm.history[1].prompt
+    vague = _cite("dampers", "They added dampers under the deck.")  # its sentence says how long: told so
+    llm = FakeLLM(answers=[vague, vague])
+    assert ask(SEGMENTS, "How long after the opening did the fix come?", llm).answer == NOT_SAID
+    assert "asks for a length or a time" in llm.history[1].prompt
 
 
 def test_ask_declines():

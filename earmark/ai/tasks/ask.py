@@ -221,20 +221,28 @@ def ask(
     passages = [Passage(sentences[r[0]].start, sentences[r[-1]].end, " ".join(sentences[k].text for k in r)) for r in runs]
     if not runs:  # nothing in the episode is near the question
         return Answer(question, NOT_SAID, False, [], [], engine.name, engine.model, ctx.prompt_version)
-    number = {}  # shown number → sentence index
-    blocks = []
-    for run in runs:
-        lines = []
-        for k in run:
-            number[len(number) + 1] = k
-            s = sentences[k]
-            who = f"{s.speaker}: " if s.speaker else ""
-            lines.append(f"[{len(number)}] ({clock(s.start)}) {who}{s.text}")
-        blocks.append("\n".join(lines))
-    messages = [Message("system", ctx.use("system").text),
-                Message("user", prompt.format(title=title or ctx.title or "untitled", passages="\n…\n".join(blocks),
-                                              question=question))]
-    schema = _schema(list(number))
+    def shown(skip: set[int]) -> tuple[list[Message], dict, dict[int, int]]:
+        """The prompt over the retrieved runs less the sentences in ``skip``, its schema, and which
+        sentence each shown number is."""
+        number: dict[int, int] = {}
+        blocks = []
+        for run in runs:
+            lines = []
+            for k in run:
+                if k in skip:
+                    continue
+                number[len(number) + 1] = k
+                s = sentences[k]
+                who = f"{s.speaker}: " if s.speaker else ""
+                lines.append(f"[{len(number)}] ({clock(s.start)}) {who}{s.text}")
+            if lines:
+                blocks.append("\n".join(lines))
+        messages = [Message("system", ctx.use("system").text),
+                    Message("user", prompt.format(title=title or ctx.title or "untitled", passages="\n…\n".join(blocks),
+                                                  question=question))]
+        return messages, _schema(list(number)), number
+
+    messages, schema, number = shown(set())
     asked = set(terms(question, language))
 
     def evidence_of(value: dict) -> list[int]:
@@ -283,7 +291,19 @@ def ask(
 
     value = structured(ctx, messages, schema, max_tokens=200, what="answer")
     found = problems(value) or answers_it(value)
-    if found:
+    cited = evidence_of(value) if value["answerable"] else []
+    evidence = " ".join(sentences[k].text for k in cited)
+    if found and cited and (any(f.startswith("the cited sentences") for f in found)
+                            or _lacks(question, evidence, evidence, language)):
+        # The sentences it cites cannot answer the question. Told so, the model cited them again
+        # (d3: "Who spoke for the workers?" "The company claims rising energy costs."), so it is
+        # asked once more without them.
+        ctx.usage.retries += 1
+        messages, schema, number = shown(set(cited))
+        value = (structured(ctx, messages, schema, max_tokens=200, what="answer") if number
+                 else {"answerable": False, "evidence": [], "answer": NOT_SAID})
+        found = problems(value) or answers_it(value)
+    elif found:
         value = revise(ctx, messages, schema, value, found, max_tokens=200, what="answer")
         found = problems(value) or answers_it(value)
     if found:
