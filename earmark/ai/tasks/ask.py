@@ -13,8 +13,10 @@ for "how many did not …", a name for "who"), its numbers and
 names must occur in what it cites, most of what it says beyond the question's own words must be in
 the cited sentences — and the model, asked apart with the cited sentences alone, must agree that
 they answer the question. Sentences it pastes with nothing of the question in them are left out.
-A failing answer is asked for once more with the problems fed back; if it still fails, the episode
-"doesn't say" (the attempt is recorded as dropped)."""
+A failing answer is asked for once more: without the sentences it cited, when those cannot answer
+(the model apart says so, they share no word with the question, or they lack what it asks for),
+else with the problems fed back. If it still fails, the episode "doesn't say" (the attempt is
+recorded as dropped)."""
 
 from __future__ import annotations
 
