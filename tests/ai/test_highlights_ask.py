@@ -216,3 +216,20 @@ def test_ask_declines():
     nothing = FakeLLM()
     assert ask(SEGMENTS, "zebra quokka?", nothing).answer == NOT_SAID and nothing.history == []
 
+
+
+def test_a_moment_that_opens_with_a_greeting_or_centres_on_a_sign_off_is_taken_last():
+    from earmark.ai.tasks.highlights import _rank
+    from earmark.ai.tasks.reading import Reading
+
+    units = [Segment(0, 40, "Welcome to the Harbour Morning Briefing, I'm Claire Dunn.", "Claire"),
+             Segment(40, 80, "The council approved the new tram line by nine votes to four last night.", "Claire"),
+             Segment(80, 120, "Rusty the robot sorted 212 items in three minutes without a mistake.", "Jack"),
+             Segment(120, 150, "The team built it in six weeks.", "Jack"),
+             Segment(150, 190, "That's the Harbour Morning Briefing for today.", "Claire")]
+    tram, robot = Reading(0, 1, 0, 80, "", False, [1], 1), Reading(2, 4, 80, 190, "", False, [2], 2)
+    assert _rank(units, [(tram, (1, 1)), (robot, (2, 3))], None)[0][0] is robot  # the longer section
+    assert _rank(units, [(tram, (0, 1)), (robot, (2, 3))], None)[0][0] is robot
+    assert _rank(units, [(robot, (2, 3)), (tram, (0, 1))], None)[-1][0] is tram  # opens with "Welcome"
+    robot.best = 4
+    assert _rank(units, [(robot, (3, 4)), (tram, (1, 1))], None)[0][0] is tram  # centred on the sign-off

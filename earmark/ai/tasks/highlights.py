@@ -2,10 +2,11 @@
 
 Candidates come from the shared section reading (reading.py): each section's most interesting
 sentence, as the model judged it in a short context, grown into a moment of whole sentences inside
-its section (starting where a speaker starts, if one does nearby). Adverts and greetings are not
-candidates. Candidates are ranked by how central their moment is to the episode (the cosine of its
-embedding to the episode's mean, when an embedder is given) and by their section's length, and the
-best are kept, never two from one section, so none overlap.
+its section (starting where a speaker starts, if one does nearby). Adverts are not candidates,
+and moments around a greeting or sign-off are the last ones taken. Candidates are ranked by how
+central their moment is to the episode (the cosine of its embedding to the episode's mean, when an
+embedder is given) and by their section's length, and the best are kept, never two from one
+section, so none overlap.
 
 Each kept moment gets its title and "why" line from its own text alone, checked: numbers and names
 must occur in the moment, the title must share a word with it and differ from the other titles.
@@ -23,7 +24,7 @@ from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
 from earmark.ai.tasks.common import Context, LLMOutputError, numbered, revise, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
-from earmark.ai.tasks.summary import sections_for
+from earmark.ai.tasks.summary import greeting, sections_for
 from earmark.ai.tasks.topics import Embed
 from earmark.ai.terms import terms
 from earmark.errors import LLMError
@@ -130,7 +131,8 @@ def find_highlights(
 
 
 def _rank(units: Sequence[Segment], candidates, embed: Embed | None):
-    """Best first: central moments of long sections; a greeting at the very start goes last."""
+    """Best first: central moments of long sections; a moment that opens with a greeting ("Welcome
+    to …") or is centred on a sign-off ("That's the Morning Briefing for today") goes last."""
     scores = np.array([float(r.end - r.start) for r, _ in candidates])
     scores = scores / (scores.max() or 1.0)
     if embed is not None:
@@ -138,7 +140,8 @@ def _rank(units: Sequence[Segment], candidates, embed: Embed | None):
         vectors = np.asarray(embed(texts + [" ".join(s.text for s in units)]), dtype=np.float32)
         centre = vectors[-1]
         scores = scores + vectors[:-1] @ centre
-    order = sorted(range(len(candidates)), key=lambda k: (candidates[k][1][0] == 0, -scores[k]))
+    hello = [greeting(units[span[0]].text) or greeting(units[r.best].text) for r, span in candidates]
+    order = sorted(range(len(candidates)), key=lambda k: (hello[k], -scores[k]))
     return [candidates[k] for k in order]
 
 

@@ -62,7 +62,13 @@ PARAGRAPH_SCHEMA = {
 _GREETING = re.compile(r"\b(welcome (?:back )?to|thanks? (?:you )?for (?:having|listening|coming)|good to (?:be|have)|"
                        r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are)"
                        r"|we(?:'re| are|'ll be| will be) back|next (?:week|time),? (?:we|on|I)|until (?:then|next time)"
-                       r"|goodbye|wherever you get your podcasts)\b", re.I)
+                       r"|goodbye|wherever you get your podcasts|see you (?:all )?(?:tomorrow|soon|then)|tell a friend"
+                       r"|that'?s (?:all|it|the [\w' ]{1,40}) for (?:today|tonight|this week|now))\b", re.I)
+
+
+def greeting(text: str) -> bool:
+    """Whether a sentence greets, thanks or signs off ("Welcome to …", "That's all for today")."""
+    return bool(_GREETING.search(text))
 
 
 def _takeaways_schema(count: int) -> dict:
@@ -82,7 +88,7 @@ def information(sentence: Segment, language: str | None = "en") -> float:
     score = 2.0 * len(numbers(text, language)) + 1.0 * len(names(text)) + 0.1 * min(len(terms(text, language)), 15)
     if text.endswith("?"):
         score -= 3
-    if _GREETING.search(text):  # names in "welcome to Green Acre Talks, I'm Rachel Carter" state nothing
+    if greeting(text):  # names in "welcome to Green Acre Talks, I'm Rachel Carter" state nothing
         score = min(score - 3, 0.0)
     if len(text.split()) < 6:
         score -= 2
