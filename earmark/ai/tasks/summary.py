@@ -6,15 +6,12 @@ informative ones (numbers and names count; questions and greetings do not). Comb
 in 2–4 groups, one short call per group writing one paragraph from that group's key sentences
 alone (all groups asked at once: llm.complete_all); the takeaways are the most informative
 key sentences, spread over the sections, each restated by the model with the sentence said just
-before it at hand — and checked against those two. Adverts are left out. The model sees a key
-sentence's speaker only where the sentence speaks of them or to someone ("I", "you"), and a short
-lead-in by the same speaker with it ("That was the winter of 2018.").
+before it at hand — and checked against those two. Adverts are left out.
 
 Every paragraph sentence is checked: numbers and names must occur in the transcript or show notes,
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
 most of its words must be in its sentence. An answer with problems is asked for once more with them
-fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded,
-except a sentence that gives one speaker what another said: it is given to the one who said it.
+fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded.
 Text in the first person (copied from the transcript) is not asked for again (on a 30-minute
 episode that cost 20% of the summary's time, changed no paragraph, and turned some takeaways to
 the third person while giving one of them to the wrong speaker); a takeaway in the first person is
@@ -204,10 +201,10 @@ def _lead(units: Sequence[Segment], k: int, picked: Sequence[int]) -> int:
 
 def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
     """The sentence as the model is shown it: with its speaker's name only where it speaks of
-    the speaker ("I", "we", "my"), and with whom it speaks to where it says "you". With a name in
-    front of every sentence the model made that speaker the subject of whatever the sentence states:
-    a news reader became the donor of a map collection, a host the farmer his guest is ("Oliver (to
-    Carmen): Your family farm has 800 olive trees"). Both were read on the benchmark's held-out half."""
+    the speaker ("I", "we", "my"), and with whom it speaks to where it says "you". A name in front
+    of every sentence made the model the speaker the subject of whatever the sentence states: a news
+    reader became the donor of a map collection (h5), a host the farmer his guest is (h1: "Oliver
+    (to Carmen): Your family farm has 800 olive trees")."""
     unit = units[k]
     text = " ".join(u.text.strip() for u in units[k if first is None else first:k + 1])
     if not unit.speaker:
@@ -239,7 +236,7 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
                language: str | None, spoken: Sequence[Segment]) -> list[str]:
     """The paragraph's checked sentences: asked for once more if some fail (unsupported, giving one
     speaker what another of its key sentences ``spoken`` said, or speaking to "you"), which then
-    go, or, given to another speaker, are given to the one who said it. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
+    go. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
     the model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
