@@ -87,7 +87,7 @@ def test_a_paragraph_sentence_that_is_no_summary_is_dropped_unasked(dropped, rea
     assert [(d.text, d.reason) for d in ctx.dropped] == [(dropped, reason)]
 
 
-def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_given_to_them():
+def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dropped():
     """d1: "Rachel recounts how she kept four hives" (the host; her guest kept them)."""
     transcript = scripted_transcript()
     said = transcript.segments[3]  # Tom's, told in the first person
@@ -96,9 +96,9 @@ def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_giv
     wrong = "Tom Hardy keeps 42 hives near Bristol. Maria has seen a queen bee lay 2000 eggs a day."
     result, ctx, retry = _summarized_with_retry([wrong, wrong], transcript)
     assert "it gives Maria what Tom said" in retry
-    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol. Tom has seen a queen bee lay 2000 eggs a day."
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
     assert [(d.text, d.reason) for d in ctx.dropped] == [
-        ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said: given to the one who said it")]
+        ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said")]
 
 
 def test_a_sentence_speaking_to_you_is_asked_again_then_dropped():
@@ -442,15 +442,3 @@ def test_a_key_sentence_is_shown_with_its_speakers_short_lead_in():
         "- Tom: It was my grandmother, really. She kept four hives behind her cottage, and when she died in 2013 nobody wanted them.",
         "- Tom: Today I look after 64 hives on 19 rooftops."]  # a question is not a lead-in
     assert _listing(units, [1, 2])[:2] == "- " and _listing(units, [1, 2]).count("grandmother") == 1
-
-
-def test_a_misattributed_sentence_is_given_to_the_one_who_said_it():
-    from earmark.ai.tasks.summary import reattributed
-    from earmark.models import Segment
-
-    spoken = [Segment(0, 1, "I now treat every hive for mites in August instead of October.", "Tom Fletcher"),
-              Segment(1, 2, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter")]
-    assert reattributed("Rachel treats every hive for mites in August.", spoken) == "Tom treats every hive for mites in August."
-    assert reattributed("Rachel Carter's hives are treated in August.", spoken) == "Tom Fletcher's hives are treated in August."
-    assert reattributed("Tom treats every hive for mites in August.", spoken) is None  # his own
-    assert reattributed("Rachel Carter has kept bees on roofs for 11 years.", spoken) is None  # whose guest: not said

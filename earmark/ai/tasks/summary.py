@@ -264,11 +264,6 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
             unsupported[sentence] = "a transcript line copied with its speaker's label, not a summary"
         elif supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
             unsupported[sentence] = "says things its key sentences do not"
-    for n, sentence in enumerate(written):
-        fixed = reattributed(sentence, spoken, language) if sentence in unsupported else None
-        if fixed and not source.unsupported(fixed) and not misattributed(fixed, spoken, language):
-            ctx.drop("summary", sentence, f"{unsupported.pop(sentence)}: given to the one who said it")
-            written[n] = fixed
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
     kept = [s for s in written if s not in unsupported]
@@ -301,9 +296,8 @@ _GUEST = re.compile(r"\b(?:my|our) guests?\b", re.I)
 SAID = 0.5  # share of a summary sentence's words that marks the key sentence it restates
 
 
-def _whose(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> tuple[str, list[str], bool] | None:
-    """Whether a summary sentence gives one speaker what another said: (that speaker, the ones
-    who said it, whether it was the speaker's own words about a guest), or None. Its subject is the
+def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
+    """Why a summary sentence gives one speaker what another said, or None. Its subject is the
     speaker it opens with, else the one speaker it names. The key sentences it restates are those
     holding its numbers, else the one sharing most of its other words (at least SAID). It is
     misattributed when each of those is somebody else's own story, in the first person, not naming
@@ -334,29 +328,10 @@ def _whose(sentence: str, spoken: Sequence[Segment], language: str | None = "en"
                           or not _FIRST_PERSON.search(s.text) or (s.speaker and s.speaker != subject and _named(sentence, s.speaker))
                           for s in holders):
         return None
-    return subject, sorted({s.speaker or "another speaker" for s in holders if s.speaker != subject}), any(
-        s.speaker == subject for s in holders)
-
-
-def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
-    """Why a summary sentence gives one speaker what another said (see _whose), or None."""
-    if not (found := _whose(sentence, spoken, language)):
-        return None
-    subject, others, guest = found
-    what = ([f"what {', '.join(others)} said"] if others else []) + (["what they said of a guest"] if guest else [])
+    others = sorted({s.speaker or "another speaker" for s in holders if s.speaker != subject})
+    what = ([f"what {', '.join(others)} said"] if others else []) + (
+        ["what they said of a guest"] if any(s.speaker == subject for s in holders) else [])
     return f"it gives {subject} " + " and ".join(what)
-
-
-def reattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
-    """A misattributed sentence under the name of the one speaker whose words it restates ("Rachel
-    treats the hives for mites in August" → "Tom …"), or None where that is not one named speaker.
-    The bundled model, told who said it, mostly wrote the same sentence again."""
-    found = _whose(sentence, spoken, language)
-    if not found or found[2] or len(found[1]) != 1 or found[1][0].startswith("Speaker ") or found[1][0] == "another speaker":
-        return None
-    subject, (speaker,), _ = found
-    fixed = re.sub(rf"\b{re.escape(subject)}\b", speaker, sentence)
-    return re.sub(rf"\b{re.escape(subject.split()[0])}\b", speaker.split()[0], fixed)
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
@@ -433,6 +408,8 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
                 found[n] = f"takeaway {n + 1} must be one complete sentence"
             elif supported_share(text, said[m], language) < MIN_SUPPORT:
                 found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
+            elif why := misattributed(text, [units[j] for j in (context.get(picked[m]), picked[m]) if j is not None], language):
+                found[n] = f"takeaway {n + 1}: {why}"
         return found
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
@@ -457,13 +434,6 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         for role in roles:
             ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
         k = picked[_best(text, n, said, language)]  # its sentence, or the one before it where that says it
-        spoken = [units[j] for j in (context.get(k), k) if j is not None]
-        if why := misattributed(text, spoken, language):  # given to the one who said it, else dropped
-            fixed = reattributed(text, spoken, language)
-            ctx.drop("summary", text, f"takeaway {n + 1}: {why}" + (": given to the one who said it" if fixed else ""))
-            if not fixed:
-                continue
-            text = fixed
         said_by = max((j for j in (context.get(k), k) if j is not None),
                       key=lambda j: (supported_share(text, units[j].text, language), j == k))
         text = _attributed(text, units[said_by])
