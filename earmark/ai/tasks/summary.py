@@ -285,53 +285,29 @@ def _addressed(sentence: str) -> str | None:
     return None
 
 
-def _named(sentence: str, person: str, *, opening: bool = False) -> bool:
-    """Whether ``sentence`` names ``person`` (full or first name), or begins with the name."""
+def _opens_with(sentence: str, person: str) -> bool:
+    """Whether ``sentence`` begins with ``person``'s full or first name ("Rachel recounts …")."""
     first = person.split()[0]
-    where = "" if opening else r".*?\b"
-    return any(re.match(rf"{where}{re.escape(n)}(?:['’]s)?\b", sentence, re.S) for n in dict.fromkeys((person, first)))
-
-
-_GUEST = re.compile(r"\b(?:my|our) guests?\b", re.I)
-SAID = 0.5  # share of a summary sentence's words that marks the key sentence it restates
+    return any(re.match(rf"{re.escape(n)}(?:['’]s)?\b", sentence) for n in dict.fromkeys((person, first)))
 
 
 def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
-    """Why a summary sentence gives one speaker what another said, or None. Its subject is the
-    speaker it opens with, else the one speaker it names. The key sentences it restates are those
-    holding its numbers, else the one sharing most of its other words (at least SAID). It is
-    misattributed when each of those is somebody else's own story, in the first person, not naming
-    the subject (d1: "Rachel recounts how she kept four hives", "Rachel treats the hives for mites
-    in August"; the guest, Tom, said "I kept …", "I treat …"), or the subject's words about a guest
-    ("My guest today keeps bees on the roofs …" made "Rachel Carter keeps hives on rooftops"). A
-    host telling a guest's story ("He sells the honey for eight pounds") may be summed up under
-    the guest's name, and a sentence that names the speaker too ("Rachel thanks Tom for …") is
-    not judged."""
-    people = sorted({s.speaker for s in spoken if s.speaker and not s.speaker.startswith("Speaker ")}, key=len, reverse=True)
-    subject = next((p for p in people if _named(sentence, p, opening=True)), None)
-    if subject is None:
-        named = [p for p in people if _named(sentence, p)]
-        subject = named[0] if len(named) == 1 else None
-    if subject is None:
+    """Why a summary sentence gives one speaker what another said, or None: it opens with a
+    speaker's name, and every key sentence holding its numbers is somebody else's own story, in
+    the first person, not naming that speaker (d1: "Rachel recounts how she kept four hives"; the
+    guest, Tom, said "I kept four hives"). A host telling a guest's story ("He sells the honey
+    for eight pounds") may be summed up under the guest's name; sentences without numbers are not
+    judged: whose words they restate is too loose a call."""
+    people = {s.speaker for s in spoken if s.speaker and not s.speaker.startswith("Speaker ")}
+    subject = next((p for p in sorted(people, key=len, reverse=True) if _opens_with(sentence, p)), None)
+    values = set(numbers(sentence, language)) if subject else set()
+    holders = [s for s in spoken if values & set(numbers(s.text, language))]
+    first = subject.split()[0] if subject else ""
+    if not holders or any(s.speaker == subject or re.search(rf"\b{re.escape(first)}\b", s.text)
+                          or not _FIRST_PERSON.search(s.text) for s in holders):
         return None
-    if values := set(numbers(sentence, language)):
-        holders = [s for s in spoken if values & set(numbers(s.text, language))]
-    else:
-        bare = sentence
-        for p in people:
-            bare = re.sub(rf"\b(?:{re.escape(p)}|{re.escape(p.split()[0])})(?:['’]s)?\b", " ", bare)
-        shares = [supported_share(bare, s.text, language) if terms(bare, language) else 0.0 for s in spoken]
-        best = max(shares, default=0.0)
-        holders = [s for s, share in zip(spoken, shares) if share == best and share >= SAID]
-    first = subject.split()[0]
-    if not holders or any((s.speaker == subject and not _GUEST.search(s.text)) or re.search(rf"\b{re.escape(first)}\b", s.text)
-                          or not _FIRST_PERSON.search(s.text) or (s.speaker and s.speaker != subject and _named(sentence, s.speaker))
-                          for s in holders):
-        return None
-    others = sorted({s.speaker or "another speaker" for s in holders if s.speaker != subject})
-    what = ([f"what {', '.join(others)} said"] if others else []) + (
-        ["what they said of a guest"] if any(s.speaker == subject for s in holders) else [])
-    return f"it gives {subject} " + " and ".join(what)
+    others = ", ".join(sorted({s.speaker or "another speaker" for s in holders}))
+    return f"it gives {subject} what {others} said"
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
@@ -408,8 +384,6 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
                 found[n] = f"takeaway {n + 1} must be one complete sentence"
             elif supported_share(text, said[m], language) < MIN_SUPPORT:
                 found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
-            elif why := misattributed(text, [units[j] for j in (context.get(picked[m]), picked[m]) if j is not None], language):
-                found[n] = f"takeaway {n + 1}: {why}"
         return found
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
