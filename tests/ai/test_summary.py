@@ -331,13 +331,8 @@ def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     llm = FakeLLM(answers=[answer])
     ctx = Context(llm, "Field Notes")
     assert _takeaways(ctx, units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
-    assert "[1] Tom: That was the winter of 2018. When I opened the hives" in llm.history[0].prompt  # a lead-in, as one
-    assert "(just before it:" not in llm.history[0].prompt  # [2]: the sentence before it is listed
-
-    units[1] = Segment(5, 10, "That was the winter of 2018, the one everybody remembers.", "Maria")
-    llm = FakeLLM(answers=[answer])
-    assert _takeaways(Context(llm, "Field Notes"), units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
-    assert "(just before it: That was the winter of 2018, the one everybody remembers.)" in llm.history[0].prompt
+    assert "(just before it: That was the winter of 2018.)" in llm.history[0].prompt
+    assert llm.history[0].prompt.count("(just before it:") == 1  # not for [3]: the sentence before it is listed
 
 
 def test_a_sentence_that_states_nothing_is_never_a_takeaway():
@@ -423,17 +418,3 @@ def test_a_sign_off_is_never_a_takeaway():
                  "You can find all 40 episodes on the Long Now website and wherever you get your podcasts."):
         assert information(Segment(0, 5, said)) <= 0, said
     assert information(Segment(0, 5, "The canal opened in 1805 and carried 300 boats a week to London.")) > 0
-
-
-def test_a_key_sentence_is_shown_with_its_speakers_short_lead_in():
-    from earmark.ai.tasks.summary import _listing
-    from earmark.models import Segment
-
-    units = [Segment(0, 3, "How did you start?", "Rachel"), Segment(3, 5, "It was my grandmother, really.", "Tom"),
-             Segment(5, 12, "She kept four hives behind her cottage, and when she died in 2013 nobody wanted them.", "Tom"),
-             Segment(12, 15, "And now it's your full time job?", "Rachel"),
-             Segment(15, 20, "Today I look after 64 hives on 19 rooftops.", "Tom")]
-    assert _listing(units, [2, 4]).splitlines() == [
-        "- Tom: It was my grandmother, really. She kept four hives behind her cottage, and when she died in 2013 nobody wanted them.",
-        "- Tom: Today I look after 64 hives on 19 rooftops."]  # a question is not a lead-in
-    assert _listing(units, [1, 2])[:2] == "- " and _listing(units, [1, 2]).count("grandmother") == 1

@@ -49,7 +49,6 @@ MIN_PARAGRAPH_SUPPORT = 0.34
 # A takeaway is one short sentence; the grammar closes one that runs past this many characters
 # (its check then finds it cut off), so the list always fits in its token budget.
 TAKEAWAY_CHARS = 220
-LEAD_WORDS = 12  # a sentence this short, just before a key sentence by the same speaker, is shown with it
 
 
 PARAGRAPH_SCHEMA = {
@@ -150,9 +149,8 @@ def summarize(
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
-        shown = [j for k in picked for j in range(_lead(units, k, picked), k + 1)]
-        said = " ".join([ctx.title, *(_labelled(units[j]) for j in shown)])
-        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[j] for j in shown])
+        said = " ".join([ctx.title, *(_labelled(units[k]) for k in picked)])
+        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[k] for k in picked])
     if len(failed) == len(asks):
         raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
@@ -187,26 +185,14 @@ def _labelled(unit: Segment) -> str:
     return f"{unit.speaker}: {unit.text.strip()}" if unit.speaker else unit.text.strip()
 
 
-def _lead(units: Sequence[Segment], k: int, picked: Sequence[int]) -> int:
-    """Where key sentence ``k``'s point starts: the sentence before it when that is the same
-    speaker's short lead-in ("It was my grandmother, really." "She kept four hives …"; "That was
-    the winter of 2018." "I had lost 31 of my 40 colonies."), else ``k``. Shown apart, the lead-in's
-    fact was lost (d1: the summary said "she kept four hives", and never whose they were)."""
-    j = k - 1
-    if (j < 0 or j in picked or units[j].speaker != units[k].speaker or len(units[j].text.split()) > LEAD_WORDS
-            or units[j].text.rstrip().endswith("?") or greeting(units[j].text)):
-        return k
-    return j
-
-
-def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
+def _said(units: Sequence[Segment], k: int) -> str:
     """The sentence as the model is shown it: with its speaker's name only where it speaks of
     the speaker ("I", "we", "my"), and with whom it speaks to where it says "you". A name in front
     of every sentence made the model the speaker the subject of whatever the sentence states: a news
     reader became the donor of a map collection (h5), a host the farmer his guest is (h1: "Oliver
     (to Carmen): Your family farm has 800 olive trees")."""
     unit = units[k]
-    text = " ".join(u.text.strip() for u in units[k if first is None else first:k + 1])
+    text = unit.text.strip()
     if not unit.speaker:
         return text
     if _YOU.search(_QUOTED.sub("", text)):
@@ -216,7 +202,7 @@ def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
 
 
 def _listing(units: Sequence[Segment], picked: list[int]) -> str:
-    return "\n".join(f"- {_said(units, k, _lead(units, k, picked))}" for k in picked)
+    return "\n".join(f"- {_said(units, k)}" for k in picked)
 
 
 def _before(picked: list[int]) -> dict[int, int]:
@@ -361,9 +347,7 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     if not picked:
         return []
     context = _before(picked)
-    leads = {k for k in picked if _lead(units, k, picked) != k}  # shown with their lead-in, as one
-    listing = "\n".join(f"[{n}] {_said(units, k, context[k])}" if k in leads else
-                        f"[{n}] {_said(units, k)}" + (f"\n    (just before it: {_said(units, context[k])})" if k in context else "")
+    listing = "\n".join(f"[{n}] {_said(units, k)}" + (f"\n    (just before it: {_said(units, context[k])})" if k in context else "")
                         for n, k in enumerate(picked, 1))
     messages = [Message("system", ctx.use("system").text),
                 Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
