@@ -300,23 +300,6 @@ def test_a_takeaway_cut_off_by_the_token_limit_stays_cut_and_is_dropped():
     assert [d.reason for d in ctx.dropped] == ["takeaway 3 must be one complete sentence"]
 
 
-def test_the_model_is_shown_a_speaker_only_where_the_sentence_speaks_of_or_to_somebody():
-    """A name in front of a news reader's "The council approved the tram" made the reader its
-    subject; a host's "Your farm has 800 trees" made the host the farmer."""
-    from earmark.ai.tasks.summary import _said
-    from earmark.models import Segment
-
-    units = [Segment(0, 5, "The council approved the tram by 9 votes to 4.", "Claire Dunn"),
-             Segment(5, 10, "Your family farm has 800 olive trees.", "Oliver Brent"),
-             Segment(10, 15, "My grandfather planted the first one in 1961.", "Carmen Vidal"),
-             Segment(15, 20, "Has anyone told you \"you can't\"?", "Carmen Vidal")]
-    assert [_said(units, k) for k in range(4)] == [
-        "The council approved the tram by 9 votes to 4.",
-        "Oliver Brent (to Carmen Vidal): Your family farm has 800 olive trees.",
-        "Carmen Vidal: My grandfather planted the first one in 1961.",
-        "Carmen Vidal: Has anyone told you \"you can't\"?"]
-
-
 def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     """A point said over two sentences ("That was the winter of 2018." "I lost 31 of my 40
     colonies.") can be one takeaway, and its check accepts what the sentence before holds."""
@@ -331,7 +314,7 @@ def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     llm = FakeLLM(answers=[answer])
     ctx = Context(llm, "Field Notes")
     assert _takeaways(ctx, units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
-    assert "(just before it: That was the winter of 2018.)" in llm.history[0].prompt
+    assert "(just before it: Tom: That was the winter of 2018.)" in llm.history[0].prompt
     assert llm.history[0].prompt.count("(just before it:") == 1  # not for [3]: the sentence before it is listed
 
 

@@ -149,7 +149,7 @@ def summarize(
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
-        said = " ".join([ctx.title, *(_labelled(units[k]) for k in picked)])
+        said = " ".join([ctx.title, *(_said(units[k]) for k in picked)])
         paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[k] for k in picked])
     if len(failed) == len(asks):
         raise failed[0]
@@ -181,28 +181,12 @@ def _groups(readings: list[Reading], count: int, keys: dict) -> list[list[Readin
     return groups
 
 
-def _labelled(unit: Segment) -> str:
+def _said(unit: Segment) -> str:
     return f"{unit.speaker}: {unit.text.strip()}" if unit.speaker else unit.text.strip()
 
 
-def _said(units: Sequence[Segment], k: int) -> str:
-    """The sentence as the model is shown it: with its speaker's name only where it speaks of
-    the speaker ("I", "we", "my"), and with whom it speaks to where it says "you". A name in front
-    of every sentence made the model the speaker the subject of whatever the sentence states: a news
-    reader became the donor of a map collection (h5), a host the farmer his guest is (h1: "Oliver
-    (to Carmen): Your family farm has 800 olive trees")."""
-    unit = units[k]
-    text = unit.text.strip()
-    if not unit.speaker:
-        return text
-    if _YOU.search(_QUOTED.sub("", text)):
-        to = next((u.speaker for u in units[k + 1:k + 6] if u.speaker and u.speaker != unit.speaker), None)
-        return f"{unit.speaker} (to {to}): {text}" if to else f"{unit.speaker}: {text}"
-    return f"{unit.speaker}: {text}" if _FIRST_PERSON.search(text) else text
-
-
 def _listing(units: Sequence[Segment], picked: list[int]) -> str:
-    return "\n".join(f"- {_said(units, k)}" for k in picked)
+    return "\n".join(f"- {_said(units[k])}" for k in picked)
 
 
 def _before(picked: list[int]) -> dict[int, int]:
@@ -347,7 +331,7 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     if not picked:
         return []
     context = _before(picked)
-    listing = "\n".join(f"[{n}] {_said(units, k)}" + (f"\n    (just before it: {_said(units, context[k])})" if k in context else "")
+    listing = "\n".join(f"[{n}] {_said(units[k])}" + (f"\n    (just before it: {_said(units[context[k]])})" if k in context else "")
                         for n, k in enumerate(picked, 1))
     messages = [Message("system", ctx.use("system").text),
                 Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
@@ -355,7 +339,7 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     schema = _takeaways_schema(len(picked))
     max_tokens = (TAKEAWAY_CHARS // 4 + 5) * len(picked) + 20
 
-    said = [" ".join(_labelled(units[j]) for j in (context.get(k), k) if j is not None) for k in picked]
+    said = [" ".join(_said(units[j]) for j in (context.get(k), k) if j is not None) for k in picked]
     people = " ".join({u.speaker for u in units if u.speaker})  # "Tom" may be "Tom Fletcher" in a takeaway
 
     def problems(value: dict) -> dict[int, str]:
