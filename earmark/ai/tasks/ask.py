@@ -223,6 +223,7 @@ def ask(
     passages = [Passage(sentences[r[0]].start, sentences[r[-1]].end, " ".join(sentences[k].text for k in r)) for r in runs]
     if not runs:  # nothing in the episode is near the question
         return Answer(question, NOT_SAID, False, [], [], engine.name, engine.model, ctx.prompt_version)
+
     def shown(skip: set[int]) -> tuple[list[Message], dict, dict[int, int]]:
         """The prompt over the retrieved runs less the sentences in ``skip``, its schema, and which
         sentence each shown number is."""
