@@ -87,7 +87,7 @@ def test_a_paragraph_sentence_that_is_no_summary_is_dropped_unasked(dropped, rea
     assert [(d.text, d.reason) for d in ctx.dropped] == [(dropped, reason)]
 
 
-def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dropped():
+def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_given_to_them():
     """d1: "Rachel recounts how she kept four hives" (the host; her guest kept them)."""
     transcript = scripted_transcript()
     said = transcript.segments[3]  # Tom's, told in the first person
@@ -96,9 +96,9 @@ def test_a_sentence_giving_one_speaker_what_another_said_is_asked_again_then_dro
     wrong = "Tom Hardy keeps 42 hives near Bristol. Maria has seen a queen bee lay 2000 eggs a day."
     result, ctx, retry = _summarized_with_retry([wrong, wrong], transcript)
     assert "it gives Maria what Tom said" in retry
-    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol."
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives near Bristol. Tom has seen a queen bee lay 2000 eggs a day."
     assert [(d.text, d.reason) for d in ctx.dropped] == [
-        ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said")]
+        ("Maria has seen a queen bee lay 2000 eggs a day.", "it gives Maria what Tom said: given to the one who said it")]
 
 
 def test_a_sentence_speaking_to_you_is_asked_again_then_dropped():
@@ -126,7 +126,12 @@ def test_who_said_what():
     assert misattributed("Rachel Carter's colonies: 31 of 40 were lost.", spoken) == "it gives Rachel Carter what Tom Fletcher said"
     assert misattributed("Tom kept four hives.", spoken) is None  # his own
     assert misattributed("Rachel asks about 12 hives in Leeds.", spoken) is None  # said by her
-    assert misattributed("Rachel enjoys honey.", spoken) is None  # no number: not judged
+    assert misattributed("Rachel enjoys honey.", spoken) is None  # restates nobody's first-person story
+    assert misattributed("Rachel keeps four hives on the roof.", spoken) == "it gives Rachel Carter what Tom Fletcher said"
+    assert misattributed("Despite the cold, Rachel kept four hives on the roof.", spoken) == "it gives Rachel Carter what Tom Fletcher said"
+    assert misattributed("Rachel thanks Tom for the four hives on the roof.", spoken) is None  # names the one who said it
+    guest = [Segment(0, 1, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter")]
+    assert misattributed("Rachel Carter has kept bees on roofs for 11 years.", guest) == "it gives Rachel Carter what they said of a guest"
     assert misattributed("The hives lost 31 colonies.", spoken) is None  # nobody named
     assert misattributed("Speaker 2 sold 200 jars.", spoken) is None  # an unnamed label is nobody to judge
     assert misattributed("Tom sells the honey for 8 pounds a jar.", spoken) is None  # the host telling his story
@@ -265,7 +270,11 @@ def test_takeaways_out_of_order_are_each_checked_against_the_sentence_that_holds
     kept = _takeaways(ctx, units, [0, 1, 2, 0], "en")
     assert kept == ["Tom's hives made 900 kilograms of honey last year.",
                     "Tom sells his honey at the Saturday market for 8 pounds a jar.", "Tom keeps 42 hives outside Bristol."]
-    assert [d.text for d in ctx.dropped] == ["Tom keeps 43 hives in Leeds."]
+    # its own sentence as said stands in for it, and goes too: takeaway 3 already says it
+    assert [(d.text, d.reason) for d in ctx.dropped] == [
+        ("Tom keeps 43 hives in Leeds.", "takeaway 4 it states \"43\", \"Leeds\", which the transcript never says in sentence 4;"
+                                         " its sentence as said instead"),
+        ("Maria: Tom keeps 42 hives on a hill outside Bristol.", "restates takeaway 3")]
 
 
 def _three_units():
@@ -300,6 +309,23 @@ def test_a_takeaway_cut_off_by_the_token_limit_stays_cut_and_is_dropped():
     assert [d.reason for d in ctx.dropped] == ["takeaway 3 must be one complete sentence"]
 
 
+def test_the_model_is_shown_a_speaker_only_where_the_sentence_speaks_of_or_to_somebody():
+    """A name in front of a news reader's "The council approved the tram" made the reader its
+    subject; a host's "Your farm has 800 trees" made the host the farmer."""
+    from earmark.ai.tasks.summary import _said
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "The council approved the tram by 9 votes to 4.", "Claire Dunn"),
+             Segment(5, 10, "Your family farm has 800 olive trees.", "Oliver Brent"),
+             Segment(10, 15, "My grandfather planted the first one in 1961.", "Carmen Vidal"),
+             Segment(15, 20, "Has anyone told you \"you can't\"?", "Carmen Vidal")]
+    assert [_said(units, k) for k in range(4)] == [
+        "The council approved the tram by 9 votes to 4.",
+        "Oliver Brent (to Carmen Vidal): Your family farm has 800 olive trees.",
+        "Carmen Vidal: My grandfather planted the first one in 1961.",
+        "Carmen Vidal: Has anyone told you \"you can't\"?"]
+
+
 def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     """A point said over two sentences ("That was the winter of 2018." "I lost 31 of my 40
     colonies.") can be one takeaway, and its check accepts what the sentence before holds."""
@@ -314,8 +340,13 @@ def test_a_takeaway_is_shown_the_sentence_said_just_before_its_own():
     llm = FakeLLM(answers=[answer])
     ctx = Context(llm, "Field Notes")
     assert _takeaways(ctx, units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
-    assert "(just before it: Tom: That was the winter of 2018.)" in llm.history[0].prompt
-    assert llm.history[0].prompt.count("(just before it:") == 1  # not for [3]: the sentence before it is listed
+    assert "[1] Tom: That was the winter of 2018. When I opened the hives" in llm.history[0].prompt  # a lead-in, as one
+    assert "(just before it:" not in llm.history[0].prompt  # [2]: the sentence before it is listed
+
+    units[1] = Segment(5, 10, "That was the winter of 2018, the one everybody remembers.", "Maria")
+    llm = FakeLLM(answers=[answer])
+    assert _takeaways(Context(llm, "Field Notes"), units, [2, 3], "en")[0] == "In the winter of 2018 Tom lost 31 of his 40 colonies."
+    assert "(just before it: That was the winter of 2018, the one everybody remembers.)" in llm.history[0].prompt
 
 
 def test_a_sentence_that_states_nothing_is_never_a_takeaway():
@@ -401,3 +432,59 @@ def test_a_sign_off_is_never_a_takeaway():
                  "You can find all 40 episodes on the Long Now website and wherever you get your podcasts."):
         assert information(Segment(0, 5, said)) <= 0, said
     assert information(Segment(0, 5, "The canal opened in 1805 and carried 300 boats a week to London.")) > 0
+
+
+def test_a_key_sentence_is_shown_with_its_speakers_short_lead_in():
+    from earmark.ai.tasks.summary import _listing
+    from earmark.models import Segment
+
+    units = [Segment(0, 3, "How did you start?", "Rachel"), Segment(3, 5, "It was my grandmother, really.", "Tom"),
+             Segment(5, 12, "She kept four hives behind her cottage, and when she died in 2013 nobody wanted them.", "Tom"),
+             Segment(12, 15, "And now it's your full time job?", "Rachel"),
+             Segment(15, 20, "Today I look after 64 hives on 19 rooftops.", "Tom")]
+    assert _listing(units, [2, 4]).splitlines() == [
+        "- Tom: It was my grandmother, really. She kept four hives behind her cottage, and when she died in 2013 nobody wanted them.",
+        "- Tom: Today I look after 64 hives on 19 rooftops."]  # a question is not a lead-in
+    assert _listing(units, [1, 2])[:2] == "- " and _listing(units, [1, 2]).count("grandmother") == 1
+
+
+def test_a_misattributed_sentence_is_given_to_the_one_who_said_it():
+    from earmark.ai.tasks.summary import reattributed
+    from earmark.models import Segment
+
+    spoken = [Segment(0, 1, "I now treat every hive for mites in August instead of October.", "Tom Fletcher"),
+              Segment(1, 2, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter")]
+    assert reattributed("Rachel treats every hive for mites in August.", spoken) == "Tom treats every hive for mites in August."
+    assert reattributed("Rachel Carter's hives are treated in August.", spoken) == "Tom Fletcher's hives are treated in August."
+    assert reattributed("Tom treats every hive for mites in August.", spoken) is None  # his own
+    assert reattributed("Rachel Carter has kept bees on roofs for 11 years.", spoken) is None  # whose guest: not said
+
+
+def test_a_takeaway_that_gives_a_host_the_guests_story_is_the_hosts_sentence_as_said():
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.models import Segment
+
+    units = [Segment(0, 8, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter"),
+             Segment(8, 12, "Thanks, Rachel, it is a pleasure to be here today.", "Tom Fletcher"),
+             Segment(12, 20, "I now treat every hive for mites in August instead of October.", "Tom Fletcher")]
+    answer = json.dumps({"takeaways": ["Rachel Carter has kept bees on the roofs of Leeds for 11 years.",
+                                       "Rachel treats every hive for mites in August instead of October."]})
+    ctx = Context(FakeLLM(answers=[answer]), "Field Notes")
+    assert _takeaways(ctx, units, [0, 2], "en") == [
+        "Rachel Carter: My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.",
+        "Tom treats every hive for mites in August instead of October."]
+    assert [d.reason.rsplit(": ", 1)[1] for d in ctx.dropped] == ["their sentence as said instead", "given to the one who said it"]
+
+
+def test_a_takeaway_wrong_twice_is_its_sentence_as_said_unless_that_answers_a_question():
+    """On the held-out h2 the model merged and misnumbered its takeaways, and only 2 of 6 were left."""
+    from earmark.ai.tasks.summary import _takeaways
+    from earmark.models import Segment
+
+    units = [Segment(0, 5, "How did the bees do that winter?", "Maria"),
+             Segment(5, 10, "Badly, in the end, 31 of 40.", "Tom"),
+             Segment(10, 15, "I sell the honey at the Saturday market for 8 pounds a jar.", "Tom")]
+    answer = json.dumps({"takeaways": ["Tom lost 35 colonies.", "Tom sells honey in Leeds for 9 pounds."]})
+    ctx = Context(FakeLLM(answers=[answer, answer]), "Field Notes")
+    assert _takeaways(ctx, units, [1, 2], "en") == ["Tom: I sell the honey at the Saturday market for 8 pounds a jar."]
+    assert [d.reason.endswith("its sentence as said instead") for d in ctx.dropped] == [False, True]

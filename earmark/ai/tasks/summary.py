@@ -6,12 +6,15 @@ informative ones (numbers and names count; questions and greetings do not). Comb
 in 2–4 groups, one short call per group writing one paragraph from that group's key sentences
 alone (all groups asked at once: llm.complete_all); the takeaways are the most informative
 key sentences, spread over the sections, each restated by the model with the sentence said just
-before it at hand — and checked against those two. Adverts are left out.
+before it at hand — and checked against those two. Adverts are left out. The model sees a key
+sentence's speaker only where the sentence speaks of them or to someone ("I", "you"), and a short
+lead-in by the same speaker with it ("That was the winter of 2018.").
 
 Every paragraph sentence is checked: numbers and names must occur in the transcript or show notes,
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
 most of its words must be in its sentence. An answer with problems is asked for once more with them
-fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded.
+fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded,
+except a sentence that gives one speaker what another said: it is given to the one who said it.
 Text in the first person (copied from the transcript) is not asked for again (on a 30-minute
 episode that cost 20% of the summary's time, changed no paragraph, and turned some takeaways to
 the third person while giving one of them to the wrong speaker); a takeaway in the first person is
@@ -49,6 +52,7 @@ MIN_PARAGRAPH_SUPPORT = 0.34
 # A takeaway is one short sentence; the grammar closes one that runs past this many characters
 # (its check then finds it cut off), so the list always fits in its token budget.
 TAKEAWAY_CHARS = 220
+LEAD_WORDS = 12  # a sentence this short, just before a key sentence by the same speaker, is shown with it
 
 
 PARAGRAPH_SCHEMA = {
@@ -149,8 +153,9 @@ def summarize(
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
-        said = " ".join([ctx.title, *(_said(units[k]) for k in picked)])
-        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[k] for k in picked])
+        shown = [j for k in picked for j in range(_lead(units, k, picked), k + 1)]
+        said = " ".join([ctx.title, *(_labelled(units[j]) for j in shown)])
+        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[j] for j in shown])
     if len(failed) == len(asks):
         raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
@@ -181,12 +186,45 @@ def _groups(readings: list[Reading], count: int, keys: dict) -> list[list[Readin
     return groups
 
 
-def _said(unit: Segment) -> str:
+def _labelled(unit: Segment) -> str:
     return f"{unit.speaker}: {unit.text.strip()}" if unit.speaker else unit.text.strip()
 
 
+def _lead(units: Sequence[Segment], k: int, picked: Sequence[int]) -> int:
+    """Where key sentence ``k``'s point starts: the sentence before it when that is the same
+    speaker's short lead-in ("It was my grandmother, really." "She kept four hives …"; "That was
+    the winter of 2018." "I had lost 31 of my 40 colonies."), else ``k``. Shown apart, the lead-in's
+    fact was lost (d1: the summary said "she kept four hives", and never whose they were). A lead-in
+    that states nothing ("Quite a lot.") is shown only where the key sentence opens with a pronoun."""
+    j = k - 1
+    if (j < 0 or j in picked or units[j].speaker != units[k].speaker or len(units[j].text.split()) > LEAD_WORDS
+            or units[j].text.rstrip().endswith("?") or greeting(units[j].text)):
+        return k
+    # an answer's "Quite a lot." adds nothing, unless the key sentence needs it for whom it speaks of
+    return j if information(units[j]) > 0 or _PRONOUN.match(units[k].text.strip()) else k
+
+
+_PRONOUN = re.compile(r"(?:she|he|it|they|this|that|these|those)\b", re.I)
+
+
+def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
+    """The sentence as the model is shown it: with its speaker's name only where it speaks of
+    the speaker ("I", "we", "my"), and with whom it speaks to where it says "you". With a name in
+    front of every sentence the model made that speaker the subject of whatever the sentence states:
+    a news reader became the donor of a map collection, a host the farmer his guest is ("Oliver (to
+    Carmen): Your family farm has 800 olive trees"). Both were read on the benchmark's held-out half."""
+    unit = units[k]
+    text = " ".join(u.text.strip() for u in units[k if first is None else first:k + 1])
+    if not unit.speaker:
+        return text
+    if _YOU.search(_QUOTED.sub("", text)):
+        to = next((u.speaker for u in units[k + 1:k + 6] if u.speaker and u.speaker != unit.speaker), None)
+        return f"{unit.speaker} (to {to}): {text}" if to else f"{unit.speaker}: {text}"
+    return f"{unit.speaker}: {text}" if _FIRST_PERSON.search(text) else text
+
+
 def _listing(units: Sequence[Segment], picked: list[int]) -> str:
-    return "\n".join(f"- {_said(units[k])}" for k in picked)
+    return "\n".join(f"- {_said(units, k, _lead(units, k, picked))}" for k in picked)
 
 
 def _before(picked: list[int]) -> dict[int, int]:
@@ -206,7 +244,7 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
                language: str | None, spoken: Sequence[Segment]) -> list[str]:
     """The paragraph's checked sentences: asked for once more if some fail (unsupported, giving one
     speaker what another of its key sentences ``spoken`` said, or speaking to "you"), which then
-    go. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
+    go, or, given to another speaker, are given to the one who said it. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
     the model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
@@ -224,7 +262,8 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
                        max_tokens=max_tokens, what="summary",
                        frequency_penalty=0.5 if any(not s for s, _ in found) else 0.0)
         if len(problems(again)) <= len(found):
-            value, found = again, problems(again)
+            value = again
+        found = problems(value)  # and ``invented`` for the answer kept
     unsupported = {s: r for s, r in found if s}
     written = sentences(whole_sentences(value["paragraph"]))
     for sentence in written:
@@ -234,6 +273,12 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
             unsupported[sentence] = "a transcript line copied with its speaker's label, not a summary"
         elif supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
             unsupported[sentence] = "says things its key sentences do not"
+    for n, sentence in enumerate(written):  # only what is at fault for whose it is, nothing else
+        wrong = sentence in unsupported and unsupported[sentence] == misattributed(sentence, spoken, language)
+        fixed = reattributed(sentence, spoken, language) if wrong else None
+        if fixed and not source.unsupported(fixed) and not misattributed(fixed, spoken, language):
+            ctx.drop("summary", sentence, f"{unsupported.pop(sentence)}: given to the one who said it")
+            written[n] = fixed
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
     kept = [s for s in written if s not in unsupported]
@@ -255,29 +300,77 @@ def _addressed(sentence: str) -> str | None:
     return None
 
 
-def _opens_with(sentence: str, person: str) -> bool:
-    """Whether ``sentence`` begins with ``person``'s full or first name ("Rachel recounts …")."""
+def _named(sentence: str, person: str, *, opening: bool = False) -> bool:
+    """Whether ``sentence`` names ``person`` (full or first name), or begins with the name."""
     first = person.split()[0]
-    return any(re.match(rf"{re.escape(n)}(?:['’]s)?\b", sentence) for n in dict.fromkeys((person, first)))
+    where = "" if opening else r".*?\b"
+    return any(re.match(rf"{where}{re.escape(n)}(?:['’]s)?\b", sentence, re.S) for n in dict.fromkeys((person, first)))
 
 
-def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en") -> str | None:
-    """Why a summary sentence gives one speaker what another said, or None: it opens with a
-    speaker's name, and every key sentence holding its numbers is somebody else's own story, in
-    the first person, not naming that speaker (d1: "Rachel recounts how she kept four hives"; the
-    guest, Tom, said "I kept four hives"). A host telling a guest's story ("He sells the honey
-    for eight pounds") may be summed up under the guest's name; sentences without numbers are not
-    judged: whose words they restate is too loose a call."""
-    people = {s.speaker for s in spoken if s.speaker and not s.speaker.startswith("Speaker ")}
-    subject = next((p for p in sorted(people, key=len, reverse=True) if _opens_with(sentence, p)), None)
-    values = set(numbers(sentence, language)) if subject else set()
-    holders = [s for s in spoken if values & set(numbers(s.text, language))]
-    first = subject.split()[0] if subject else ""
-    if not holders or any(s.speaker == subject or re.search(rf"\b{re.escape(first)}\b", s.text)
-                          or not _FIRST_PERSON.search(s.text) for s in holders):
+_GUEST = re.compile(r"\b(?:my|our) guests?\b", re.I)
+SAID = 0.5  # share of a summary sentence's words that marks the key sentence it restates
+
+
+def _whose(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
+           everyone: Sequence[Segment] = ()) -> tuple[str, list[str], bool] | None:
+    """Whether a summary sentence gives one speaker what another said: (that speaker, the ones
+    who said it, whether it was the speaker's own words about a guest), or None. Its subject is the
+    speaker it opens with, else the one speaker it names. The key sentences it restates are those
+    holding its numbers, else the one sharing most of its other words (at least SAID). It is
+    misattributed when each of those is somebody else's own story, in the first person, not naming
+    the subject (d1: "Rachel recounts how she kept four hives", "Rachel treats the hives for mites
+    in August"; the guest, Tom, said "I kept …", "I treat …"), or the subject's words about a guest
+    ("My guest today keeps bees on the roofs …" made "Rachel Carter keeps hives on rooftops"). A
+    host telling a guest's story ("He sells the honey for eight pounds") may be summed up under
+    the guest's name, and a sentence that names the speaker too ("Rachel thanks Tom for …") is
+    not judged. The subject may be any speaker of ``everyone`` (default: of ``spoken``)."""
+    people = sorted({s.speaker for s in [*spoken, *everyone] if s.speaker and not s.speaker.startswith("Speaker ")},
+                    key=len, reverse=True)
+    subject = next((p for p in people if _named(sentence, p, opening=True)), None)
+    if subject is None:
+        named = [p for p in people if _named(sentence, p)]
+        subject = named[0] if len(named) == 1 else None
+    if subject is None:
         return None
-    others = ", ".join(sorted({s.speaker or "another speaker" for s in holders}))
-    return f"it gives {subject} what {others} said"
+    if values := set(numbers(sentence, language)):
+        holders = [s for s in spoken if values & set(numbers(s.text, language))]
+    else:
+        bare = sentence
+        for p in people:
+            bare = re.sub(rf"\b(?:{re.escape(p)}|{re.escape(p.split()[0])})(?:['’]s)?\b", " ", bare)
+        shares = [supported_share(bare, s.text, language) if terms(bare, language) else 0.0 for s in spoken]
+        best = max(shares, default=0.0)
+        holders = [s for s, share in zip(spoken, shares) if share == best and share >= SAID]
+    first = subject.split()[0]
+    if not holders or any((s.speaker == subject and not _GUEST.search(s.text)) or re.search(rf"\b{re.escape(first)}\b", s.text)
+                          or not _FIRST_PERSON.search(s.text) or (s.speaker and s.speaker != subject and _named(sentence, s.speaker))
+                          for s in holders):
+        return None
+    return subject, sorted({s.speaker or "another speaker" for s in holders if s.speaker != subject}), any(
+        s.speaker == subject for s in holders)
+
+
+def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
+                  everyone: Sequence[Segment] = ()) -> str | None:
+    """Why a summary sentence gives one speaker what another said (see _whose), or None."""
+    if not (found := _whose(sentence, spoken, language, everyone)):
+        return None
+    subject, others, guest = found
+    what = ([f"what {', '.join(others)} said"] if others else []) + (["what they said of a guest"] if guest else [])
+    return f"it gives {subject} " + " and ".join(what)
+
+
+def reattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
+                 everyone: Sequence[Segment] = ()) -> str | None:
+    """A misattributed sentence under the name of the one speaker whose words it restates ("Rachel
+    treats the hives for mites in August" → "Tom …"), or None where that is not one named speaker.
+    The bundled model, told who said it, mostly wrote the same sentence again."""
+    found = _whose(sentence, spoken, language, everyone)
+    if not found or found[2] or len(found[1]) != 1 or found[1][0].startswith("Speaker ") or found[1][0] == "another speaker":
+        return None
+    subject, (speaker,), _ = found
+    fixed = re.sub(rf"\b{re.escape(subject)}\b", speaker, sentence)
+    return re.sub(rf"\b{re.escape(subject.split()[0])}\b", speaker.split()[0], fixed)
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
@@ -331,7 +424,9 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     if not picked:
         return []
     context = _before(picked)
-    listing = "\n".join(f"[{n}] {_said(units[k])}" + (f"\n    (just before it: {_said(units[context[k]])})" if k in context else "")
+    leads = {k for k in picked if _lead(units, k, picked) != k}  # shown with their lead-in, as one
+    listing = "\n".join(f"[{n}] {_said(units, k, context[k])}" if k in leads else
+                        f"[{n}] {_said(units, k)}" + (f"\n    (just before it: {_said(units, context[k])})" if k in context else "")
                         for n, k in enumerate(picked, 1))
     messages = [Message("system", ctx.use("system").text),
                 Message("user", ctx.use("summary_takeaways").format(title=ctx.title or "untitled", count=len(picked),
@@ -339,19 +434,24 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     schema = _takeaways_schema(len(picked))
     max_tokens = (TAKEAWAY_CHARS // 4 + 5) * len(picked) + 20
 
-    said = [" ".join(_said(units[j]) for j in (context.get(k), k) if j is not None) for k in picked]
+    said = [" ".join(_labelled(units[j]) for j in (context.get(k), k) if j is not None) for k in picked]
     people = " ".join({u.speaker for u in units if u.speaker})  # "Tom" may be "Tom Fletcher" in a takeaway
+
+    invented: set[int] = set()  # takeaways at fault for what they say (not for being cut off)
 
     def problems(value: dict) -> dict[int, str]:
         found = {}
+        invented.clear()
         for n, text in enumerate(value["takeaways"]):
             m = _best(text, n, said, language)
             if bad := Source.of(said[m], people, ctx.title, language=language).unsupported(text):
                 found[n] = f"takeaway {n + 1} {explain(bad)} in sentence {m + 1}"
+                invented.add(n)
             elif not ends_sentence(text):
                 found[n] = f"takeaway {n + 1} must be one complete sentence"
             elif supported_share(text, said[m], language) < MIN_SUPPORT:
                 found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
+                invented.add(n)
         return found
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
@@ -361,7 +461,8 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         again = revise(ctx, messages, schema, value, list(found.values()), max_tokens=max_tokens, what="takeaways")
         again["takeaways"] = _closed(again["takeaways"], ctx.cut_off)
         if len(problems(again)) <= len(found):
-            value, found = again, problems(again)
+            value = again
+        found = problems(value)  # and ``invented`` for the answer kept
     out = []
     source = Source.of(*said, people, ctx.title, language=language)
     for n, text in enumerate(value["takeaways"]):
@@ -369,13 +470,24 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
             found[n] = f"takeaway {n + 1} states nothing of its own"
         if n not in found and text.rstrip().endswith("?"):  # the sentence before it, copied
             found[n] = f"takeaway {n + 1} is a question, not a point"
+        # the sentence it restated, as said: "Tom has 64 hives on 19 rooftops across Leeds" (Leeds said
+        # elsewhere) was its sentence, not the one at its place in the list
+        quote = _quote(units, picked[_best(text, n, said, language)], picked, context) if n in invented else None
         if n in found:
-            ctx.drop("summary", text, found[n])
-            continue
+            ctx.drop("summary", text, found[n] + ("; its sentence as said instead" if quote else ""))
+            if not quote:
+                continue
+            text = quote
         text, roles = source.cut_unsupported_roles(text)
         for role in roles:
             ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
         k = picked[_best(text, n, said, language)]  # its sentence, or the one before it where that says it
+        spoken = [units[j] for j in (context.get(k), k) if j is not None]
+        if why := misattributed(text, spoken, language, units):  # given to the one who said it, else their sentence as said
+            fixed = reattributed(text, spoken, language, units)
+            ctx.drop("summary", text, f"takeaway {n + 1}: {why}: " + (
+                "given to the one who said it" if fixed else "their sentence as said instead"))
+            text = fixed or _labelled(units[k])
         said_by = max((j for j in (context.get(k), k) if j is not None),
                       key=lambda j: (supported_share(text, units[j].text, language), j == k))
         text = _attributed(text, units[said_by])
@@ -383,10 +495,23 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
         if same is None:
             out.append(text)
             continue
-        if len(terms(text, language)) > len(terms(out[same], language)):  # the fuller one stays
+        if not quote and len(terms(text, language)) > len(terms(out[same], language)):  # the fuller one stays
             out[same], text = text, out[same]
         ctx.drop("summary", text, f"restates takeaway {same + 1}")
     return out
+
+
+def _quote(units: Sequence[Segment], k: int, picked: list[int], context: dict[int, int]) -> str | None:
+    """Key sentence ``k`` as said (with its lead-in), to stand for a takeaway the model got wrong
+    twice, or None where it would not stand alone: too long, a question, or the answer to one
+    ("Cheap flights, mostly."). On the held-out h2 the model merged and misnumbered its takeaways
+    and only 2 of 6 were left."""
+    first = _lead(units, k, picked)
+    text = " ".join(u.text.strip() for u in units[first:k + 1])
+    before = units[context[k]].text.rstrip() if k in context and first == k else ""
+    if len(text) > TAKEAWAY_CHARS or text.endswith("?") or before.endswith("?"):
+        return None
+    return _labelled(Segment(units[k].start, units[k].end, text, units[k].speaker))
 
 
 REPEATED = 0.8  # share of one takeaway's terms in another that makes it the same point
