@@ -233,3 +233,18 @@ def test_a_moment_that_opens_with_a_greeting_or_centres_on_a_sign_off_is_taken_l
     assert _rank(units, [(robot, (2, 3)), (tram, (0, 1))], None)[-1][0] is tram  # opens with "Welcome"
     robot.best = 4
     assert _rank(units, [(robot, (3, 4)), (tram, (1, 1))], None)[0][0] is tram  # centred on the sign-off
+
+
+def test_a_story_too_short_for_a_moment_borrows_its_neighbours_and_no_two_moments_overlap():
+    """A news bulletin of 25-second stories (bench_quality's d3) had moments in 3 of its 7 stories."""
+    from earmark.ai.tasks.highlights import _batch, moment
+    from earmark.ai.tasks.reading import Reading
+
+    units = [Segment(10 * k, 10 * k + 9, f"Story {k // 3} says thing {k}.", "Claire") for k in range(9)]
+    stories = [Reading(a, a + 2, 10 * a, 10 * a + 29, "", False, [a + 1], a + 1) for a in (0, 3, 6)]
+    spans = [moment(units, r, r.best) for r in stories]
+    assert spans == [(0, 3), (3, 6), (5, 8)]  # each at least MIN_SECONDS, on past the end at a tie
+    assert all(units[j].end - units[i].start >= MIN_SECONDS for i, j in spans)
+    ranked = list(zip(stories, spans))
+    batch, rest = _batch(ranked, 3)
+    assert [s for _, s in batch] == [(0, 3), (5, 8)] and [s for _, s in rest] == [(3, 6)]

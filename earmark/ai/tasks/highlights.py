@@ -6,7 +6,8 @@ its section (starting where a speaker starts, if one does nearby). Adverts are n
 and moments around a greeting or sign-off are the last ones taken. Candidates are ranked by how
 central their moment is to the episode (the cosine of its embedding to the episode's mean, when an
 embedder is given) and by their section's length, and the best are kept, never two from one
-section, so none overlap.
+section. A section too short for a moment (a news story of 25 s) lends its moment its
+neighbours' sentences; then no moment is kept that overlaps one kept before it.
 
 Each kept moment gets its title and "why" line from its own text alone, checked: numbers and names
 must occur in the moment, the title must share a word with it and differ from the other titles.
@@ -53,7 +54,8 @@ def wanted(duration: float) -> int:
 
 def moment(sentences: Sequence[Segment], reading: Reading, best: int) -> tuple[int, int] | None:
     """Sentence range [i, j] around ``best`` inside the reading's part, TARGET_SECONDS long where
-    the part allows, within MIN_SECONDS–MAX_SECONDS; None when the part is too short."""
+    the part allows, within MIN_SECONDS–MAX_SECONDS (past the part's edges where it is shorter);
+    None when the whole transcript is too short."""
     lo, hi = reading.first, reading.last
     i = j = min(max(best, lo), hi)
     length = lambda a, b: sentences[b].end - sentences[a].start  # noqa: E731
@@ -79,6 +81,12 @@ def moment(sentences: Sequence[Segment], reading: Reading, best: int) -> tuple[i
             break
     while j < hi and not ends_sentence(sentences[j].text) and length(i, j + 1) <= MAX_SECONDS:
         j += 1
+    # a part too short for a moment (a 25-second news story) runs on into its neighbours, the
+    # shorter sentence first: d3's bulletin had 3 moments in 7 stories, and all 3 failed their checks
+    while length(i, j) < MIN_SECONDS and (i > 0 or j < len(sentences) - 1):
+        before = length(i - 1, i - 1) if i > 0 else float("inf")
+        after = length(j + 1, j + 1) if j < len(sentences) - 1 else float("inf")
+        i, j = (i - 1, j) if before < after else (i, j + 1)
     if not MIN_SECONDS <= length(i, j) <= MAX_SECONDS:
         return None
     return i, j
@@ -112,8 +120,9 @@ def find_highlights(
     found: list[Highlight] = []
     titles: list[str] = []
     want = wanted(duration)
+    kept: list[tuple[int, int]] = []
     while ranked and len(found) < want:  # the best moments written together; more if some fail
-        batch, ranked = ranked[:want - len(found)], ranked[want - len(found):]
+        batch, ranked = _batch(ranked, want - len(found))
         asks = [_ask(ctx, units[i:j + 1]) for _, (i, j) in batch]
         for (_, (i, j)), messages, value in zip(batch, asks, structured_many(ctx, asks, SCHEMA, max_tokens=MAX_TOKENS,
                                                                              what="highlight")):
@@ -122,12 +131,28 @@ def find_highlights(
                 continue
             heading, why = made
             titles.append(heading)
+            kept.append((i, j))
             quote = " ".join(s.text.strip() for s in units[i:j + 1])
             found.append(Highlight(units[i].start, units[j].end, heading, why, quote))
+        ranked = [c for c in ranked if not any(_overlap(c[1], span) for span in kept)]
     found.sort(key=lambda h: h.start)
     for h in found:
         h.engine, h.model, h.prompt_version = engine.name, engine.model, ctx.prompt_version
     return found
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _batch(ranked: list, count: int) -> tuple[list, list]:
+    """The best ``count`` candidates that do not overlap each other (moments of short parts run
+    into their neighbours), and the rest, in rank order."""
+    batch, rest = [], []
+    for candidate in ranked:
+        fits = len(batch) < count and not any(_overlap(candidate[1], b[1]) for b in batch)
+        (batch if fits else rest).append(candidate)
+    return batch, rest
 
 
 def _rank(units: Sequence[Segment], candidates, embed: Embed | None):
