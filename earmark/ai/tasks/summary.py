@@ -244,8 +244,9 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
                language: str | None, spoken: Sequence[Segment]) -> list[str]:
     """The paragraph's checked sentences: asked for once more if some fail (unsupported, giving one
     speaker what another of its key sentences ``spoken`` said, or speaking to "you"), which then
-    go, or, given to another speaker, are given to the one who said it. A sentence whose words its key sentences (``said``) mostly lack goes too, unasked: that is
-    the model's own filler ("X emphasizes the importance of …", "X concludes by summarizing …")."""
+    go, or, given to another speaker, are given to the one who said it. A sentence whose words its
+    key sentences (``said``) mostly lack goes too, unasked: that is the model's own filler ("X
+    emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
 
     def problems(value: dict) -> list[tuple[str, str]]:
