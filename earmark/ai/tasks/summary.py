@@ -473,7 +473,7 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
             found[n] = f"takeaway {n + 1} is a question, not a point"
         # the sentence it restated, as said: "Tom has 64 hives on 19 rooftops across Leeds" (Leeds said
         # elsewhere) was its sentence, not the one at its place in the list
-        quote = _quote(units, picked[_best(text, n, said, language)], picked, context) if n in invented else None
+        quote = _quote(units, picked[_best(text, n, said, language)], picked) if n in invented else None
         if n in found:
             ctx.drop("summary", text, found[n] + ("; its sentence as said instead" if quote else ""))
             if not quote:
@@ -502,14 +502,14 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     return out
 
 
-def _quote(units: Sequence[Segment], k: int, picked: list[int], context: dict[int, int]) -> str | None:
+def _quote(units: Sequence[Segment], k: int, picked: list[int]) -> str | None:
     """Key sentence ``k`` as said (with its lead-in), to stand for a takeaway the model got wrong
     twice, or None where it would not stand alone: too long, a question, or the answer to one
     ("Cheap flights, mostly."). On the held-out h2 the model merged and misnumbered its takeaways
     and only 2 of 6 were left."""
     first = _lead(units, k, picked)
     text = " ".join(u.text.strip() for u in units[first:k + 1])
-    before = units[context[k]].text.rstrip() if k in context and first == k else ""
+    before = units[k - 1].text.rstrip() if k > 0 and first == k else ""
     if len(text) > TAKEAWAY_CHARS or text.endswith("?") or before.endswith("?"):
         return None
     return _labelled(Segment(units[k].start, units[k].end, text, units[k].speaker))
