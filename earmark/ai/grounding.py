@@ -36,9 +36,11 @@ _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.U)
 _SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+|\n+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Prof|St|Mt|vs|etc|e\.g|i\.e)\.$", re.I)  # "Dr. Paul Fenton"
-# "Ruth Palmer, a historian, shares …": a description a small model likes to add to a name, often
-# invented. Only mid-sentence (a lower-case word follows), so the sentence still reads without it.
-_APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the|his|her|their|its|our)\s+[^,.;:!?()]{2,60}?),\s+(?=[a-z])")
+# "Ruth Palmer, a historian, shares …", "… is Victor Shaw, a renowned astronomer.": a description a
+# small model likes to add to a name, often invented. Mid-sentence (a lower-case word follows) or
+# at its end, so the sentence still reads without it.
+_APPOSITIVE = re.compile(r"\b((?:[A-Z][\w'’-]*\s+){0,2}[A-Z][\w'’-]*),\s+((?:a|an|the|his|her|their|its|our)\s+[^,.;:!?()]{2,60}?)"
+                         r"(?:,\s+(?=[a-z])|(?=[.!?](?:\s|$)))")
 # Capitalised words that begin sentences or stand alone without naming anybody.
 _NOT_NAMES = frozenset(
     """i i'm i've i'll i'd ok okay tv dj ai mr mrs ms dr""".split()
@@ -194,7 +196,7 @@ class Source:
             if all(t in self.stems for t in terms(m.group(2), self.language)):
                 return m.group(0)
             cut.append(f"{m.group(1)}, {m.group(2)}")
-            return f"{m.group(1)} "
+            return m.group(1) + (" " if m.group(0).endswith(" ") else "")
 
         return _APPOSITIVE.sub(keep, text), cut
 

@@ -91,9 +91,11 @@ def test_descriptions_of_people_the_source_never_gives_are_cut():
         "Ruth Palmer shares her story.", ["Ruth Palmer, a historian"])
     assert source.cut_unsupported_roles("Ruth Palmer, a marine engineer, and Lucy Price, an astronomer, talk.") == (
         "Ruth Palmer, a marine engineer, and Lucy Price, an astronomer, talk.", [])
-    # only a description between commas inside a sentence: nothing else is touched
+    # a description between commas inside a sentence, or at its end: nothing else is touched
     assert source.cut_unsupported_roles("In 2009, the year he began, he fixed a clock.")[1] == []
-    assert source.cut_unsupported_roles("She thanked Ruth, a historian.")[1] == []
+    assert source.cut_unsupported_roles("She thanked Ruth, a historian. Then she left.") == (
+        "She thanked Ruth. Then she left.", ["Ruth, a historian"])  # seen on h2: "… is Victor Shaw, a renowned astronomer."
+    assert source.cut_unsupported_roles("She thanked Lucy Price, an astronomer.")[1] == []
     # a relation the source never states (d1: "Tom Fletcher, her husband, …" of the host's guest)
     assert source.cut_unsupported_roles("Lucy Price, her husband, fixed it.") == (
         "Lucy Price fixed it.", ["Lucy Price, her husband"])
