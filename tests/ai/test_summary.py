@@ -108,13 +108,13 @@ def test_a_sentence_speaking_to_you_is_asked_again_then_dropped():
     result, ctx, retry = _summarized_with_retry([wrong, fixed])
     assert "it speaks to" in retry and "third person" in retry
     assert result.paragraphs[0] == fixed and not ctx.dropped
-    from earmark.ai.tasks.summary import _addressed
+    from earmark.ai.tasks.attribution import addressed
 
-    assert _addressed('Tom calls it "the best job you can have".') is None  # a quote may say it
+    assert addressed('Tom calls it "the best job you can have".') is None  # a quote may say it
 
 
 def test_who_said_what():
-    from earmark.ai.tasks.summary import misattributed
+    from earmark.ai.tasks.attribution import misattributed
     from earmark.models import Segment
 
     spoken = [Segment(0, 1, "When I opened the hives in March, I had lost 31 of my 40 colonies.", "Tom Fletcher"),
@@ -449,7 +449,7 @@ def test_a_key_sentence_is_shown_with_its_speakers_short_lead_in():
 
 
 def test_a_misattributed_sentence_is_given_to_the_one_who_said_it():
-    from earmark.ai.tasks.summary import reattributed
+    from earmark.ai.tasks.attribution import reattributed
     from earmark.models import Segment
 
     spoken = [Segment(0, 1, "I now treat every hive for mites in August instead of October.", "Tom Fletcher"),

@@ -31,6 +31,7 @@ from earmark.ai.grounding import (
     supported_share, whole_sentences,
 )
 from earmark.ai.llm import LLMEngine, Message
+from earmark.ai.tasks.attribution import FIRST_PERSON, addressed, misattributed, reattributed, speaks_to_you
 from earmark.ai.tasks.common import Context, LLMOutputError, clock, revise, structured, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed, topic_changes
@@ -217,10 +218,10 @@ def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
     text = " ".join(u.text.strip() for u in units[k if first is None else first:k + 1])
     if not unit.speaker:
         return text
-    if _YOU.search(_QUOTED.sub("", text)):
+    if speaks_to_you(text):
         to = next((u.speaker for u in units[k + 1:k + 6] if u.speaker and u.speaker != unit.speaker), None)
         return f"{unit.speaker} (to {to}): {text}" if to else f"{unit.speaker}: {text}"
-    return f"{unit.speaker}: {text}" if _FIRST_PERSON.search(text) else text
+    return f"{unit.speaker}: {text}" if FIRST_PERSON.search(text) else text
 
 
 def _listing(units: Sequence[Segment], picked: list[int]) -> str:
@@ -252,7 +253,7 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad) if bad else why) for s in sentences(text)
-                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language) or _addressed(s))]
+                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language) or addressed(s))]
         if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
@@ -289,91 +290,6 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     return drop_repeated_sentences([text]) if kept else []
 
 
-_YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
-_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
-
-
-def _addressed(sentence: str) -> str | None:
-    """A sentence that speaks to "you" is a host's line copied, not a summary (h2: "Victor, one
-    of your students counted more than 600 insects")."""
-    if _YOU.search(_QUOTED.sub("", sentence)):
-        return 'it speaks to "you": write about the speakers in the third person, by name'
-    return None
-
-
-def _named(sentence: str, person: str, *, opening: bool = False) -> bool:
-    """Whether ``sentence`` names ``person`` (full or first name), or begins with the name."""
-    first = person.split()[0]
-    where = "" if opening else r".*?\b"
-    return any(re.match(rf"{where}{re.escape(n)}(?:['’]s)?\b", sentence, re.S) for n in dict.fromkeys((person, first)))
-
-
-_GUEST = re.compile(r"\b(?:my|our) guests?\b", re.I)
-SAID = 0.5  # share of a summary sentence's words that marks the key sentence it restates
-
-
-def _whose(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
-           everyone: Sequence[Segment] = ()) -> tuple[str, list[str], bool] | None:
-    """Whether a summary sentence gives one speaker what another said: (that speaker, the ones
-    who said it, whether it was the speaker's own words about a guest), or None. Its subject is the
-    speaker it opens with, else the one speaker it names. The key sentences it restates are those
-    holding its numbers, else the one sharing most of its other words (at least SAID). It is
-    misattributed when each of those is somebody else's own story, in the first person, not naming
-    the subject (d1: "Rachel recounts how she kept four hives", "Rachel treats the hives for mites
-    in August"; the guest, Tom, said "I kept …", "I treat …"), or the subject's words about a guest
-    ("My guest today keeps bees on the roofs …" made "Rachel Carter keeps hives on rooftops"). A
-    host telling a guest's story ("He sells the honey for eight pounds") may be summed up under
-    the guest's name, and a sentence that names the speaker too ("Rachel thanks Tom for …") is
-    not judged. The subject may be any speaker of ``everyone`` (default: of ``spoken``)."""
-    people = sorted({s.speaker for s in [*spoken, *everyone] if s.speaker and not s.speaker.startswith("Speaker ")},
-                    key=len, reverse=True)
-    subject = next((p for p in people if _named(sentence, p, opening=True)), None)
-    if subject is None:
-        named = [p for p in people if _named(sentence, p)]
-        subject = named[0] if len(named) == 1 else None
-    if subject is None:
-        return None
-    if values := set(numbers(sentence, language)):
-        holders = [s for s in spoken if values & set(numbers(s.text, language))]
-    else:
-        bare = sentence
-        for p in people:
-            bare = re.sub(rf"\b(?:{re.escape(p)}|{re.escape(p.split()[0])})(?:['’]s)?\b", " ", bare)
-        shares = [supported_share(bare, s.text, language) if terms(bare, language) else 0.0 for s in spoken]
-        best = max(shares, default=0.0)
-        holders = [s for s, share in zip(spoken, shares) if share == best and share >= SAID]
-    first = subject.split()[0]
-    if not holders or any((s.speaker == subject and not _GUEST.search(s.text)) or re.search(rf"\b{re.escape(first)}\b", s.text)
-                          or not _FIRST_PERSON.search(s.text) or (s.speaker and s.speaker != subject and _named(sentence, s.speaker))
-                          for s in holders):
-        return None
-    return subject, sorted({s.speaker or "another speaker" for s in holders if s.speaker != subject}), any(
-        s.speaker == subject for s in holders)
-
-
-def misattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
-                  everyone: Sequence[Segment] = ()) -> str | None:
-    """Why a summary sentence gives one speaker what another said (see _whose), or None."""
-    if not (found := _whose(sentence, spoken, language, everyone)):
-        return None
-    subject, others, guest = found
-    what = ([f"what {', '.join(others)} said"] if others else []) + (["what they said of a guest"] if guest else [])
-    return f"it gives {subject} " + " and ".join(what)
-
-
-def reattributed(sentence: str, spoken: Sequence[Segment], language: str | None = "en",
-                 everyone: Sequence[Segment] = ()) -> str | None:
-    """A misattributed sentence under the name of the one speaker whose words it restates ("Rachel
-    treats the hives for mites in August" → "Tom …"), or None where that is not one named speaker.
-    The bundled model, told who said it, mostly wrote the same sentence again."""
-    found = _whose(sentence, spoken, language, everyone)
-    if not found or found[2] or len(found[1]) != 1 or found[1][0].startswith("Speaker ") or found[1][0] == "another speaker":
-        return None
-    subject, (speaker,), _ = found
-    fixed = re.sub(rf"\b{re.escape(subject)}\b", speaker, sentence)
-    return re.sub(rf"\b{re.escape(subject.split()[0])}\b", speaker.split()[0], fixed)
-
-
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
     """Takeaway sentences: the most informative key sentence of each section in turn, then the
     next of each, MIN_TAKEAWAYS to MAX_TAKEAWAYS in all, in time order."""
@@ -389,9 +305,6 @@ def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, langu
     return sorted(picked)
 
 
-_FIRST_PERSON = re.compile(r"\bI\b|\b(?:[Mm]y|[Mm]e|[Ww]e|[Oo]ur|[Uu]s)\b")
-
-
 def _best(text: str, n: int, said: list[str], language: str | None) -> int:
     """The listed sentence (with the one before it) that best supports takeaway ``n``, its own
     first: a small model may skip or merge one, and every later takeaway would then be "wrong"."""
@@ -402,7 +315,7 @@ def _attributed(text: str, unit: Segment) -> str:
     """A takeaway the model copied in the first person, with its speaker's name in front: the
     bundled model mostly copies a sentence as said, however it is asked ("When I opened the hives
     in March, I had lost 31 of my 40 colonies."), and an "I" with no name is nobody's."""
-    if unit.speaker and _FIRST_PERSON.search(text) and not text.startswith(unit.speaker):
+    if unit.speaker and FIRST_PERSON.search(text) and not text.startswith(unit.speaker):
         return f"{unit.speaker}: {text}"
     return text
 
