@@ -18,7 +18,7 @@ Also here: the two other ways a generated text lets a listener down — cut off 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -185,18 +185,27 @@ class Source:
                     problems.append(name)
         return problems
 
-    def cut_unsupported_roles(self, text: str) -> tuple[str, list[str]]:
-        """``text`` without the descriptions of people ("Ruth Palmer, a historian, shares" →
-        "Ruth Palmer shares") whose words the source never says, and those descriptions."""
+    def says(self, text: str) -> bool:
+        """Whether the source holds every content word (by its stem) and number of ``text``."""
         from earmark.ai.terms import terms
 
+        return (all(t in self.stems for t in terms(text, self.language) if not t[0].isdigit())
+                and set(numbers(text, self.language)) <= self.values)
+
+    def cut_unsupported_roles(self, text: str, said_of: Callable[[str], str] | None = None) -> tuple[str, list[str]]:
+        """``text`` without the descriptions of people ("Ruth Palmer, a historian, shares" →
+        "Ruth Palmer shares") whose words and numbers the source never says, and those descriptions.
+        ``said_of``: what the source says of a person, by the name as written; a description must
+        then be said of that person (h5: "Jack Turner, a retired land surveyor", the news reader
+        given the donor's description)."""
         cut: list[str] = []
 
         def keep(m: re.Match) -> str:
-            if all(t in self.stems for t in terms(m.group(2), self.language)):
+            name, role = m.group(1), m.group(2)
+            if (self if said_of is None else Source.of(said_of(name), language=self.language)).says(role):
                 return m.group(0)
-            cut.append(f"{m.group(1)}, {m.group(2)}")
-            return m.group(1) + (" " if m.group(0).endswith(" ") else "")
+            cut.append(f"{name}, {role}")
+            return name + (" " if m.group(0).endswith(" ") else "")
 
         return _APPOSITIVE.sub(keep, text), cut
 

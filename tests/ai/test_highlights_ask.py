@@ -70,6 +70,22 @@ def test_a_highlight_line_is_its_first_whole_sentence_even_when_the_model_runs_o
         assert h.why in h.quote  # the moment's first sentence, nothing after it
 
 
+def test_a_highlight_line_that_gives_the_host_the_guests_story_goes_to_the_guest():
+    """h1/h5: "Oliver Brent shares his experience of tasting olive oil" (his guest's)."""
+    from earmark.ai.tasks.highlights import _ask, _write
+
+    chunk = [Segment(0, 5, "How many hives do you keep these days?", "Rachel Carter"),
+             Segment(5, 10, "Today I look after 64 hives on 19 rooftops.", "Tom Fletcher")]
+    wrong = json.dumps({"title": "Rooftop Hives", "why": "Rachel Carter looks after 64 hives on 19 rooftops."})
+    llm = FakeLLM(answers=[wrong])
+    ctx = Context(llm, "Field Notes")
+    messages = _ask(ctx, chunk)
+    assert _write(ctx, chunk, messages, json.loads(wrong), [], "en") == (
+        "Rooftop Hives", "Tom Fletcher looks after 64 hives on 19 rooftops.")
+    assert "it gives Rachel Carter what Tom Fletcher said" in llm.history[-1].prompt  # asked once more first
+    assert [d.reason for d in ctx.dropped] == ["it gives Rachel Carter what Tom Fletcher said: given to the one whose it is"]
+
+
 YES, NO = '{"answers": true}', '{"answers": false}'
 SEGMENTS = [
     Segment(0, 6, "Welcome back, today it is bridges.", "Val"),

@@ -10,7 +10,9 @@ section. A section too short for a moment (a news story of 25 s) lends its momen
 neighbours' sentences; then no moment is kept that overlaps one kept before it.
 
 Each kept moment gets its title and "why" line from its own text alone, checked: numbers and names
-must occur in the moment, the title must share a word with it and differ from the other titles.
+must occur in the moment, the "why" may not give a speaker what another said or what was someone
+else's (attribution.py: then it goes to the one whose it is, where that is a speaker), the title
+must share a word with it and differ from the other titles.
 A moment whose text fails after one more try is dropped (and recorded).
 """
 
@@ -23,6 +25,7 @@ import numpy as np
 from earmark.ai.grounding import Source, ends_sentence, explain, strip_speaker, whole_sentences
 from earmark.ai.grounding import sentences as split_sentences
 from earmark.ai.llm import LLMEngine, Message
+from earmark.ai.tasks.attribution import misattributed, reattributed
 from earmark.ai.tasks.common import Context, LLMOutputError, numbered, revise, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.summary import greeting, sections_for
@@ -206,6 +209,8 @@ def _write(ctx: Context, chunk: Sequence[Segment], messages: list[Message], valu
             found.append(f'the title "{heading}" is already used for another moment; give this one its own')
         if not why:
             found.append('"why" must be one complete sentence')
+        elif wrong := misattributed(why, chunk, language, chunk):
+            found.append(f'"why" {wrong}')
         return found
 
     found = problems(value)
@@ -214,6 +219,9 @@ def _write(ctx: Context, chunk: Sequence[Segment], messages: list[Message], valu
         found = problems(value)
     heading = value["title"].strip().strip('"“”.').strip()
     why = first_sentence(value["why"])
+    if found and all(p.startswith('"why" it gives') for p in found) and (fixed := reattributed(why, chunk, language, chunk)):
+        ctx.drop("highlights", why, f"{found[0][6:]}: given to the one whose it is")
+        why, found = fixed, []
     if found or not heading or not why:
         ctx.drop("highlights", f"{heading} — {value['why'].strip()}", "; ".join(found) or "empty title or line")
         return None

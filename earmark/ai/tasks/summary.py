@@ -14,7 +14,9 @@ Every paragraph sentence is checked: numbers and names must occur in the transcr
 no sentence may repeat an earlier one, and none may be cut off; a takeaway's numbers, names and
 most of its words must be in its sentence. An answer with problems is asked for once more with them
 fed back (with a frequency penalty when it looped); what is still at fault is dropped and recorded,
-except a sentence that gives one speaker what another said: it is given to the one who said it.
+except a sentence that gives one speaker what another said, or what they said to another ("Your
+family farm …"): it is given to the one whose it is. What a sentence says a person is ("X, a
+farmer", "X is a farmer") must be said of that person (attribution.said_of).
 Text in the first person (copied from the transcript) is not asked for again (on a 30-minute
 episode that cost 20% of the summary's time, changed no paragraph, and turned some takeaways to
 the third person while giving one of them to the wrong speaker); a takeaway in the first person is
@@ -24,14 +26,16 @@ shown with its speaker's name instead ("Tom: When I opened the hives …").
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from earmark.ai.grounding import (
     Source, drop_repeated_sentences, ends_sentence, explain, names, numbers, repeats, sentences, strip_speaker,
     supported_share, whole_sentences,
 )
 from earmark.ai.llm import LLMEngine, Message
-from earmark.ai.tasks.attribution import FIRST_PERSON, addressed, misattributed, reattributed, speaks_to_you
+from earmark.ai.tasks.attribution import (
+    FIRST_PERSON, addressed, listener, misattributed, misdescribed, reattributed, said_of, speaks_to_you,
+)
 from earmark.ai.tasks.common import Context, LLMOutputError, clock, revise, structured, structured_many
 from earmark.ai.tasks.reading import Reading, read_sections
 from earmark.ai.tasks.topics import Embed, topic_changes
@@ -146,24 +150,26 @@ def summarize(
         raise LLMError("nothing to summarize: no section states anything")
     groups = _groups(talk, paragraph_count(units[-1].end - units[0].start), keys)
     picks = [[k for r in group for k in keys[id(r)]] for group in groups]
-    asks = [_paragraph_ask(ctx, units, group, picked) for group, picked in zip(groups, picks)]
+    firsts = {r.first for r in readings}  # a lead-in is never the end of the section before (h5: an advert)
+    asks = [_paragraph_ask(ctx, units, group, picked, firsts) for group, picked in zip(groups, picks)]
     paragraphs, failed = [], []
     answers = structured_many(ctx, asks, PARAGRAPH_SCHEMA, max_tokens=PARAGRAPH_TOKENS, what="summary")
+    of = said_of(units, notes)
     for messages, picked, value in zip(asks, picks, answers):
         if isinstance(value, LLMOutputError):  # the other paragraphs stand without it
             failed.append(value)
             ctx.drop("summary", "a paragraph", str(value))
             continue
-        shown = [j for k in picked for j in range(_lead(units, k, picked), k + 1)]
+        shown = [j for k in picked for j in range(_lead(units, k, picked, firsts), k + 1)]
         said = " ".join([ctx.title, *(_labelled(units[j]) for j in shown)])
-        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[j] for j in shown])
+        paragraphs += _paragraph(ctx, messages, value, source, said, language, [units[j] for j in shown], units, of)
     if len(failed) == len(asks):
         raise failed[0]
     paragraphs = drop_repeated_sentences(paragraphs)
     if not paragraphs:
         raise LLMError("no sentence of the summary passed the checks")
     try:
-        takeaways = _takeaways(ctx, units, _spread(units, talk, keys, language), language)
+        takeaways = _takeaways(ctx, units, _spread(units, talk, keys, language), language, of, firsts)
     except LLMOutputError as exc:  # the paragraphs stand without them
         ctx.drop("summary", "key takeaways", f"no valid takeaways: {exc}")
         takeaways = []
@@ -191,16 +197,16 @@ def _labelled(unit: Segment) -> str:
     return f"{unit.speaker}: {unit.text.strip()}" if unit.speaker else unit.text.strip()
 
 
-def _lead(units: Sequence[Segment], k: int, picked: Sequence[int]) -> int:
+def _lead(units: Sequence[Segment], k: int, picked: Sequence[int], firsts: Collection[int] = ()) -> int:
     """Where key sentence ``k``'s point starts: the sentence before it when that is the same
     speaker's short lead-in ("It was my grandmother, really." "She kept four hives …"; "That was
     the winter of 2018." "I had lost 31 of my 40 colonies."), else ``k``. Shown apart, the lead-in's
     fact was lost (d1: the summary said "she kept four hives", and never whose they were). A lead-in
     that states nothing ("Quite a lot.") is shown only where the key sentence opens with a pronoun."""
     j = k - 1
-    if (j < 0 or j in picked or units[j].speaker != units[k].speaker or len(units[j].text.split()) > LEAD_WORDS
-            or units[j].text.rstrip().endswith("?") or greeting(units[j].text)):
-        return k
+    if (j < 0 or j in picked or k in firsts or units[j].speaker != units[k].speaker or len(units[j].text.split()) > LEAD_WORDS
+            or units[j].text.rstrip().endswith("?") or greeting(units[j].text) or _says_nothing(units[j].text, "en")):
+        return k  # not a question, a greeting or "I'm Rachel Carter."
     # an answer's "Quite a lot." adds nothing, unless the key sentence needs it for whom it speaks of
     return j if information(units[j]) > 0 or _PRONOUN.match(units[k].text.strip()) else k
 
@@ -219,33 +225,36 @@ def _said(units: Sequence[Segment], k: int, first: int | None = None) -> str:
     if not unit.speaker:
         return text
     if speaks_to_you(text):
-        to = next((u.speaker for u in units[k + 1:k + 6] if u.speaker and u.speaker != unit.speaker), None)
+        to = listener(units, k)
         return f"{unit.speaker} (to {to}): {text}" if to else f"{unit.speaker}: {text}"
     return f"{unit.speaker}: {text}" if FIRST_PERSON.search(text) else text
 
 
-def _listing(units: Sequence[Segment], picked: list[int]) -> str:
-    return "\n".join(f"- {_said(units, k, _lead(units, k, picked))}" for k in picked)
+def _listing(units: Sequence[Segment], picked: list[int], firsts: Collection[int] = ()) -> str:
+    return "\n".join(f"- {_said(units, k, _lead(units, k, picked, firsts))}" for k in picked)
 
 
-def _before(picked: list[int]) -> dict[int, int]:
-    """The sentence said just before each picked one, where it is not picked itself: a point is
-    often made over two ("That was the winter of 2018." "I lost 31 of my 40 colonies.")."""
-    return {k: k - 1 for k in picked if k > 0 and k - 1 not in picked}
+def _before(picked: list[int], firsts: Collection[int] = ()) -> dict[int, int]:
+    """The sentence said just before each picked one, where it is not picked itself nor in the
+    section before: a point is often made over two ("That was the winter of 2018." "I lost 31 of
+    my 40 colonies."); across sections the one before was another story, or an advert (h5)."""
+    return {k: k - 1 for k in picked if k > 0 and k - 1 not in picked and k not in firsts}
 
 
-def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading], picked: list[int]) -> list[Message]:
+def _paragraph_ask(ctx: Context, units: Sequence[Segment], group: list[Reading], picked: list[int],
+                   firsts: Collection[int]) -> list[Message]:
     span = f"{clock(group[0].start)}–{clock(group[-1].end)}"
     return [Message("system", ctx.use("system").text),
             Message("user", ctx.use("summary").format(title=ctx.title or "untitled", span=span,
-                                                      notes=_listing(units, picked)))]
+                                                      notes=_listing(units, picked, firsts)))]
 
 
 def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Source, said: str,
-               language: str | None, spoken: Sequence[Segment]) -> list[str]:
+               language: str | None, spoken: Sequence[Segment], units: Sequence[Segment],
+               of: Callable[[str], str]) -> list[str]:
     """The paragraph's checked sentences: asked for once more if some fail (unsupported, giving one
     speaker what another of its key sentences ``spoken`` said, or speaking to "you"), which then
-    go, or, given to another speaker, are given to the one who said it. A sentence whose words its
+    go, or, given to another speaker, are given to the one whose it is. A sentence whose words its
     key sentences (``said``) mostly lack goes too, unasked: that is the model's own filler ("X
     emphasizes the importance of …", "X concludes by summarizing …")."""
     max_tokens = PARAGRAPH_TOKENS
@@ -253,7 +262,8 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
     def problems(value: dict) -> list[tuple[str, str]]:
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad) if bad else why) for s in sentences(text)
-                 if (bad := source.unsupported(s)) or (why := misattributed(s, spoken, language) or addressed(s))]
+                 if (bad := source.unsupported(s))
+                 or (why := misattributed(s, spoken, language, units) or addressed(s) or misdescribed(s, of, language))]
         if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
@@ -276,18 +286,32 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
         elif supported_share(sentence, said, language) < MIN_PARAGRAPH_SUPPORT:
             unsupported[sentence] = "says things its key sentences do not"
     for n, sentence in enumerate(written):  # only what is at fault for whose it is, nothing else
-        wrong = sentence in unsupported and unsupported[sentence] == misattributed(sentence, spoken, language)
-        fixed = reattributed(sentence, spoken, language) if wrong else None
-        if fixed and not source.unsupported(fixed) and not misattributed(fixed, spoken, language):
-            ctx.drop("summary", sentence, f"{unsupported.pop(sentence)}: given to the one who said it")
+        wrong = sentence in unsupported and unsupported[sentence] == misattributed(sentence, spoken, language, units)
+        fixed = reattributed(sentence, spoken, language, units) if wrong else None
+        if fixed and not source.unsupported(fixed) and not misattributed(fixed, spoken, language, units):
+            ctx.drop("summary", sentence, f"{unsupported.pop(sentence)}: given to the one whose it is")
             written[n] = fixed
     for sentence, reason in unsupported.items():
         ctx.drop("summary", sentence, reason)
     kept = [s for s in written if s not in unsupported]
-    text, roles = source.cut_unsupported_roles(" ".join(kept))
+    text, roles = source.cut_unsupported_roles(" ".join(kept), of)
     for role in roles:
         ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
-    return drop_repeated_sentences([text]) if kept else []
+    said_nothing = [s for s in sentences(text) if _says_nothing(s, language)]
+    for sentence in said_nothing:
+        ctx.drop("summary", sentence, "it says nothing but who speaks")
+    text = " ".join(s for s in sentences(text) if s not in said_nothing)
+    return drop_repeated_sentences([text]) if text else []
+
+
+_WHO_SPEAKS = frozenset(terms("speaker speakers host hosts podcast episode show guest guests today"))
+
+
+def _says_nothing(sentence: str, language: str | None) -> bool:
+    """Whether a sentence only says who speaks ("The speaker is Lucy Price.", "Henry Ward is the
+    host of the podcast."): what is left of a description cut from it, or the model's filler."""
+    said = set(terms(sentence, language)) - set(terms(" ".join(names(sentence)), language))
+    return said <= _WHO_SPEAKS
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
@@ -306,9 +330,13 @@ def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, langu
 
 
 def _best(text: str, n: int, said: list[str], language: str | None) -> int:
-    """The listed sentence (with the one before it) that best supports takeaway ``n``, its own
-    first: a small model may skip or merge one, and every later takeaway would then be "wrong"."""
-    return max(range(len(said)), key=lambda i: (supported_share(text, said[i], language), i == n))
+    """The listed sentence (with the one before it) that best supports takeaway ``n``: one holding
+    its numbers, then the one sharing most of its words, its own first. A small model may skip or
+    merge one, and every later takeaway would then be "wrong"; d1's "… for 11 years" shared more words
+    with "64 hives on 19 rooftops" than with its own sentence, whose ASR had "keeps being on the roofs"."""
+    values = set(numbers(text, language))
+    return max(range(len(said)), key=lambda i: (values <= set(numbers(said[i], language)),
+                                                supported_share(text, said[i], language), i == n))
 
 
 def _attributed(text: str, unit: Segment) -> str:
@@ -334,11 +362,13 @@ def _closed(texts: list[str], cut_off: bool) -> list[str]:
     return out
 
 
-def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], language: str | None) -> list[str]:
+def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], language: str | None,
+               of: Callable[[str], str] | None = None, firsts: Collection[int] = ()) -> list[str]:
     if not picked:
         return []
-    context = _before(picked)
-    leads = {k for k in picked if _lead(units, k, picked) != k}  # shown with their lead-in, as one
+    of = of or said_of(units)
+    context = _before(picked, firsts)
+    leads = {k for k in picked if _lead(units, k, picked, firsts) != k}  # shown with their lead-in, as one
     listing = "\n".join(f"[{n}] {_said(units, k, context[k])}" if k in leads else
                         f"[{n}] {_said(units, k)}" + (f"\n    (just before it: {_said(units, context[k])})" if k in context else "")
                         for n, k in enumerate(picked, 1))
@@ -353,12 +383,17 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
 
     invented: set[int] = set()  # takeaways at fault for what they say (not for being cut off)
 
+    listed = Source.of(*said, people, ctx.title, language=language)
+
     def problems(value: dict) -> dict[int, str]:
         found = {}
         invented.clear()
         for n, text in enumerate(value["takeaways"]):
             m = _best(text, n, said, language)
-            if bad := Source.of(said[m], people, ctx.title, language=language).unsupported(text):
+            # its numbers must be its sentence's; a name may come from another listed sentence ("Leeds")
+            elsewhere = set(listed.unsupported(text)) | set(numbers(text, language))
+            own = Source.of(said[m], people, ctx.title, language=language).unsupported(text)
+            if bad := [b for b in own if b in elsewhere]:
                 found[n] = f"takeaway {n + 1} {explain(bad)} in sentence {m + 1}"
                 invented.add(n)
             elif not ends_sentence(text):
@@ -366,6 +401,8 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
             elif supported_share(text, said[m], language) < MIN_SUPPORT:
                 found[n] = f"takeaway {n + 1} says things sentence {m + 1} does not"
                 invented.add(n)
+            elif why := misdescribed(text, of, language):  # no quote for it: h1's was the host's "welcome"
+                found[n] = f"takeaway {n + 1}: {why}"
         return found
 
     value = structured(ctx, messages, schema, max_tokens=max_tokens, what="takeaways")
@@ -378,7 +415,6 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
             value = again
         found = problems(value)  # and ``invented`` for the answer kept
     out = []
-    source = Source.of(*said, people, ctx.title, language=language)
     for n, text in enumerate(value["takeaways"]):
         if n not in found and information(Segment(0.0, 0.0, text), language) <= 0:  # "Quite a lot."
             found[n] = f"takeaway {n + 1} states nothing of its own"
@@ -386,21 +422,22 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
             found[n] = f"takeaway {n + 1} is a question, not a point"
         # the sentence it restated, as said: "Tom has 64 hives on 19 rooftops across Leeds" (Leeds said
         # elsewhere) was its sentence, not the one at its place in the list
-        quote = _quote(units, picked[_best(text, n, said, language)], picked) if n in invented else None
+        quote = _quote(units, picked[_best(text, n, said, language)], picked, firsts) if n in invented else None
         if n in found:
             ctx.drop("summary", text, found[n] + ("; its sentence as said instead" if quote else ""))
             if not quote:
                 continue
             text = quote
-        text, roles = source.cut_unsupported_roles(text)
+        text, roles = listed.cut_unsupported_roles(text, of)
         for role in roles:
             ctx.drop("summary", role, "a description of the speaker that the transcript never gives")
         k = picked[_best(text, n, said, language)]  # its sentence, or the one before it where that says it
         spoken = [units[j] for j in (context.get(k), k) if j is not None]
-        if why := misattributed(text, spoken, language, units):  # given to the one who said it, else their sentence as said
+        # given to the one whose it is, else their sentence as said; a sentence as said is judged by nobody
+        if n not in found and (why := misattributed(text, spoken, language, units)):
             fixed = reattributed(text, spoken, language, units)
             ctx.drop("summary", text, f"takeaway {n + 1}: {why}: " + (
-                "given to the one who said it" if fixed else "their sentence as said instead"))
+                "given to the one whose it is" if fixed else "their sentence as said instead"))
             text = fixed or _labelled(units[k])
         said_by = max((j for j in (context.get(k), k) if j is not None),
                       key=lambda j: (supported_share(text, units[j].text, language), j == k))
@@ -415,12 +452,12 @@ def _takeaways(ctx: Context, units: Sequence[Segment], picked: list[int], langua
     return out
 
 
-def _quote(units: Sequence[Segment], k: int, picked: list[int]) -> str | None:
+def _quote(units: Sequence[Segment], k: int, picked: list[int], firsts: Collection[int] = ()) -> str | None:
     """Key sentence ``k`` as said (with its lead-in), to stand for a takeaway the model got wrong
     twice, or None where it would not stand alone: too long, a question, or the answer to one
     ("Cheap flights, mostly."). On the held-out h2 the model merged and misnumbered its takeaways
     and only 2 of 6 were left."""
-    first = _lead(units, k, picked)
+    first = _lead(units, k, picked, firsts)
     text = " ".join(u.text.strip() for u in units[first:k + 1])
     before = units[k - 1].text.rstrip() if k > 0 and first == k else ""
     if len(text) > TAKEAWAY_CHARS or text.endswith("?") or before.endswith("?"):
