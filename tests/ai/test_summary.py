@@ -581,9 +581,20 @@ def test_a_takeaway_is_checked_against_the_sentence_holding_its_numbers():
 
 def test_a_sentence_that_only_says_who_speaks_goes():
     """h2: "The speaker is Lucy Price, a tour guide." (its description cut) and "Henry Ward is the host"."""
-    llm = FakeLLM(default=answers(paragraphs=["Tom Hardy keeps 42 hives. The speaker is Maria."]))
+    llm = FakeLLM(default=answers(paragraphs=["Tom Hardy keeps 42 hives. Maria is the host."]))
     ctx = Context(llm, "Field Notes")
     result = summarize(scripted_transcript(), llm, ctx=ctx)
     assert result.paragraphs[0] == "Tom Hardy keeps 42 hives."
-    assert ("The speaker is Maria.", "it says nothing but who speaks") in [
+    assert ("Maria is the host.", "it says nothing but who speaks") in [
         (d.text, d.reason) for d in ctx.dropped]
+
+
+def test_a_sentence_about_the_speaker_is_asked_again_then_dropped():
+    """d2: "The speaker suggests that this is a good place to stop …" (and the sign-off it came from)."""
+    from earmark.ai.tasks.summary import greeting
+
+    wrong = "Tom Hardy keeps 42 hives. The speaker says the hives are on a hill."
+    result, ctx, retry = _summarized_with_retry([wrong, wrong])
+    assert 'it says "the speaker"' in retry
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives."
+    assert greeting("That seems like a good place to stop.") and greeting("Thanks to everyone listening to Crossing Lines.")

@@ -72,7 +72,8 @@ _GREETING = re.compile(r"\b(welcome (?:back )?to|thanks? (?:you )?for (?:having|
                        r"(?:great|glad|pleasure) to be|see you next|that'?s all|my guests? (?:today )?(?:is|are)"
                        r"|we(?:'re| are|'ll be| will be) back|next (?:week|time),? (?:we|on|I)|until (?:then|next time)"
                        r"|goodbye|wherever you get your podcasts|see you (?:all )?(?:tomorrow|soon|then)|tell a friend"
-                       r"|that'?s (?:all|it|the [\w' ]{1,40}) for (?:today|tonight|this week|now))\b", re.I)
+                       r"|that'?s (?:all|it|the [\w' ]{1,40}) for (?:today|tonight|this week|now)"
+                       r"|(?:good|great) place to (?:stop|end|finish|leave it)|everyone listening)\b", re.I)
 
 
 def greeting(text: str) -> bool:
@@ -204,8 +205,9 @@ def _lead(units: Sequence[Segment], k: int, picked: Sequence[int], firsts: Colle
     fact was lost (d1: the summary said "she kept four hives", and never whose they were). A lead-in
     that states nothing ("Quite a lot.") is shown only where the key sentence opens with a pronoun."""
     j = k - 1
-    if (j < 0 or j in picked or k in firsts or units[j].speaker != units[k].speaker or len(units[j].text.split()) > LEAD_WORDS
-            or units[j].text.rstrip().endswith("?") or greeting(units[j].text) or _says_nothing(units[j].text, "en")):
+    if (j < 0 or j in picked or k in firsts or units[j].speaker != units[k].speaker
+            or len(units[j].text.split()) > LEAD_WORDS or units[j].text.rstrip().endswith("?")
+            or greeting(units[j].text) or _says_nothing(units[j].text, "en")):
         return k  # not a question, a greeting or "I'm Rachel Carter."
     # an answer's "Quite a lot." adds nothing, unless the key sentence needs it for whom it speaks of
     return j if information(units[j]) > 0 or _PRONOUN.match(units[k].text.strip()) else k
@@ -263,7 +265,8 @@ def _paragraph(ctx: Context, messages: list[Message], value: dict, source: Sourc
         text = whole_sentences(value["paragraph"])  # a cut-off end goes anyway
         found = [(s, explain(bad) if bad else why) for s in sentences(text)
                  if (bad := source.unsupported(s))
-                 or (why := misattributed(s, spoken, language, units) or addressed(s) or misdescribed(s, of, language))]
+                 or (why := misattributed(s, spoken, language, units) or addressed(s) or misdescribed(s, of, language)
+                     or _unnamed(s))]
         if repeats([text], n=8):
             found.append(("", "it repeats itself; write each thing once"))
         return found
@@ -312,6 +315,14 @@ def _says_nothing(sentence: str, language: str | None) -> bool:
     host of the podcast."): what is left of a description cut from it, or the model's filler."""
     said = set(terms(sentence, language)) - set(terms(" ".join(names(sentence)), language))
     return said <= _WHO_SPEAKS
+
+
+def _unnamed(sentence: str) -> str | None:
+    """A sentence about "the speaker": the model's when it lost track of who said what (d2: "The
+    speaker suggests that this is a good place to stop", "The speaker is Lucy Price.")."""
+    if re.search(r"\bthe speakers?\b", sentence, re.I):
+        return 'it says "the speaker": name who, as shown with their sentence, or leave it out'
+    return None
 
 
 def _spread(units: Sequence[Segment], readings: list[Reading], keys: dict, language: str | None) -> list[int]:
