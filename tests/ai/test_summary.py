@@ -133,6 +133,7 @@ def test_who_said_what():
     guest = [Segment(0, 1, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter")]
     assert misattributed("Rachel Carter has kept bees on roofs for 11 years.", guest) == "it gives Rachel Carter what they said of a guest"
     assert misattributed("Tom has kept bees on roofs for 11 years.", [*spoken, *guest]) is None  # the guest's own
+    assert misattributed("Rachel Carter, the host, introduces a guest who has kept bees for 11 years.", guest) is None
     assert misattributed("The hives lost 31 colonies.", spoken) is None  # nobody named
     assert misattributed("Speaker 2 sold 200 jars.", spoken) is None  # an unnamed label is nobody to judge
     assert misattributed("Tom sells the honey for 8 pounds a jar.", spoken) is None  # the host telling his story
@@ -598,3 +599,6 @@ def test_a_sentence_about_the_speaker_is_asked_again_then_dropped():
     assert 'it says "the speaker"' in retry
     assert result.paragraphs[0] == "Tom Hardy keeps 42 hives."
     assert greeting("That seems like a good place to stop.") and greeting("Thanks to everyone listening to Crossing Lines.")
+    # a retry that drops what passed is not taken (d2 lost a paragraph so)
+    result, ctx, _ = _summarized_with_retry([wrong, "The speaker says the hives are on a hill."])
+    assert result.paragraphs[0] == "Tom Hardy keeps 42 hives."

@@ -102,8 +102,8 @@ def _owner(sentence: str, subject: str, held: Segment, to: str | None, people: S
             return who, f"what {who} said"
         other = None if own or speaks_to_you(held.text) else _named_other(held.text, people)
         return (other, f"what {who} said of {other}") if other and _acts(sentence, subject) else None
-    if _GUEST.search(held.text):
-        return "a guest", "what they said of a guest"
+    if _GUEST.search(held.text):  # "Rachel introduces Tom, who keeps bees …" is hers to say
+        return ("a guest", "what they said of a guest") if _acts(sentence, subject) else None
     if speaks_to_you(held.text):
         return (to, f'what they said to {to} ("you")') if to and to != subject else None
     if FIRST_PERSON.search(held.text) or own or not _acts(sentence, subject):
