@@ -499,13 +499,19 @@ def test_a_misattributed_sentence_is_given_to_the_one_who_said_it():
     assert reattributed("Rachel Carter has kept bees on roofs for 11 years.", spoken) is None  # whose guest: not said
 
 
-def test_a_takeaway_that_gives_a_host_the_guests_story_is_the_hosts_sentence_as_said():
-    from earmark.ai.tasks.summary import _takeaways
+def _guest_then(line: str) -> list:
+    """The host's intro of her guest, his thanks, then ``line`` by him."""
     from earmark.models import Segment
 
-    units = [Segment(0, 8, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter"),
-             Segment(8, 12, "Thanks, Rachel, it is a pleasure to be here today.", "Tom Fletcher"),
-             Segment(12, 20, "I now treat every hive for mites in August instead of October.", "Tom Fletcher")]
+    return [Segment(0, 8, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter"),
+            Segment(8, 12, "Thanks, Rachel, it is a pleasure to be here today.", "Tom Fletcher"),
+            Segment(12, 20, line, "Tom Fletcher")]
+
+
+def test_a_takeaway_that_gives_a_host_the_guests_story_is_the_hosts_sentence_as_said():
+    from earmark.ai.tasks.summary import _takeaways
+
+    units = _guest_then("I now treat every hive for mites in August instead of October.")
     answer = json.dumps({"takeaways": ["Rachel Carter has kept bees on the roofs of Leeds for 11 years.",
                                        "Rachel treats every hive for mites in August instead of October."]})
     ctx = Context(FakeLLM(answers=[answer]), "Field Notes")
@@ -519,11 +525,8 @@ def test_a_takeaway_may_name_what_another_listed_sentence_says_but_not_its_numbe
     """d1: "Tom has 64 hives on 19 rooftops across the city of Leeds" (Leeds said in the host's intro)
     was dropped for "Leeds", and the sentence as said, in the first person, stood in for it."""
     from earmark.ai.tasks.summary import _takeaways
-    from earmark.models import Segment
 
-    units = [Segment(0, 8, "My guest today keeps bees on the roofs of Leeds, and has done so for 11 years.", "Rachel Carter"),
-             Segment(8, 12, "Thanks, Rachel, it is a pleasure to be here today.", "Tom Fletcher"),
-             Segment(12, 20, "Today I look after 64 hives on 19 rooftops across the city.", "Tom Fletcher")]
+    units = _guest_then("Today I look after 64 hives on 19 rooftops across the city.")
     answer = json.dumps({"takeaways": ["Tom has kept bees on the roofs of Leeds for 11 years.",
                                        "Tom looks after 64 hives on 19 rooftops across Leeds."]})
     ctx = Context(FakeLLM(answers=[answer]), "Field Notes")
