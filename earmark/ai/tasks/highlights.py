@@ -219,8 +219,9 @@ def _write(ctx: Context, chunk: Sequence[Segment], messages: list[Message], valu
         found = problems(value)
     heading = value["title"].strip().strip('"“”.').strip()
     why = first_sentence(value["why"])
-    if found and all(p.startswith('"why" it gives') for p in found) and (fixed := reattributed(why, chunk, language, chunk)):
-        ctx.drop("highlights", why, f"{found[0][6:]}: given to the one whose it is")
+    wrong = misattributed(why, chunk, language, chunk) if why else None
+    if wrong and found == [f'"why" {wrong}'] and (fixed := reattributed(why, chunk, language, chunk)):
+        ctx.drop("highlights", why, f"{wrong}: given to the one whose it is")
         why, found = fixed, []
     if found or not heading or not why:
         ctx.drop("highlights", f"{heading} — {value['why'].strip()}", "; ".join(found) or "empty title or line")
